@@ -1,0 +1,135 @@
+/**
+ * The one typed configuration, with every default in this file. The CLI and the notebooks override fields;
+ * they never re-declare defaults. Presets are named partial overrides (see PRESETS).
+ */
+
+export interface FrameWindowConfig {
+  /** First frame kept, 0-based. 5 as in the original: WLASL clips often start before the sign. */
+  start: number;
+  /** Last frame kept, inclusive. 35 as in the original (31 frames). */
+  end: number;
+  /** Use WLASL's per-instance frame_start/frame_end instead of start/end. */
+  useMetadataRange: boolean;
+  /** What to do with a video shorter than the window: repeat its last frame, or skip it and report. */
+  shortVideoPolicy: 'pad' | 'skip';
+}
+
+export interface FramesConfig {
+  window: FrameWindowConfig;
+  /** Output frame size (square), the backbone's input size. */
+  size: number;
+  /** Crop to the instance bbox (clamped to the frame) before resizing, as the original. */
+  cropToBbox: boolean;
+  /** Write JPEG frames to disk, or keep raw RGB frames in memory for the next stage. */
+  output: 'jpeg' | 'raw';
+  jpegQuality: number;
+  /** Videos processed at once; 0 = number of cores. */
+  concurrency: number;
+}
+
+export interface SequenceConfig {
+  /** Frames per training sample. The original uses 5 (0.2 s of a 1-3 s sign). */
+  sampleSize: number;
+  /** Step between window starts; equal to sampleSize gives the original's non-overlapping windows. */
+  stride: number;
+}
+
+export interface BackboneConfig {
+  /** MobileNetV2 width multiplier: 1.0 is the original's; 0.35 is about a fifth of the compute. */
+  alpha: 1.0 | 0.75 | 0.5 | 0.35;
+  /** 'imagenet' (download/cache), 'random' (seeded, BatchNorm-calibrated), or a local directory / URL. */
+  weights: string;
+  /** Allow falling back to 'random' when 'imagenet' cannot be had (offline, no cache). */
+  allowRandomFallback: boolean;
+  /** Seed for 'random' weights and BatchNorm calibration. */
+  seed: number;
+  /** Store cached features as float16 (half the disk) instead of float32. */
+  cacheFloat16: boolean;
+}
+
+export interface ModelConfig {
+  /** LSTM hidden units: 256 as in the original. */
+  hidden: number;
+  /** Stacked LSTM layers: 1 as in the original. */
+  layers: number;
+  /** Dropout on the LSTM output before the classifier (0 = none, as in the original). */
+  dropout: number;
+}
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  /** Early stopping on validation loss, as the original: patience 5, min_delta 0, restore best. */
+  patience: number;
+  minDelta: number;
+  restoreBest: boolean;
+}
+
+export interface PipelineConfig {
+  frames: FramesConfig;
+  sequence: SequenceConfig;
+  backbone: BackboneConfig;
+  model: ModelConfig;
+  train: TrainConfig;
+}
+
+export const DEFAULT_CONFIG: PipelineConfig = {
+  frames: {
+    window: { start: 5, end: 35, useMetadataRange: false, shortVideoPolicy: 'pad' },
+    size: 224,
+    cropToBbox: true,
+    output: 'raw',
+    jpegQuality: 92,
+    concurrency: 0,
+  },
+  sequence: { sampleSize: 5, stride: 5 },
+  backbone: { alpha: 1.0, weights: 'imagenet', allowRandomFallback: false, seed: 1, cacheFloat16: false },
+  model: { hidden: 256, layers: 1, dropout: 0 },
+  train: { epochs: 10, batchSize: 32, learningRate: 1e-4, seed: 42, patience: 5, minDelta: 0, restoreBest: true },
+};
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/**
+ * Named recipes. 'original' reproduces the original notebook's choices (5-frame windows, LSTM 256,
+ * Adam 1e-4); the default recipe is chosen by measurement (see README, "Presets").
+ */
+export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
+  original: {
+    sequence: { sampleSize: 5, stride: 5 },
+    model: { hidden: 256, layers: 1, dropout: 0 },
+    train: { learningRate: 1e-4, batchSize: 32, epochs: 10, patience: 5 },
+  },
+};
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function mergeConfig<T>(base: T, override: DeepPartial<T> | undefined): T {
+  if (!override) return base;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(override)) {
+    if (value === undefined) continue;
+    const prev = out[key];
+    out[key] = isPlainObject(prev) && isPlainObject(value) ? mergeConfig(prev, value as DeepPartial<typeof prev>) : value;
+  }
+  return out as T;
+}
+
+/** Defaults, then a preset, then explicit overrides. */
+export function resolveConfig(options: { preset?: string; overrides?: DeepPartial<PipelineConfig> } = {}): PipelineConfig {
+  let config = DEFAULT_CONFIG;
+  if (options.preset !== undefined) {
+    const preset = PRESETS[options.preset];
+    if (!preset) {
+      // Imported lazily to keep config free of other modules at load time.
+      const { ConfigError } = require('./errors') as typeof import('./errors');
+      throw new ConfigError(`unknown preset '${options.preset}' (known: ${Object.keys(PRESETS).join(', ')})`);
+    }
+    config = mergeConfig(config, preset);
+  }
+  return mergeConfig(config, options.overrides);
+}
