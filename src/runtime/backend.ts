@@ -49,7 +49,9 @@ function loadNative(pkg: string): string | null {
   } catch (error) {
     return isMissingModule(error, pkg) ? `not installed (optional dependency ${pkg})` : `failed to load: ${firstLine(error)}`;
   }
-  return tf.findBackend('tensorflow') ? null : `${pkg} loaded but registered no 'tensorflow' backend`;
+  if (tf.findBackend('tensorflow')) return null;
+  // The danfojs-node override aliases @tensorflow/tfjs-node to plain tfjs, so "loads" can mean "absent".
+  return `not installed (${pkg} resolves to plain tfjs, the danfojs-node override)`;
 }
 
 function nativeHasGpu(): boolean {
