@@ -1,5 +1,5 @@
 /**
- * The library's public surface, for notebooks (`import * as wl from "./src"`) and the CLI.
+ * The library's public surface, for notebooks (`import * as wl from "./src/index"`) and the CLI.
  * Stages in data-flow order: metadata -> videos -> frames -> features -> sequences -> model -> metrics/plots.
  */
 export * from './errors';
