@@ -1,0 +1,137 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MetadataError } from '../src/errors';
+import {
+  readWlaslMetadata, parseWlaslMetadata, buildVideoIndex, bboxMap, writeBboxMap, missingReport, writeMissingReport,
+  countsTable, countsRows, generateWlaslLikeMetadata, parseSplitFile, entriesOfSplit, summariseIndex,
+} from '../src/metadata';
+import { REAL10_DIR, makeTempDir } from './helpers';
+
+const skip = !REAL10_DIR && 'real WLASL data absent';
+
+/** A videos folder holding links to the first `keep` real videos of each gloss (the rest are "missing"). */
+function partialVideosDir(keep: number): { dir: string; kept: Set<string> } {
+  const dir = makeTempDir();
+  const metadata = readWlaslMetadata(path.join(REAL10_DIR!, 'WLASL_v0.3.json'));
+  const kept = new Set<string>();
+  for (const g of metadata.glosses) {
+    for (const inst of g.instances.slice(0, keep)) {
+      fs.symlinkSync(path.join(REAL10_DIR!, 'videos', `${inst.videoId}.mp4`), path.join(dir, `${inst.videoId}.mp4`));
+      kept.add(inst.videoId);
+    }
+  }
+  fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a video');
+  return { dir, kept };
+}
+
+test('indexes the real sample: every instance joined with its file, labels in file order', { skip }, () => {
+  const metadata = readWlaslMetadata(path.join(REAL10_DIR!, 'WLASL_v0.3.json'));
+  const index = buildVideoIndex(metadata, { videosDir: path.join(REAL10_DIR!, 'videos') });
+  assert.deepEqual(index.classes, metadata.glosses.map((g) => g.gloss));
+  assert.equal(index.entries.length, metadata.instanceCount);
+  for (const e of index.entries) {
+    assert.equal(index.classes[e.label], e.gloss);
+    assert.ok(e.path && fs.existsSync(e.path), `${e.videoId} should exist`);
+    assert.equal(index.byId.get(e.videoId), e);
+  }
+  assert.equal(index.missing.length, 0);
+  const train = entriesOfSplit(index, 'train');
+  assert.ok(train.length > 0 && train.every((e) => e.split === 'train'));
+  assert.match(summariseIndex(index), /10 glosses, 110\/110 videos present/);
+});
+
+test('missing videos are reported as a danfojs table and as CSV/JSON files', { skip }, async () => {
+  const metadata = readWlaslMetadata(path.join(REAL10_DIR!, 'WLASL_v0.3.json'));
+  const { dir, kept } = partialVideosDir(7);
+  const index = buildVideoIndex(metadata, { videosDir: dir });
+  const expectedMissing = index.entries.filter((e) => !kept.has(e.videoId)).map((e) => e.videoId);
+  assert.equal(index.missing.length, metadata.instanceCount - kept.size);
+  assert.deepEqual(index.missing.map((e) => e.videoId), expectedMissing);
+  assert.ok(index.missing.every((e) => e.path === null));
+
+  const df = missingReport(index);
+  assert.deepEqual(df.shape, [expectedMissing.length, 6]);
+  assert.deepEqual(df.column('video_id').values, expectedMissing);
+
+  const out = makeTempDir();
+  await writeMissingReport(index, path.join(out, 'missing.csv'));
+  const lines = fs.readFileSync(path.join(out, 'missing.csv'), 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'video_id,gloss,label,split,source,url');
+  assert.equal(lines.length, expectedMissing.length + 1);
+  assert.ok(lines[1]!.startsWith(`${expectedMissing[0]},`), 'ids keep their leading zeros');
+  await writeMissingReport(index, path.join(out, 'missing.json'));
+  const json = JSON.parse(fs.readFileSync(path.join(out, 'missing.json'), 'utf8'));
+  assert.equal(json.missing, expectedMissing.length);
+  assert.deepEqual(json.rows.map((r: { video_id: string }) => r.video_id), expectedMissing);
+  await assert.rejects(writeMissingReport(index, path.join(out, 'missing.txt')), /\.csv or \.json/);
+
+  // Nothing missing: the table is empty but keeps its columns.
+  const full = buildVideoIndex(metadata, { videosDir: path.join(REAL10_DIR!, 'videos') });
+  assert.deepEqual(missingReport(full).columns, ['video_id', 'gloss', 'label', 'split', 'source', 'url']);
+});
+
+test('counts per split and gloss add up to the index', { skip }, () => {
+  const metadata = readWlaslMetadata(path.join(REAL10_DIR!, 'WLASL_v0.3.json'));
+  const { dir } = partialVideosDir(9);
+  const index = buildVideoIndex(metadata, { videosDir: dir });
+  const rows = countsRows(index);
+  assert.equal(rows.length, index.classes.length);
+  for (const r of rows) {
+    const mine = index.entries.filter((e) => e.gloss === r.gloss);
+    assert.equal(r.total, mine.length);
+    assert.equal(r.present, mine.filter((e) => e.path).length);
+    assert.equal(r.train + r.val + r.test, r.present);
+    assert.equal(r.train, mine.filter((e) => e.path && e.split === 'train').length);
+    assert.equal(r.missing, r.total - r.present);
+  }
+  const df = countsTable(index);
+  assert.deepEqual(df.columns, ['gloss', 'label', 'train', 'val', 'test', 'total', 'present', 'missing']);
+  assert.equal(df.shape[0], index.classes.length);
+});
+
+test('bbox map equals the metadata bboxes (the original bbox_file), written as JSON', { skip }, async () => {
+  const jsonPath = path.join(REAL10_DIR!, 'WLASL_v0.3.json');
+  const raw = JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as { instances: { video_id: string; bbox: number[] }[] }[];
+  const index = buildVideoIndex(readWlaslMetadata(jsonPath), { videosDir: path.join(REAL10_DIR!, 'videos') });
+  const map = bboxMap(index);
+  const expected: Record<string, number[]> = {};
+  for (const g of raw) for (const i of g.instances) expected[i.video_id] = i.bbox;
+  assert.deepEqual(map, expected);
+  const out = path.join(makeTempDir(), 'sub', 'bbox.json');
+  await writeBboxMap(index, out);
+  assert.deepEqual(JSON.parse(fs.readFileSync(out, 'utf8')), expected);
+});
+
+test('a split file (nslt_K.json) selects videos and their splits; strays become warnings', { skip }, () => {
+  const metadata = readWlaslMetadata(path.join(REAL10_DIR!, 'WLASL_v0.3.json'));
+  const chosen = metadata.glosses.slice(0, 3).flatMap((g, classId) => g.instances.slice(0, 4).map((i) => ({ id: i.videoId, classId })));
+  const split: Record<string, { subset: string; action: number[] }> = {};
+  for (const [n, c] of chosen.entries()) split[c.id] = { subset: n % 4 === 0 ? 'test' : 'train', action: [c.classId, 1, 60] };
+  split['99999'] = { subset: 'train', action: [0, 1, 10] };
+  const index = buildVideoIndex(metadata, { videosDir: path.join(REAL10_DIR!, 'videos'), splitFile: parseSplitFile(JSON.stringify(split), 'nslt_3.json') });
+  assert.equal(index.entries.length, chosen.length);
+  assert.deepEqual(index.classes, metadata.glosses.slice(0, 3).map((g) => g.gloss));
+  for (const e of index.entries) assert.equal(e.split, split[e.videoId]!.subset);
+  assert.equal(index.warnings.length, 1);
+  assert.match(index.warnings[0]!, /1 video id\(s\) of nslt_3.json .*99999/);
+});
+
+test('subsets narrow the index of a WLASL-size file (2,000 glosses, 21,083 instances)', () => {
+  const raw = generateWlaslLikeMetadata();
+  const metadata = parseWlaslMetadata(JSON.stringify(raw), 'wlasl-size.json');
+  const videosDir = makeTempDir();
+  // A few files present: the rest are reported missing.
+  for (const id of ['00001', '00002', '00500']) fs.writeFileSync(path.join(videosDir, `${id}.mp4`), 'x');
+  const all = buildVideoIndex(metadata, { videosDir });
+  assert.equal(all.entries.length, 21083);
+  assert.equal(all.classes.length, 2000);
+  assert.equal(all.present.length, 3);
+  assert.equal(all.missing.length, 21080);
+  const w100 = buildVideoIndex(metadata, { videosDir, subset: 'WLASL100' });
+  assert.deepEqual(w100.classes, raw.slice(0, 100).map((g) => g.gloss));
+  assert.equal(w100.entries.length, raw.slice(0, 100).reduce((n, g) => n + g.instances.length, 0));
+  assert.ok(w100.entries.every((e) => e.label < 100 && w100.classes[e.label] === e.gloss));
+  assert.throws(() => buildVideoIndex(metadata, { videosDir: path.join(videosDir, 'nope') }), (e: unknown) => e instanceof MetadataError && /videos folder not found/.test(e.message));
+});
