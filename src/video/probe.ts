@@ -1,0 +1,107 @@
+import * as fs from 'node:fs';
+import { execFile } from 'node:child_process';
+import { ffmpegBinaries } from '../runtime/ffmpeg';
+import { VideoFailure, VideoInfo } from './types';
+
+interface ProbeStream {
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  nb_frames?: string;
+  duration?: string;
+  tags?: Record<string, string>;
+  side_data_list?: { rotation?: number | string }[];
+}
+
+interface ProbeOutput {
+  streams?: ProbeStream[];
+  format?: { duration?: string; format_name?: string };
+}
+
+function parseRate(rate: string | undefined): number {
+  if (!rate) return NaN;
+  const [num, den] = rate.split('/').map(Number);
+  if (den === undefined) return num;
+  return den > 0 ? num / den : NaN;
+}
+
+function rotationOf(stream: ProbeStream): number {
+  const fromSide = stream.side_data_list?.find((s) => s.rotation !== undefined)?.rotation;
+  const raw = fromSide !== undefined ? Number(fromSide) : Number(stream.tags?.rotate ?? 0);
+  if (!Number.isFinite(raw)) return 0;
+  // Display-matrix rotation is counter-clockwise (negative = clockwise); the rotate tag is clockwise.
+  const clockwise = fromSide !== undefined ? -raw : raw;
+  return ((Math.round(clockwise / 90) * 90) % 360 + 360) % 360;
+}
+
+function runFfprobe(file: string): Promise<string> {
+  const { ffprobe } = ffmpegBinaries();
+  const args = ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', file];
+  return new Promise((resolve, reject) => {
+    execFile(ffprobe, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) {
+        const lines = String(stderr).trim().split('\n').filter(Boolean);
+        const detail = lines.pop() ?? error.message;
+        // An MP4 cut short before its index (moov) is a truncated download, not some other kind of file.
+        const truncated = lines.some((l) => /moov atom not found|partial file/i.test(l));
+        const kind = truncated ? 'truncated' : 'not-a-video';
+        const text = truncated ? `truncated (${lines.find((l) => /moov atom not found|partial file/i.test(l))?.replace(/^\[[^\]]*\]\s*/, '')})` : `ffprobe cannot read it: ${detail.replace(file + ': ', '')}`;
+        reject(new VideoFailure(kind, text, { file, cause: error }));
+      } else {
+        resolve(stdout);
+      }
+    });
+  });
+}
+
+/**
+ * Probes a video once with ffprobe: displayed size, fps, frame count, codec, duration, rotation.
+ * Throws VideoFailure with kind missing / empty / not-a-video / no-video-stream.
+ */
+export async function probeVideo(file: string): Promise<VideoInfo> {
+  let stat: fs.Stats;
+  try {
+    stat = await fs.promises.stat(file);
+  } catch (error) {
+    throw new VideoFailure('missing', 'video file not found', { file, cause: error });
+  }
+  if (!stat.isFile()) throw new VideoFailure('missing', 'not a regular file', { file });
+  if (stat.size === 0) throw new VideoFailure('empty', 'empty file (0 bytes)', { file });
+
+  const text = await runFfprobe(file);
+  let parsed: ProbeOutput;
+  try {
+    parsed = JSON.parse(text) as ProbeOutput;
+  } catch (error) {
+    throw new VideoFailure('not-a-video', 'ffprobe output is not JSON', { file, cause: error });
+  }
+  const stream = parsed.streams?.find((s) => s.codec_type === 'video' && (s.width ?? 0) > 0 && (s.height ?? 0) > 0);
+  if (!stream) {
+    const kinds = (parsed.streams ?? []).map((s) => s.codec_type ?? '?');
+    throw new VideoFailure('no-video-stream', `no video stream (streams: ${kinds.length ? kinds.join(', ') : 'none'})`, { file });
+  }
+  const rotation = rotationOf(stream);
+  const swap = rotation === 90 || rotation === 270;
+  const storedW = stream.width as number;
+  const storedH = stream.height as number;
+  let fps = parseRate(stream.avg_frame_rate);
+  if (!(fps > 0)) fps = parseRate(stream.r_frame_rate);
+  if (!(fps > 0)) fps = 0;
+  const durationS = Number(stream.duration ?? parsed.format?.duration ?? NaN);
+  const containerFrames = Number.parseInt(stream.nb_frames ?? '', 10);
+  const frameCountExact = Number.isFinite(containerFrames) && containerFrames > 0;
+  const frameCount = frameCountExact ? containerFrames : Number.isFinite(durationS) && fps > 0 ? Math.round(durationS * fps) : 0;
+  return {
+    width: swap ? storedH : storedW,
+    height: swap ? storedW : storedH,
+    fps,
+    frameCount,
+    frameCountExact,
+    codec: stream.codec_name ?? 'unknown',
+    durationS: Number.isFinite(durationS) ? durationS : 0,
+    rotation,
+  };
+}

@@ -1,0 +1,256 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import pLimit from 'p-limit';
+import type { FramesConfig } from '../config';
+import { describeError } from '../errors';
+import type { VideoJob } from '../metadata/types';
+import { publishDirectory, tempDirFor, writeJsonAtomic } from '../runtime/atomic';
+import { ffmpegBinaries, ffmpegVersion } from '../runtime/ffmpeg';
+import { createProgress, ProgressMode } from '../runtime/progress';
+import { extractJpegFrames, ExtractOptions } from './extract';
+import { validateWindow } from './geometry';
+import { FrameFailure, FrameManifest, FrameStageProgress, FrameStageSummary, VideoFailure } from './types';
+
+/**
+ * The frame stage over a whole dataset: JPEG frames per video under <outRoot>/<paramsKey>/<videoId>/.
+ *
+ * Resumable and kill-safe: each video is written into a hidden temporary folder beside its final place,
+ * with manifest.json last, then renamed into place in one step. A video counts as done only when its folder
+ * exists with a manifest whose files are all present at their recorded sizes; a rerun skips those, removes
+ * temporary folders left by killed runs and redoes everything else. The params key names every parameter that
+ * changes the pixels, so a change of window, size, crop or quality never mixes outputs.
+ */
+
+/** Bump when the extraction itself changes (filter chain, naming), so old outputs are not reused. */
+const STAGE_VERSION = 1;
+export const MANIFEST_FILE = 'manifest.json';
+export const REPORT_FILE = 'report.json';
+export const PARAMS_FILE = 'params.json';
+
+/** e.g. "frames-v1_w5-35_s224_bbox_pad_q92"; with WLASL ranges "wmeta5-35" (the fallback window). */
+export function paramsKey(config: FramesConfig): string {
+  validateWindow(config.window);
+  const w = config.window;
+  const window = `${w.useMetadataRange ? 'wmeta' : 'w'}${w.start}-${w.end}`;
+  const crop = config.cropToBbox ? 'bbox' : 'full';
+  return `frames-v${STAGE_VERSION}_${window}_s${config.size}_${crop}_${w.shortVideoPolicy}_q${config.jpegQuality}`;
+}
+
+/** Parameters that fix the output, written to <outDir>/params.json for people and tools. */
+function outputParams(config: FramesConfig) {
+  return { stageVersion: STAGE_VERSION, window: config.window, size: config.size, cropToBbox: config.cropToBbox, jpegQuality: config.jpegQuality };
+}
+
+const SAFE_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+
+function checkVideoId(videoId: string): void {
+  // The id becomes a folder name: no separators, no leading dot (hidden names are our temporary folders).
+  if (!SAFE_ID.test(videoId)) {
+    throw new VideoFailure('unsafe-id', `video id ${JSON.stringify(videoId)} is not a safe folder name`, { file: videoId });
+  }
+}
+
+export function stageDir(outRoot: string, config: FramesConfig): string {
+  return path.join(outRoot, paramsKey(config));
+}
+
+/** Folder of a video's frames (finished or not: check with readFinishedManifest). */
+export function frameDir(outRoot: string, config: FramesConfig, videoId: string): string {
+  checkVideoId(videoId);
+  return path.join(stageDir(outRoot, config), videoId);
+}
+
+/** The manifest of a finished video folder, or null when the folder is missing, partial or damaged. */
+export async function readFinishedManifest(dir: string, key?: string): Promise<FrameManifest | null> {
+  let manifest: FrameManifest;
+  try {
+    manifest = JSON.parse(await fs.promises.readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as FrameManifest;
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(manifest.files) || manifest.files.length === 0) return null;
+  if (key !== undefined && manifest.paramsKey !== key) return null;
+  for (const file of manifest.files) {
+    try {
+      const stat = await fs.promises.stat(path.join(dir, file.name));
+      if (stat.size !== file.bytes) return null;
+    } catch {
+      return null;
+    }
+  }
+  return manifest;
+}
+
+/** Sorted absolute paths of a finished video's frames, or null when it is not finished. */
+export async function finishedFramePaths(outRoot: string, config: FramesConfig, videoId: string): Promise<string[] | null> {
+  const dir = frameDir(outRoot, config, videoId);
+  const manifest = await readFinishedManifest(dir, paramsKey(config));
+  return manifest ? manifest.files.map((f) => path.join(dir, f.name)) : null;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temporary video folders left by runs that were killed (their process is gone). */
+async function removeStaleTemporaries(outDir: string): Promise<number> {
+  let removed = 0;
+  for (const name of await fs.promises.readdir(outDir)) {
+    const match = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    if (pid !== process.pid && processAlive(pid)) continue;
+    await fs.promises.rm(path.join(outDir, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+export interface FrameStageOptions {
+  onProgress?: (event: FrameStageProgress) => void;
+  /** Progress display; default: bar on a terminal, lines otherwise (WLASL_PROGRESS overrides). */
+  progress?: ProgressMode;
+  /** Overrides config.concurrency (0 = number of cores). */
+  concurrency?: number;
+  /** ffmpeg decoder threads per video; default 1 when several videos run at once. */
+  threads?: number;
+}
+
+export function resolveConcurrency(requested: number): number {
+  if (requested > 0) return Math.floor(requested);
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/** Extracts one video into a temporary folder and publishes it; returns how many frames were padded. */
+async function extractOne(job: VideoJob, config: FramesConfig, outDir: string, key: string, extract: ExtractOptions): Promise<number> {
+  const target = path.join(outDir, job.videoId);
+  const tmp = tempDirFor(target);
+  await fs.promises.mkdir(tmp, { recursive: true });
+  try {
+    const result = await extractJpegFrames(job, config, tmp, extract);
+    const files: FrameManifest['files'] = [];
+    for (const name of result.files) files.push({ name, bytes: (await fs.promises.stat(path.join(tmp, name))).size });
+    const manifest: FrameManifest = {
+      videoId: job.videoId,
+      source: job.path,
+      paramsKey: key,
+      files,
+      sourceFrames: result.sourceFrames,
+      padded: result.padded,
+      crop: result.plan.crop,
+      probe: result.plan.info,
+    };
+    await writeJsonAtomic(path.join(tmp, MANIFEST_FILE), manifest);
+    await publishDirectory(tmp, target);
+    return result.padded;
+  } catch (error) {
+    await fs.promises.rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function toFailure(job: VideoJob, error: unknown): FrameFailure {
+  if (error instanceof VideoFailure) {
+    const prefix = `${error.file}: `;
+    const reason = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+    return { videoId: job.videoId, file: job.path, kind: error.kind, reason };
+  }
+  // Anything else (disk full, permissions) is recorded for this video; the run goes on.
+  return { videoId: job.videoId, file: job.path, kind: 'write-failed', reason: describeError(error) };
+}
+
+/**
+ * Extracts JPEG frames for every job, in parallel (bounded), skipping videos finished by earlier runs.
+ * Never throws for a bad video: it is recorded in summary.failures and in <outDir>/report.json.
+ */
+export async function runFrameStage(
+  jobs: readonly VideoJob[],
+  config: FramesConfig,
+  outRoot: string,
+  options: FrameStageOptions = {},
+): Promise<FrameStageSummary> {
+  const started = Date.now();
+  const key = paramsKey(config);
+  const outDir = path.join(outRoot, key);
+  await fs.promises.mkdir(outDir, { recursive: true });
+  await writeJsonAtomic(path.join(outDir, PARAMS_FILE), { paramsKey: key, ...outputParams(config) });
+  await removeStaleTemporaries(outDir);
+
+  const concurrency = resolveConcurrency(options.concurrency ?? config.concurrency);
+  const extract: ExtractOptions = { threads: options.threads ?? (concurrency > 1 ? 1 : undefined) };
+  const limit = pLimit(concurrency);
+  const progress = createProgress('frames', jobs.length, { unit: 'videos', mode: options.progress });
+  const failures: FrameFailure[] = [];
+  let done = 0;
+  let skipped = 0;
+  let padded = 0;
+  let completed = 0;
+  const seen = new Set<string>();
+
+  const finish = (job: VideoJob, status: FrameStageProgress['status']) => {
+    completed++;
+    progress.tick(1, job.videoId);
+    options.onProgress?.({ completed, total: jobs.length, videoId: job.videoId, status });
+  };
+
+  await Promise.all(
+    jobs.map((job) =>
+      limit(async () => {
+        try {
+          checkVideoId(job.videoId);
+          if (seen.has(job.videoId)) {
+            throw new VideoFailure('unsafe-id', `video id ${job.videoId} appears more than once in the job list`, { file: job.path });
+          }
+          seen.add(job.videoId);
+          const target = path.join(outDir, job.videoId);
+          if (await readFinishedManifest(target, key)) {
+            skipped++;
+            finish(job, 'skipped');
+            return;
+          }
+          if ((await extractOne(job, config, outDir, key, extract)) > 0) padded++;
+          done++;
+          finish(job, 'done');
+        } catch (error) {
+          failures.push(toFailure(job, error));
+          finish(job, 'failed');
+        }
+      }),
+    ),
+  );
+
+  failures.sort((a, b) => a.videoId.localeCompare(b.videoId));
+  const seconds = (Date.now() - started) / 1000;
+  const reportFile = path.join(outDir, REPORT_FILE);
+  const summary: FrameStageSummary = { done, skipped, failed: failures.length, padded, failures, seconds, outDir, reportFile };
+  const { ffmpeg: ffmpegPath } = ffmpegBinaries();
+  await writeJsonAtomic(reportFile, {
+    paramsKey: key,
+    params: outputParams(config),
+    finishedAt: new Date().toISOString(),
+    ffmpeg: { path: ffmpegPath, version: ffmpegVersion() },
+    jobs: jobs.length,
+    done,
+    skipped,
+    failed: failures.length,
+    padded,
+    seconds,
+    failures,
+  });
+  progress.stop(formatFrameSummary(summary));
+  return summary;
+}
+
+/** One line for logs: counts, time and where the report is. */
+export function formatFrameSummary(s: FrameStageSummary): string {
+  const kinds = new Map<string, number>();
+  for (const f of s.failures) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1);
+  const failedText = s.failed ? ` (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}; see ${s.reportFile})` : '';
+  return `frames: ${s.done} done (${s.padded} padded), ${s.skipped} already done, ${s.failed} failed${failedText} in ${s.seconds.toFixed(1)}s -> ${s.outDir}`;
+}
