@@ -29,3 +29,10 @@ export interface SequenceSource {
   /** The samples themselves (video ids and labels), in index order. */
   samples(): readonly SequenceSample[];
 }
+
+/** A batch of frame sequences for the end-to-end path: x is [B, T, H, W, 3] normalised RGB; the caller disposes x. */
+export interface FrameBatch {
+  x: tf.Tensor5D;
+  labels: Int32Array;
+  videoIds: string[];
+}

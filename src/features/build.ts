@@ -1,0 +1,166 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import pLimit from 'p-limit';
+import type { BackboneConfig } from '../config';
+import { ConfigError, describeError } from '../errors';
+import { writeJsonAtomic } from '../runtime/atomic';
+import { createProgress, type ProgressMode } from '../runtime/progress';
+import { seededShuffle } from '../dataset/shuffle';
+import { embedFrames, loadBackbone, type Backbone, type BackboneOptions } from '../backbone/weights';
+import { MOBILENET_INPUT_SIZE } from '../backbone/preprocess';
+import { openFeatureCache, type FeatureDtype, type PreprocessingParams } from './cache';
+import { FeatureWorkerPool } from './worker_pool';
+
+/** Decoded frames of one video: RGB uint8 [count, size, size, 3] (the video stage's extractFrames result). */
+export interface DecodedFrames {
+  frames: Uint8Array;
+  count: number;
+  size: number;
+}
+export type FrameProvider<J> = (job: J) => Promise<DecodedFrames>;
+
+export interface BuildFeatureCacheOptions<J extends { videoId: string }> {
+  jobs: readonly J[];
+  cacheRoot: string;
+  backbone: Backbone;
+  /** Frame preprocessing that changes features (window, size, crop): part of the cache key. */
+  preprocessing: PreprocessingParams;
+  frameProvider: FrameProvider<J>;
+  /** Worker threads, one wasm backend each; 0 runs in this thread. Default: number of cores. */
+  workers?: number;
+  /** Frames per backbone call. */
+  batchSize?: number;
+  dtype?: FeatureDtype;
+  progress?: ProgressMode;
+}
+
+export interface BuildFeatureCacheReport {
+  cacheDir: string;
+  key: string;
+  weightsId: string;
+  total: number;
+  /** Already cached before this run (resumed). */
+  reused: number;
+  computed: number;
+  failed: Array<{ videoId: string; reason: string }>;
+  frames: number;
+  seconds: number;
+  framesPerSecond: number;
+  workers: number;
+}
+
+export const DEFAULT_FEATURE_BATCH = 8;
+
+/**
+ * Runs the frozen backbone once over every video's kept frames and stores the features. Resumable: videos
+ * already in the cache are skipped, each new one is written atomically as soon as it is done, and a video
+ * whose frames cannot be had is skipped and listed in failures.json, never stopping the run.
+ */
+export async function buildFeatureCache<J extends { videoId: string }>(options: BuildFeatureCacheOptions<J>): Promise<BuildFeatureCacheReport> {
+  const started = Date.now();
+  const cache = await openFeatureCache(options.cacheRoot, options.backbone.info, options.preprocessing, { dtype: options.dtype });
+  const pending = options.jobs.filter((job) => !cache.has(job.videoId));
+  const reused = options.jobs.length - pending.length;
+  const batchSize = options.batchSize ?? DEFAULT_FEATURE_BATCH;
+  const workerCount = Math.min(options.workers ?? os.availableParallelism(), Math.max(pending.length, 0));
+  const failed: BuildFeatureCacheReport['failed'] = [];
+  let computed = 0;
+  let frames = 0;
+
+  let pool: FeatureWorkerPool | undefined;
+  if (workerCount > 0) pool = await FeatureWorkerPool.start(workerCount, { modelDir: options.backbone.info.modelDir, batchSize }, options.backbone.info.weightsHash);
+  const embed = (decoded: DecodedFrames): Promise<Float32Array> =>
+    pool ? pool.embed(decoded.frames, decoded.count, decoded.size) : Promise.resolve(embedFrames(options.backbone, decoded.frames, decoded.count, decoded.size, batchSize));
+
+  const progress = createProgress('features', pending.length, { unit: 'videos', mode: options.progress });
+  // Decoding runs ahead of the backbone so workers never wait, but at most two videos per worker are held.
+  const limit = pLimit(Math.max(1, workerCount * 2));
+  try {
+    await Promise.all(
+      pending.map((job) =>
+        limit(async () => {
+          let decoded: DecodedFrames;
+          try {
+            decoded = await options.frameProvider(job);
+            if (decoded.count < 1) throw new ConfigError('no frames');
+          } catch (error) {
+            failed.push({ videoId: job.videoId, reason: describeError(error) });
+            progress.tick(1, `${job.videoId} skipped`);
+            return;
+          }
+          const count = decoded.count;
+          const features = await embed(decoded);
+          await cache.write(job.videoId, features, count);
+          computed++;
+          frames += count;
+          progress.tick(1, job.videoId);
+        }),
+      ),
+    );
+  } finally {
+    await pool?.close();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  await writeJsonAtomic(path.join(cache.dir, 'failures.json'), { updatedAt: new Date().toISOString(), failed });
+  progress.stop(`features: ${computed} computed, ${reused} reused, ${failed.length} skipped in ${seconds.toFixed(1)} s -> ${cache.dir}`);
+  return {
+    cacheDir: cache.dir,
+    key: cache.key,
+    weightsId: options.backbone.info.weightsId,
+    total: options.jobs.length,
+    reused,
+    computed,
+    failed,
+    frames,
+    seconds,
+    framesPerSecond: frames / Math.max(seconds, 1e-3),
+    workers: workerCount,
+  };
+}
+
+/**
+ * A few frames from a seeded choice of training videos, for calibrating a 'random' backbone's BatchNorm:
+ * `framesPerVideo` evenly spaced frames from each of `videos` videos, RGB uint8 [N,224,224,3].
+ */
+export async function collectCalibrationFrames<J extends { videoId: string }>(
+  trainJobs: readonly J[],
+  frameProvider: FrameProvider<J>,
+  options: { videos?: number; framesPerVideo?: number; seed?: number } = {},
+): Promise<Uint8Array> {
+  const wanted = options.videos ?? 8;
+  const perVideo = options.framesPerVideo ?? 4;
+  const frameBytes = MOBILENET_INPUT_SIZE * MOBILENET_INPUT_SIZE * 3;
+  const chunks: Uint8Array[] = [];
+  for (const job of seededShuffle(trainJobs, options.seed ?? 1)) {
+    if (chunks.length >= wanted * perVideo) break;
+    let decoded: DecodedFrames;
+    try {
+      decoded = await frameProvider(job);
+    } catch {
+      continue;
+    }
+    if (decoded.size !== MOBILENET_INPUT_SIZE) throw new ConfigError(`calibration frames must be ${MOBILENET_INPUT_SIZE}x${MOBILENET_INPUT_SIZE}, the frame provider gave ${decoded.size}`);
+    const take = Math.min(perVideo, decoded.count);
+    for (let k = 0; k < take; k++) {
+      const index = Math.floor(((k + 0.5) * decoded.count) / take);
+      chunks.push(decoded.frames.slice(index * frameBytes, (index + 1) * frameBytes));
+    }
+  }
+  if (chunks.length < 2) throw new ConfigError(`could not read frames for calibrating the random backbone from ${trainJobs.length} training videos`);
+  const out = new Uint8Array(chunks.length * frameBytes);
+  chunks.forEach((c, i) => out.set(c, i * frameBytes));
+  return out;
+}
+
+/**
+ * The backbone for a config, with a 'random' one (chosen or fallen back to) calibrated on the training
+ * videos' own frames.
+ */
+export async function loadBackboneForJobs<J extends { videoId: string }>(
+  config: BackboneConfig,
+  trainJobs: readonly J[],
+  frameProvider: FrameProvider<J>,
+  options: Omit<BackboneOptions, 'calibrationFrames'> = {},
+): Promise<Backbone> {
+  return loadBackbone(config, { ...options, calibrationFrames: () => collectCalibrationFrames(trainJobs, frameProvider, { seed: config.seed }) });
+}
