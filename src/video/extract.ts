@@ -42,7 +42,10 @@ export function jpegQscale(quality: number): number {
   return Math.min(31, Math.max(2, Math.round(31 - (q / 100) * 29)));
 }
 
-export async function planExtraction(job: VideoJob, config: FramesConfig): Promise<ExtractionPlan> {
+/** Pixel format ffmpeg hands over: RGB for Node, full-range YUV for the JPEG encoder. */
+export type ExtractTarget = 'raw' | 'jpeg';
+
+export async function planExtraction(job: VideoJob, config: FramesConfig, target: ExtractTarget = 'raw'): Promise<ExtractionPlan> {
   const range = frameRange(job, config.window);
   const info = await probeVideo(job.path);
   const crop = config.cropToBbox && job.bbox ? cropRect(job.bbox, info.width, info.height, job.path) : null;
@@ -50,7 +53,10 @@ export async function planExtraction(job: VideoJob, config: FramesConfig): Promi
   const select = range.last === null ? `select='gte(n,${range.first})'` : `select='between(n,${range.first},${range.last})'`;
   const parts = [select];
   if (crop) parts.push(`crop=${crop.width}:${crop.height}:${crop.x}:${crop.y}:exact=1`);
-  parts.push(`scale=${config.size}:${config.size}:flags=bilinear`);
+  // The colour conversion happens inside this scale (the format filter after it), so it gets these flags:
+  // without full_chroma_int + accurate_rnd swscale's RGB comes out 1-2 levels dark.
+  parts.push(`scale=${config.size}:${config.size}:flags=bilinear+accurate_rnd+full_chroma_int`);
+  parts.push(`format=${target === 'raw' ? 'rgb24' : 'yuvj420p'}`);
   return { info, range, crop, expected, filter: parts.join(',') };
 }
 
@@ -157,7 +163,7 @@ export async function extractFramesWithPlan(
   config: FramesConfig,
   options: ExtractOptions = {},
 ): Promise<{ frames: ExtractedFrames; plan: ExtractionPlan }> {
-  const plan = await planExtraction(job, config);
+  const plan = await planExtraction(job, config, 'raw');
   const { data, stderr } = await runRaw(job, plan, options);
   const frameBytes = config.size * config.size * 3;
   if (data.length % frameBytes !== 0) {
@@ -192,7 +198,7 @@ export interface JpegExtraction {
  * file names and sorted order is temporal order.
  */
 export async function extractJpegFrames(job: VideoJob, config: FramesConfig, dir: string, options: ExtractOptions = {}): Promise<JpegExtraction> {
-  const plan = await planExtraction(job, config);
+  const plan = await planExtraction(job, config, 'jpeg');
   const { stderr } = await runJpeg(job, plan, dir, config.jpegQuality, options);
   const written = (await fs.promises.readdir(dir)).filter((n) => /^\d{6}\.jpg$/.test(n)).sort();
   const decoded = written.length;

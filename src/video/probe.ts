@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { execFile } from 'node:child_process';
+import { describeError } from '../errors';
 import { ffmpegBinaries } from '../runtime/ffmpeg';
 import { VideoFailure, VideoInfo } from './types';
 
@@ -37,6 +38,18 @@ function rotationOf(stream: ProbeStream): number {
   return ((Math.round(clockwise / 90) * 90) % 360 + 360) % 360;
 }
 
+/** Whether a file starts like an MP4/MOV (an 'ftyp' box): then a missing index means it was cut short. */
+async function looksLikeMp4(file: string): Promise<boolean> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const head = Buffer.alloc(8);
+    const { bytesRead } = await handle.read(head, 0, 8, 0);
+    return bytesRead === 8 && head.toString('latin1', 4, 8) === 'ftyp';
+  } finally {
+    await handle.close();
+  }
+}
+
 function runFfprobe(file: string): Promise<string> {
   const { ffprobe } = ffmpegBinaries();
   const args = ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', file];
@@ -45,11 +58,17 @@ function runFfprobe(file: string): Promise<string> {
       if (error) {
         const lines = String(stderr).trim().split('\n').filter(Boolean);
         const detail = lines.pop() ?? error.message;
-        // An MP4 cut short before its index (moov) is a truncated download, not some other kind of file.
-        const truncated = lines.some((l) => /moov atom not found|partial file/i.test(l));
-        const kind = truncated ? 'truncated' : 'not-a-video';
-        const text = truncated ? `truncated (${lines.find((l) => /moov atom not found|partial file/i.test(l))?.replace(/^\[[^\]]*\]\s*/, '')})` : `ffprobe cannot read it: ${detail.replace(file + ': ', '')}`;
-        reject(new VideoFailure(kind, text, { file, cause: error }));
+        const sign = lines.find((l) => /moov atom not found|partial file/i.test(l))?.replace(/^\[[^\]]*\]\s*/, '');
+        // ffprobe picks the MP4 demuxer by extension, so any junk named .mp4 lacks a moov; only a file that
+        // starts with a real MP4 header and lacks its index is a truncated download.
+        looksLikeMp4(file).then(
+          (mp4) => {
+            const truncated = sign !== undefined && mp4;
+            const text = truncated ? `truncated (${sign})` : `not a readable video: ${detail.replace(file + ': ', '')}`;
+            reject(new VideoFailure(truncated ? 'truncated' : 'not-a-video', text, { file, cause: error }));
+          },
+          (readError) => reject(new VideoFailure('missing', `cannot read: ${describeError(readError)}`, { file, cause: readError })),
+        );
       } else {
         resolve(stdout);
       }

@@ -1,0 +1,186 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { DEFAULT_CONFIG, FramesConfig, mergeConfig, DeepPartial } from '../src/config';
+import { extractFrames, extractFramesWithPlan, extractJpegFrames } from '../src/video/extract';
+import { probeVideo } from '../src/video/probe';
+import { VideoFailure } from '../src/video/types';
+import { VideoError } from '../src/errors';
+import { makeTempDir } from './helpers';
+import { channelMean, makeAudioOnly, makeGradientVideo, makeGreyRampVideo, makeNoisyClip, pixel, truncateCopy } from './video_fixtures';
+
+const dir = makeTempDir('wlasl-video-extract-');
+// 256x192, 60 frames at 25 fps: red = x, green = y, blue = 4 x frame index.
+const gradient = makeGradientVideo(path.join(dir, 'gradient.mp4'));
+const short20 = makeGradientVideo(path.join(dir, 'short20.mp4'), { frames: 20 });
+const tiny4 = makeGradientVideo(path.join(dir, 'tiny4.mp4'), { frames: 4 });
+
+function config(override: DeepPartial<FramesConfig> = {}): FramesConfig {
+  return mergeConfig(DEFAULT_CONFIG.frames, { size: 32, ...override });
+}
+
+function job(file: string, bbox: [number, number, number, number] | null = null, extra: { frameStart?: number; frameEnd?: number } = {}) {
+  return { videoId: path.basename(file, '.mp4'), path: file, bbox, ...extra };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<VideoFailure> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof VideoFailure, `expected a VideoFailure, got ${String(error)}`);
+    assert.ok(error instanceof VideoError);
+    return error;
+  }
+  assert.fail('expected a VideoFailure');
+}
+
+test('probeVideo reads size, fps, frame count, codec and duration', async () => {
+  const info = await probeVideo(gradient);
+  assert.equal(info.width, 256);
+  assert.equal(info.height, 192);
+  assert.equal(info.fps, 25);
+  assert.equal(info.frameCount, 60);
+  assert.equal(info.codec, 'h264');
+  assert.ok(Math.abs(info.durationS - 2.4) < 0.05, `duration ${info.durationS}`);
+  assert.equal(info.rotation, 0);
+});
+
+test('default window keeps exactly source frames 5..35, in order', async () => {
+  const out = await extractFrames(job(gradient), config());
+  assert.equal(out.count, 31);
+  assert.equal(out.size, 32);
+  assert.equal(out.padded, 0);
+  assert.equal(out.frames.length, 31 * 32 * 32 * 3);
+  assert.deepEqual(out.sourceFrames, Array.from({ length: 31 }, (_, i) => 5 + i));
+  for (let t = 0; t < out.count; t++) {
+    const blue = channelMean(out.frames, 32, t, 2);
+    assert.ok(Math.abs(blue - 4 * (5 + t)) <= 1, `frame ${t}: blue ${blue}, expected ${4 * (5 + t)}`);
+  }
+});
+
+test('crop maps bbox [x0,y0,x1,y1) to the source pixels, then scales to size x size', async () => {
+  const { frames: { frames }, plan } = await extractFramesWithPlan(job(gradient, [40, 30, 200, 150]), config());
+  assert.deepEqual(plan.crop, { x: 40, y: 30, width: 160, height: 120 });
+  // Output pixel u samples source x = x0 + (u + 0.5) * w / size - 0.5 (pixel centres).
+  for (const u of [0, 7, 16, 31]) {
+    const expectX = 40 + ((u + 0.5) * 160) / 32 - 0.5;
+    const expectY = 30 + ((u + 0.5) * 120) / 32 - 0.5;
+    assert.ok(Math.abs(pixel(frames, 32, 0, u, 10, 0) - expectX) <= 1, `x at u=${u}: ${pixel(frames, 32, 0, u, 10, 0)} vs ${expectX}`);
+    assert.ok(Math.abs(pixel(frames, 32, 3, 10, u, 1) - expectY) <= 1, `y at v=${u}: ${pixel(frames, 32, 3, 10, u, 1)} vs ${expectY}`);
+  }
+});
+
+test('odd crop offsets and sizes are kept exactly, also in 4:2:0 video', async () => {
+  const ramp = makeGreyRampVideo(path.join(dir, 'ramp420.mp4'));
+  const { frames: { frames }, plan } = await extractFramesWithPlan(job(ramp, [41, 33, 101, 73]), config());
+  assert.deepEqual(plan.crop, { x: 41, y: 33, width: 60, height: 40 });
+  // Interior pixels only: at the crop's edges the bilinear filter is cut off and leans inwards.
+  for (const u of [4, 8, 16, 24]) {
+    const sourceX = 41 + ((u + 0.5) * 60) / 32 - 0.5;
+    const expected = (2 * sourceX * 255) / 219;
+    const got = pixel(frames, 32, 0, u, 16, 0);
+    assert.ok(Math.abs(got - expected) <= 1, `u=${u}: ${got} vs ${expected.toFixed(2)}`);
+  }
+});
+
+test('a bbox beyond the frame is clamped to it', async () => {
+  const whole = await extractFramesWithPlan(job(gradient, [-20, -10, 300, 250]), config());
+  assert.deepEqual(whole.plan.crop, { x: 0, y: 0, width: 256, height: 192 });
+  const uncropped = await extractFrames(job(gradient, null), config());
+  assert.deepEqual(Buffer.from(whole.frames.frames), Buffer.from(uncropped.frames), 'clamped to the full frame = no crop');
+
+  const corner = await extractFramesWithPlan(job(gradient, [200, 100, 400, 300]), config());
+  assert.deepEqual(corner.plan.crop, { x: 200, y: 100, width: 56, height: 92 });
+  const lastX = 200 + (31.5 * 56) / 32 - 0.5;
+  assert.ok(Math.abs(pixel(corner.frames.frames, 32, 0, 31, 0, 0) - lastX) <= 1);
+});
+
+test('an empty, inverted or outside bbox is an error for that video', async () => {
+  for (const bbox of [[100, 10, 50, 90], [10, 10, 10, 50], [300, 0, 400, 100], [0, -50, 100, -1]] as [number, number, number, number][]) {
+    const failure = await failureOf(extractFrames(job(gradient, bbox), config()));
+    assert.equal(failure.kind, 'bad-bbox', `bbox ${bbox}`);
+    assert.ok(failure.message.includes(gradient), 'names the file');
+  }
+  // cropToBbox false ignores the box altogether.
+  const out = await extractFrames(job(gradient, [100, 10, 50, 90]), config({ cropToBbox: false }));
+  assert.equal(out.count, 31);
+});
+
+test("short video, policy 'pad': repeats the last frame and says so", async () => {
+  const out = await extractFrames(job(short20), config());
+  assert.equal(out.count, 31);
+  assert.equal(out.padded, 16);
+  assert.deepEqual(out.sourceFrames, [...Array.from({ length: 15 }, (_, i) => 5 + i), ...Array(16).fill(19)]);
+  const frameBytes = 32 * 32 * 3;
+  const last = out.frames.subarray(14 * frameBytes, 15 * frameBytes);
+  assert.ok(Math.abs(channelMean(out.frames, 32, 14, 2) - 4 * 19) <= 1);
+  for (let t = 15; t < 31; t++) assert.deepEqual(out.frames.subarray(t * frameBytes, (t + 1) * frameBytes), last);
+});
+
+test("short video, policy 'skip': an error of kind 'short'; no frames in the window is 'short' under any policy", async () => {
+  const skipped = await failureOf(extractFrames(job(short20), config({ window: { shortVideoPolicy: 'skip' } })));
+  assert.equal(skipped.kind, 'short');
+  assert.match(skipped.message, /only 15 of 31 frames/);
+  const none = await failureOf(extractFrames(job(tiny4), config()));
+  assert.equal(none.kind, 'short');
+});
+
+test("WLASL frame_start/frame_end (1-based, -1 = to the end) with useMetadataRange", async () => {
+  const cfg = config({ window: { useMetadataRange: true } });
+  const ranged = await extractFrames(job(gradient, null, { frameStart: 11, frameEnd: 20 }), cfg);
+  assert.deepEqual(ranged.sourceFrames, Array.from({ length: 10 }, (_, i) => 10 + i));
+  assert.ok(Math.abs(channelMean(ranged.frames, 32, 0, 2) - 40) <= 1);
+  const open = await extractFrames(job(gradient, null, { frameStart: 11, frameEnd: -1 }), cfg);
+  assert.equal(open.count, 50);
+  assert.equal(open.padded, 0);
+  assert.ok(Math.abs(channelMean(open.frames, 32, 49, 2) - 4 * 59) <= 1);
+  // Without the flag the job's range is ignored.
+  const fixed = await extractFrames(job(gradient, null, { frameStart: 11, frameEnd: 20 }), config());
+  assert.equal(fixed.sourceFrames[0], 5);
+});
+
+test('JPEG frames are named by zero-padded source index, so sorted order is temporal order', async () => {
+  const out = path.join(dir, 'jpeg');
+  fs.mkdirSync(out);
+  const result = await extractJpegFrames(job(gradient, [40, 30, 200, 150]), config(), out);
+  const names = fs.readdirSync(out).sort();
+  assert.deepEqual(names, Array.from({ length: 31 }, (_, i) => `${String(5 + i).padStart(6, '0')}.jpg`));
+  assert.deepEqual(result.files, names);
+  for (const [i, name] of names.entries()) {
+    const { data, info } = await sharp(path.join(out, name)).raw().toBuffer({ resolveWithObject: true });
+    assert.equal(info.width, 32);
+    assert.equal(info.height, 32);
+    const blue = channelMean(new Uint8Array(data), 32, 0, 2);
+    assert.ok(Math.abs(blue - 4 * (5 + i)) <= 3, `${name}: blue ${blue}`);
+  }
+});
+
+test('bad videos fail with a kind and a reason naming the file', async () => {
+  const clip = makeNoisyClip(path.join(dir, 'clip.mp4'));
+  const streaming = makeNoisyClip(path.join(dir, 'streaming.mp4'), { faststart: true });
+  const empty = path.join(dir, 'empty.mp4');
+  fs.writeFileSync(empty, '');
+  const text = path.join(dir, 'text.mp4');
+  fs.writeFileSync(text, 'this is not a video\n'.repeat(100));
+  const cases: [string, string][] = [
+    [path.join(dir, 'missing.mp4'), 'missing'],
+    [empty, 'empty'],
+    [text, 'not-a-video'],
+    [makeAudioOnly(path.join(dir, 'audio.mp4')), 'no-video-stream'],
+    // Cut before the index (moov at the end): unreadable. Cut mid-data (moov first): frames run out early.
+    [truncateCopy(clip, path.join(dir, 'cut_index.mp4'), 0.4), 'truncated'],
+    [truncateCopy(streaming, path.join(dir, 'cut_data.mp4'), 0.4), 'truncated'],
+  ];
+  for (const [file, kind] of cases) {
+    const failure = await failureOf(extractFrames(job(file), config()));
+    assert.equal(failure.kind, kind, `${path.basename(file)}: ${failure.message}`);
+    assert.ok(failure.message.startsWith(file), failure.message);
+  }
+  // The same files untruncated are fine, and a cut after the window is not an error: frames 5..35 are intact.
+  assert.equal((await extractFrames(job(streaming), config())).count, 31);
+  const lateCut = await extractFrames(job(truncateCopy(streaming, path.join(dir, 'cut_late.mp4'), 0.9)), config());
+  assert.equal(lateCut.count, 31);
+  assert.equal(lateCut.padded, 0);
+});
