@@ -54,6 +54,10 @@ export interface ModelConfig {
   layers: number;
   /** Dropout on the LSTM output before the classifier (0 = none, as in the original). */
   dropout: number;
+  /** Standardise each feature dimension with mean/std of the training split (stored with the model). */
+  standardize: boolean;
+  /** Append frame-difference (velocity) features s_t - s_{t-1}: doubles the LSTM input width. */
+  velocity: boolean;
 }
 
 export interface TrainConfig {
@@ -86,7 +90,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   },
   sequence: { sampleSize: 5, stride: 5 },
   backbone: { alpha: 1.0, weights: 'imagenet', allowRandomFallback: false, seed: 1, cacheFloat16: false },
-  model: { hidden: 256, layers: 1, dropout: 0 },
+  model: { hidden: 256, layers: 1, dropout: 0, standardize: false, velocity: false },
   train: { epochs: 10, batchSize: 32, learningRate: 1e-4, seed: 42, patience: 5, minDelta: 0, restoreBest: true },
 };
 
@@ -99,7 +103,7 @@ export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartia
 export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
   original: {
     sequence: { sampleSize: 5, stride: 5 },
-    model: { hidden: 256, layers: 1, dropout: 0 },
+    model: { hidden: 256, layers: 1, dropout: 0, standardize: false, velocity: false },
     train: { learningRate: 1e-4, batchSize: 32, epochs: 10, patience: 5 },
   },
 };

@@ -1,0 +1,405 @@
+import * as tf from '@tensorflow/tfjs';
+import { seededRandom } from '../dataset/shuffle';
+import { glorotUniform, orthogonal, transpose } from './init';
+import { LstmLayerCache, LstmLayerParams, lstmLayerBackward, lstmLayerForward, mm } from './lstm';
+import { FeaturePreprocessing, prepareFeatures, preparedDim } from './preprocess';
+
+/**
+ * The CNN-LSTM head over cached backbone features, as the original's CNN_LSTM minus the CNN:
+ * [B, T, D] -> (standardise, velocity) -> LSTM x layers -> last step -> dropout -> dense -> softmax.
+ * Parameters live in plain Float32Arrays (the fast training path in ./lstm.ts); `toLayersModel` exports them
+ * into a standard tf.sequential of tf.layers.lstm + tf.layers.dense that plain TF.js loads anywhere.
+ */
+export interface HeadConfig {
+  /** Raw feature width (1280 for MobileNetV2 1.0). */
+  featureDim: number;
+  numClasses: number;
+  hidden: number;
+  layers: number;
+  dropout: number;
+  preprocessing: FeaturePreprocessing;
+}
+
+/** One named parameter, in the head's internal (transposed) layout. */
+export interface NamedParam {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface LossAndGrads {
+  loss: number;
+  grads: Float32Array[];
+}
+
+export class LstmHead {
+  readonly config: HeadConfig;
+  readonly lstm: LstmLayerParams[];
+  /** Dense kernel transposed, [C, H]. */
+  denseT: Float32Array;
+  denseBias: Float32Array;
+
+  get numClasses(): number {
+    return this.config.numClasses;
+  }
+
+  private constructor(config: HeadConfig, lstm: LstmLayerParams[], denseT: Float32Array, denseBias: Float32Array) {
+    this.config = config;
+    this.lstm = lstm;
+    this.denseT = denseT;
+    this.denseBias = denseBias;
+  }
+
+  /**
+   * Seeded initialisation as Keras' LSTM defaults: glorot-uniform kernel, orthogonal recurrent kernel, zero
+   * bias with the forget gate's set to 1 (unit forget bias); glorot-uniform dense kernel, zero bias.
+   */
+  static create(config: HeadConfig, seed: number): LstmHead {
+    const H = config.hidden;
+    const lstm: LstmLayerParams[] = [];
+    let inputDim = preparedDim(config.featureDim, config.preprocessing);
+    for (let l = 0; l < config.layers; l++) {
+      const bias = new Float32Array(4 * H);
+      bias.fill(1, H, 2 * H);
+      lstm.push({
+        inputDim,
+        units: H,
+        kernelT: glorotUniform(4 * H * inputDim, inputDim, 4 * H, seed * 7919 + l * 31 + 1),
+        // Keras' recurrent kernel [H, 4H] has orthonormal rows; ours is its transpose [4H, H].
+        recurrentT: orthogonal(4 * H, H, seed * 7919 + l * 31 + 2),
+        bias,
+      });
+      inputDim = H;
+    }
+    const denseT = glorotUniform(config.numClasses * H, H, config.numClasses, seed * 7919 + 997);
+    return new LstmHead(config, lstm, denseT, new Float32Array(config.numClasses));
+  }
+
+  /** A head with all-zero parameters (to be filled by setParams or fromLayersModel). */
+  static empty(config: HeadConfig): LstmHead {
+    const H = config.hidden;
+    const lstm: LstmLayerParams[] = [];
+    let inputDim = preparedDim(config.featureDim, config.preprocessing);
+    for (let l = 0; l < config.layers; l++) {
+      lstm.push({ inputDim, units: H, kernelT: new Float32Array(4 * H * inputDim), recurrentT: new Float32Array(4 * H * H), bias: new Float32Array(4 * H) });
+      inputDim = H;
+    }
+    return new LstmHead(config, lstm, new Float32Array(config.numClasses * H), new Float32Array(config.numClasses));
+  }
+
+  /** The parameters in a fixed order (optimizer state and checkpoints follow it). */
+  params(): NamedParam[] {
+    const out: NamedParam[] = [];
+    this.lstm.forEach((p, l) => {
+      out.push({ name: `lstm${l}/kernelT`, shape: [4 * p.units, p.inputDim], data: p.kernelT });
+      out.push({ name: `lstm${l}/recurrentT`, shape: [4 * p.units, p.units], data: p.recurrentT });
+      out.push({ name: `lstm${l}/bias`, shape: [4 * p.units], data: p.bias });
+    });
+    out.push({ name: 'dense/kernelT', shape: [this.config.numClasses, this.config.hidden], data: this.denseT });
+    out.push({ name: 'dense/bias', shape: [this.config.numClasses], data: this.denseBias });
+    return out;
+  }
+
+  /** Copies values into the parameters (same order and sizes as `params()`). */
+  setParams(values: Float32Array[]): void {
+    const params = this.params();
+    if (values.length !== params.length) throw new RangeError(`expected ${params.length} parameter arrays, got ${values.length}`);
+    params.forEach((p, k) => {
+      if (values[k]!.length !== p.data.length) throw new RangeError(`${p.name}: expected ${p.data.length} values, got ${values[k]!.length}`);
+      p.data.set(values[k]!);
+    });
+  }
+
+  /** Deep copy of the parameter values. */
+  snapshot(): Float32Array[] {
+    return this.params().map((p) => p.data.slice());
+  }
+
+  parameterCount(): number {
+    return this.params().reduce((n, p) => n + p.data.length, 0);
+  }
+
+  /** Forward through all LSTM layers; returns the caches and the layer-0 input in both layouts. */
+  private forwardLayers(x: tf.Tensor3D): { caches: LstmLayerCache[]; inputs: tf.Tensor2D[]; steps: number; batch: number } {
+    const [batch, steps] = x.shape;
+    const prepared = prepareFeatures(x, this.config.preprocessing);
+    const d = prepared.shape[2];
+    // [B, T, D] -> [D, T*B] (time-major columns) for the projection, [T*B, D] for the kernel gradient.
+    const inputT = tf.tidy(() => tf.reshape(tf.transpose(prepared, [2, 1, 0]), [d, steps * batch])) as tf.Tensor2D;
+    const inputRows = tf.tidy(() => tf.reshape(tf.transpose(prepared, [1, 0, 2]), [steps * batch, d])) as tf.Tensor2D;
+    prepared.dispose();
+    const caches: LstmLayerCache[] = [];
+    const inputs: tf.Tensor2D[] = [inputRows];
+    let currentT = inputT;
+    try {
+      for (let l = 0; l < this.lstm.length; l++) {
+        const cache = lstmLayerForward(this.lstm[l]!, currentT, steps, batch);
+        caches.push(cache);
+        currentT.dispose();
+        if (l + 1 < this.lstm.length) {
+          const { colsT, rows } = hiddenAsInput(cache, this.lstm[l]!.units);
+          currentT = tf.tensor2d(colsT, [this.lstm[l]!.units, steps * batch]);
+          inputs.push(tf.tensor2d(rows, [steps * batch, this.lstm[l]!.units]));
+        }
+      }
+    } catch (error) {
+      inputs.forEach((t) => t.dispose());
+      throw error;
+    }
+    return { caches, inputs, steps, batch };
+  }
+
+  /** Logits as [C, B] (feature-major) from the last hidden state [H, B]. */
+  private logitsT(lastHidden: Float32Array, batch: number): Float32Array {
+    const C = this.config.numClasses;
+    const logits = mm(this.denseT, [C, this.config.hidden], lastHidden, [this.config.hidden, batch]);
+    for (let c = 0; c < C; c++) for (let b = 0; b < batch; b++) logits[c * batch + b] += this.denseBias[c]!;
+    return logits;
+  }
+
+  /** Class probabilities, [B, C] row-major (inference: no dropout). */
+  predictProbs(x: tf.Tensor3D): Float32Array {
+    const { caches, inputs, batch } = this.forwardLayers(x);
+    inputs.forEach((t) => t.dispose());
+    const top = caches[caches.length - 1]!;
+    const H = this.config.hidden;
+    const last = top.hidden.subarray((top.steps - 1) * H * batch, top.steps * H * batch);
+    const logits = this.logitsT(last, batch);
+    return softmaxColumns(logits, this.config.numClasses, batch).probsRows;
+  }
+
+  /**
+   * Mean cross-entropy over the batch and its gradient w.r.t. every parameter (order of `params()`).
+   * `dropoutSeed` draws the dropout mask (training); undefined = no dropout (evaluation).
+   */
+  lossAndGrads(x: tf.Tensor3D, labels: Int32Array, dropoutSeed?: number): LossAndGrads {
+    const C = this.config.numClasses;
+    const H = this.config.hidden;
+    const { caches, inputs, steps, batch } = this.forwardLayers(x);
+    try {
+      const top = caches[caches.length - 1]!;
+      const last = top.hidden.slice((steps - 1) * H * batch, steps * H * batch);
+      // Inverted dropout on the last hidden state: keep with 1 - p, scale by 1 / (1 - p).
+      let mask: Float32Array | undefined;
+      const p = this.config.dropout;
+      if (dropoutSeed !== undefined && p > 0) {
+        const rand = seededRandom(dropoutSeed);
+        mask = new Float32Array(H * batch);
+        for (let k = 0; k < mask.length; k++) mask[k] = rand() >= p ? 1 / (1 - p) : 0;
+        for (let k = 0; k < last.length; k++) last[k] *= mask[k]!;
+      }
+      const logits = this.logitsT(last, batch);
+      const { probsRows, logSumExp } = softmaxColumns(logits, C, batch);
+      let loss = 0;
+      const dLogitsT = new Float32Array(C * batch);
+      for (let b = 0; b < batch; b++) {
+        const y = labels[b]!;
+        if (y < 0 || y >= C) throw new RangeError(`label ${y} out of range [0, ${C})`);
+        loss += logSumExp[b]! - logits[y * batch + b]!;
+        for (let c = 0; c < C; c++) dLogitsT[c * batch + b] = (probsRows[b * C + c]! - (c === y ? 1 : 0)) / batch;
+      }
+      loss /= batch;
+      // Dense gradients: dW^T = dLogits^T [C, B] @ last^T [B, H]; d(last) = W [H, C] @ dLogits^T.
+      const denseGrad = mm(dLogitsT, [C, batch], transpose(last, H, batch), [batch, H]);
+      const denseBiasGrad = new Float32Array(C);
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (let b = 0; b < batch; b++) s += dLogitsT[c * batch + b]!;
+        denseBiasGrad[c] = s;
+      }
+      const dLast = mm(transpose(this.denseT, C, H), [H, C], dLogitsT, [C, batch]);
+      if (mask) for (let k = 0; k < dLast.length; k++) dLast[k] *= mask[k]!;
+      let dHidden = new Float32Array(steps * H * batch);
+      dHidden.set(dLast, (steps - 1) * H * batch);
+      const layerGrads: Float32Array[][] = [];
+      for (let l = this.lstm.length - 1; l >= 0; l--) {
+        const g = lstmLayerBackward(this.lstm[l]!, caches[l]!, dHidden, inputs[l]!, l > 0);
+        layerGrads[l] = [g.kernelT, g.recurrentT, g.bias];
+        if (l > 0) dHidden = inputGradAsHidden(g.inputT!, this.lstm[l - 1]!.units, steps, batch);
+      }
+      return { loss, grads: [...layerGrads.flat(), denseGrad, denseBiasGrad] };
+    } finally {
+      inputs.forEach((t) => t.dispose());
+    }
+  }
+
+  /**
+   * A standard tf.sequential (tf.layers.lstm ... + tf.layers.dense softmax) with these weights, input
+   * [batch, T (any), preparedDim] of *raw* features (plus raw velocity when enabled): the standardisation is
+   * folded into the first kernel and bias, so no custom layer or extra step is needed to load and run it.
+   */
+  toLayersModel(): tf.Sequential {
+    const model = tf.sequential();
+    this.addLayersTo(model, [null, preparedDim(this.config.featureDim, this.config.preprocessing)]);
+    return model;
+  }
+
+  /**
+   * Appends this head's layers (with weights) to `model`; `inputShape` is given when they are its first
+   * layers. Used by `toLayersModel` and by the end-to-end model (after a TimeDistributed backbone).
+   */
+  addLayersTo(model: tf.Sequential, inputShape?: (number | null)[]): void {
+    const { hidden, numClasses } = this.config;
+    const added: { layer: tf.layers.Layer; weights: tf.Tensor[] }[] = [];
+    this.lstm.forEach((p, l) => {
+      const layer = tf.layers.lstm({
+        units: p.units,
+        returnSequences: l + 1 < this.lstm.length,
+        activation: 'tanh',
+        recurrentActivation: 'sigmoid',
+        // Zeros: the weights are set below; the default orthogonal initialiser alone takes seconds on wasm.
+        kernelInitializer: 'zeros',
+        recurrentInitializer: 'zeros',
+        biasInitializer: 'zeros',
+        unitForgetBias: false,
+        name: `lstm${l}`,
+        ...(l === 0 && inputShape ? { inputShape } : {}),
+      });
+      const { kernelT, bias } = l === 0 ? foldStandardisation(p, this.config) : p;
+      added.push({
+        layer,
+        weights: [
+          tf.tensor2d(transpose(kernelT, 4 * p.units, p.inputDim), [p.inputDim, 4 * p.units]),
+          tf.tensor2d(transpose(p.recurrentT, 4 * p.units, p.units), [p.units, 4 * p.units]),
+          tf.tensor1d(bias),
+        ],
+      });
+    });
+    const dense = tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: 'zeros', name: 'classifier' });
+    added.push({ layer: dense, weights: [tf.tensor2d(transpose(this.denseT, numClasses, hidden), [hidden, numClasses]), tf.tensor1d(this.denseBias)] });
+    for (const { layer, weights } of added) {
+      model.add(layer);
+      layer.setWeights(weights);
+      tf.dispose(weights);
+    }
+  }
+
+  /**
+   * Rebuilds a head from a model made by `toLayersModel` (standardisation un-folded with the same stats).
+   */
+  static fromLayersModel(model: tf.LayersModel, config: HeadConfig): LstmHead {
+    const head = LstmHead.empty(config);
+    const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
+    const expected = 3 * config.layers + 2;
+    if (weights.length !== expected) throw new RangeError(`model has ${weights.length} weight arrays, a ${config.layers}-layer head has ${expected}`);
+    head.lstm.forEach((p, l) => {
+      const kernel = weights[3 * l]!;
+      const recurrent = weights[3 * l + 1]!;
+      const bias = weights[3 * l + 2]!;
+      if (kernel.length !== p.kernelT.length || recurrent.length !== p.recurrentT.length || bias.length !== p.bias.length) {
+        throw new RangeError(`lstm${l}: weight sizes ${kernel.length}/${recurrent.length}/${bias.length} do not match the config`);
+      }
+      p.kernelT.set(transpose(kernel, p.inputDim, 4 * p.units));
+      p.recurrentT.set(transpose(recurrent, p.units, 4 * p.units));
+      p.bias.set(bias);
+      if (l === 0) {
+        const unfolded = unfoldStandardisation(p, config);
+        p.kernelT.set(unfolded.kernelT);
+        p.bias.set(unfolded.bias);
+      }
+    });
+    const dense = weights[3 * config.layers]!;
+    if (dense.length !== head.denseT.length) throw new RangeError(`classifier has ${dense.length} weights, expected ${head.denseT.length}`);
+    head.denseT.set(transpose(dense, config.hidden, config.numClasses));
+    head.denseBias.set(weights[3 * config.layers + 1]!);
+    return head;
+  }
+}
+
+/** Per prepared-input dimension: the scale 1/std and the shift mean/std (velocity halves: no shift). */
+function standardisationAffine(config: HeadConfig): { scale: Float32Array; shift: Float32Array } | undefined {
+  const stats = config.preprocessing.stats;
+  if (!stats) return undefined;
+  const d = config.featureDim;
+  const n = preparedDim(d, config.preprocessing);
+  const scale = new Float32Array(n);
+  const shift = new Float32Array(n);
+  for (let k = 0; k < n; k++) {
+    const s = stats.std[k % d]!;
+    scale[k] = 1 / s;
+    shift[k] = k < d ? stats.mean[k]! / s : 0;
+  }
+  return { scale, shift };
+}
+
+/** (x - mu) / s @ W + b  ==  x @ (W / s) + (b - (mu / s) @ W): the same model on raw features. */
+function foldStandardisation(p: LstmLayerParams, config: HeadConfig): { kernelT: Float32Array; bias: Float32Array } {
+  const affine = standardisationAffine(config);
+  if (!affine) return { kernelT: p.kernelT, bias: p.bias };
+  const D = p.inputDim;
+  const kernelT = new Float32Array(p.kernelT.length);
+  const bias = new Float32Array(p.bias.length);
+  for (let r = 0; r < 4 * p.units; r++) {
+    let shift = 0;
+    for (let k = 0; k < D; k++) {
+      const w = p.kernelT[r * D + k]!;
+      kernelT[r * D + k] = w * affine.scale[k]!;
+      shift += affine.shift[k]! * w;
+    }
+    bias[r] = p.bias[r]! - shift;
+  }
+  return { kernelT, bias };
+}
+
+function unfoldStandardisation(p: LstmLayerParams, config: HeadConfig): { kernelT: Float32Array; bias: Float32Array } {
+  const affine = standardisationAffine(config);
+  if (!affine) return { kernelT: p.kernelT, bias: p.bias };
+  const D = p.inputDim;
+  const kernelT = new Float32Array(p.kernelT.length);
+  const bias = new Float32Array(p.bias.length);
+  for (let r = 0; r < 4 * p.units; r++) {
+    let shift = 0;
+    for (let k = 0; k < D; k++) {
+      const w = p.kernelT[r * D + k]! / affine.scale[k]!;
+      kernelT[r * D + k] = w;
+      shift += affine.shift[k]! * w;
+    }
+    bias[r] = p.bias[r]! + shift;
+  }
+  return { kernelT, bias };
+}
+
+/** Softmax of each column of a [C, B] block: probabilities as [B, C] rows and each column's log-sum-exp. */
+function softmaxColumns(logitsT: Float32Array, classes: number, batch: number): { probsRows: Float32Array; logSumExp: Float64Array } {
+  const probsRows = new Float32Array(batch * classes);
+  const logSumExp = new Float64Array(batch);
+  for (let b = 0; b < batch; b++) {
+    let max = -Infinity;
+    for (let c = 0; c < classes; c++) max = Math.max(max, logitsT[c * batch + b]!);
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp(logitsT[c * batch + b]! - max);
+    for (let c = 0; c < classes; c++) probsRows[b * classes + c] = Math.exp(logitsT[c * batch + b]! - max) / sum;
+    logSumExp[b] = max + Math.log(sum);
+  }
+  return { probsRows, logSumExp };
+}
+
+/** A layer's hidden states [T][H][B] as the next layer's input: [H, T*B] columns and [T*B, H] rows. */
+function hiddenAsInput(cache: LstmLayerCache, units: number): { colsT: Float32Array; rows: Float32Array } {
+  const { steps, batch, hidden } = cache;
+  const TB = steps * batch;
+  const colsT = new Float32Array(units * TB);
+  const rows = new Float32Array(units * TB);
+  for (let t = 0; t < steps; t++) {
+    for (let j = 0; j < units; j++) {
+      for (let b = 0; b < batch; b++) {
+        const v = hidden[(t * units + j) * batch + b]!;
+        colsT[j * TB + t * batch + b] = v;
+        rows[(t * batch + b) * units + j] = v;
+      }
+    }
+  }
+  return { colsT, rows };
+}
+
+/** Input gradient [H, T*B] of an upper layer as the lower layer's hidden-state gradient [T][H][B]. */
+function inputGradAsHidden(inputT: Float32Array, units: number, steps: number, batch: number): Float32Array {
+  const TB = steps * batch;
+  const out = new Float32Array(steps * units * batch);
+  for (let t = 0; t < steps; t++) {
+    for (let j = 0; j < units; j++) {
+      for (let b = 0; b < batch; b++) out[(t * units + j) * batch + b] = inputT[j * TB + t * batch + b]!;
+    }
+  }
+  return out;
+}

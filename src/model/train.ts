@@ -1,0 +1,199 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ModelConfig, TrainConfig } from '../config';
+import type { SequenceSource } from '../dataset/types';
+import { ConfigError, ModelDirError } from '../errors';
+import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic';
+import { createProgress, type ProgressMode } from '../runtime/progress';
+import { Adam } from './adam';
+import { readCheckpoint, writeCheckpoint } from './checkpoint';
+import { EarlyStopping } from './early_stopping';
+import { LstmHead } from './head';
+import { predictSource, topKAccuracy } from './metrics';
+import { computeFeatureStats } from './preprocess';
+
+/**
+ * The training loop: the original's train_one_epoch / validate / training_loop with EarlyStopping, plus
+ * per-epoch val top-1/top-5, progress with ETA, history as JSON and CSV, and an atomic checkpoint after every
+ * epoch from which `resume` continues with exactly the result of an uninterrupted run. Every random choice
+ * (shuffle order, dropout masks) is derived from (seed, epoch, step), so nothing but the epoch number has to
+ * be saved to replay the randomness.
+ */
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  valLoss: number;
+  valTop1: number;
+  valTop5: number;
+  seconds: number;
+}
+
+export interface FitOptions {
+  /** Called after every newly trained epoch (not for epochs read back from a checkpoint). */
+  onEpoch?: (record: EpochRecord) => void | Promise<void>;
+  /** Progress display; default: bar on a terminal, lines otherwise (see runtime/progress). */
+  progress?: ProgressMode;
+  /** Folder for checkpoint.bin, history.json and history.csv; none = no checkpoints. */
+  checkpointDir?: string;
+  /** Continue from checkpointDir's checkpoint when there is one. */
+  resume?: boolean;
+  /** Stop (as if killed) after this many epochs of this call: for tests of resume. */
+  maxEpochsThisRun?: number;
+}
+
+export interface FitResult {
+  history: EpochRecord[];
+  /** Epoch (0-based) whose weights the head holds at the end. */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  /** Whether training continued from a checkpoint. */
+  resumed: boolean;
+}
+
+export const CHECKPOINT_FILE = 'checkpoint.bin';
+
+/** Builds a head for a training source from the model config: feature statistics come from `train`. */
+export async function createHead(train: SequenceSource, model: ModelConfig, seed: number): Promise<LstmHead> {
+  if (model.layers < 1 || model.hidden < 1) throw new ConfigError(`model.layers (${model.layers}) and model.hidden (${model.hidden}) must be >= 1`);
+  if (!(model.dropout >= 0 && model.dropout < 1)) throw new ConfigError(`model.dropout must be in [0, 1), got ${model.dropout}`);
+  const stats = model.standardize ? await computeFeatureStats(train) : null;
+  return LstmHead.create(
+    { featureDim: train.featureDim, numClasses: train.numClasses, hidden: model.hidden, layers: model.layers, dropout: model.dropout, preprocessing: { stats, velocity: model.velocity } },
+    seed,
+  );
+}
+
+/** Seed of epoch `epoch`'s shuffle and of step `step`'s dropout mask. */
+function epochSeed(seed: number, epoch: number): number {
+  return (Math.imul(seed ^ 0x9e3779b9, 2654435761) + epoch * 1000003) >>> 0;
+}
+function stepSeed(seed: number, epoch: number, step: number): number {
+  return (epochSeed(seed, epoch) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
+}
+
+/** Identifies what a checkpoint was made for, so resuming with another config fails clearly. */
+function fingerprint(head: LstmHead, train: SequenceSource, config: TrainConfig): string {
+  const c = head.config;
+  return JSON.stringify({
+    featureDim: c.featureDim, numClasses: c.numClasses, hidden: c.hidden, layers: c.layers, dropout: c.dropout,
+    velocity: c.preprocessing.velocity, standardize: c.preprocessing.stats !== null,
+    trainSamples: train.numSamples, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed,
+    patience: config.patience, minDelta: config.minDelta, restoreBest: config.restoreBest,
+  });
+}
+
+export function historyCsv(history: EpochRecord[]): string {
+  const cols: (keyof EpochRecord)[] = ['epoch', 'trainLoss', 'valLoss', 'valTop1', 'valTop5', 'seconds'];
+  return [cols.join(','), ...history.map((r) => cols.map((k) => String(r[k])).join(','))].join('\n') + '\n';
+}
+
+/** Writes history.json and history.csv into `dir` atomically. */
+export async function saveHistory(history: EpochRecord[], dir: string): Promise<void> {
+  await writeJsonAtomic(path.join(dir, 'history.json'), history);
+  await writeFileAtomic(path.join(dir, 'history.csv'), historyCsv(history));
+}
+
+/**
+ * Trains `head` in place on `train`, validating on `val` after every epoch (Adam, cross-entropy, early
+ * stopping on val loss). Returns the history; the head ends with the best epoch's weights when
+ * config.restoreBest.
+ */
+export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSource, config: TrainConfig, options: FitOptions = {}): Promise<FitResult> {
+  if (train.numSamples === 0) throw new ConfigError('the training set has no sequences');
+  if (val.numSamples === 0) throw new ConfigError('the validation set has no sequences (early stopping needs one)');
+  if (train.featureDim !== head.config.featureDim || train.numClasses !== head.config.numClasses) {
+    throw new ConfigError(`training data has ${train.featureDim}-d features and ${train.numClasses} classes, the head expects ${head.config.featureDim} and ${head.config.numClasses}`);
+  }
+  if (!(config.batchSize >= 1) || !(config.epochs >= 1) || !(config.learningRate > 0)) {
+    throw new ConfigError(`train.batchSize (${config.batchSize}), train.epochs (${config.epochs}) and train.learningRate (${config.learningRate}) must be positive`);
+  }
+  const params = head.params();
+  const adam = new Adam(params.map((p) => p.data.length), { learningRate: config.learningRate });
+  const stopper = new EarlyStopping({ patience: config.patience, minDelta: config.minDelta, restoreBest: config.restoreBest });
+  const history: EpochRecord[] = [];
+  const print = fingerprint(head, train, config);
+  const checkpointFile = options.checkpointDir ? path.join(options.checkpointDir, CHECKPOINT_FILE) : undefined;
+  let startEpoch = 0;
+  let resumed = false;
+
+  if (options.resume && checkpointFile && fs.existsSync(checkpointFile)) {
+    const { header, arrays } = readCheckpoint(checkpointFile);
+    if (header.fingerprint !== print) {
+      throw new ModelDirError(`checkpoint was written for another model/training config; delete it or use the same settings\n  checkpoint: ${String(header.fingerprint)}\n  now:        ${print}`, { file: checkpointFile });
+    }
+    const take = (name: string, length: number): Float32Array => {
+      const a = arrays.get(name);
+      if (!a || a.length !== length) throw new ModelDirError(`checkpoint array ${name} is missing or has the wrong size`, { file: checkpointFile });
+      return a;
+    };
+    head.setParams(params.map((p) => take(`param/${p.name}`, p.data.length)));
+    adam.state.m = params.map((p) => take(`adam.m/${p.name}`, p.data.length).slice());
+    adam.state.v = params.map((p) => take(`adam.v/${p.name}`, p.data.length).slice());
+    adam.state.step = header.adamStep as number;
+    stopper.state = header.earlyStopping as EarlyStopping['state'];
+    stopper.bestWeights = arrays.has(`best/${params[0]!.name}`) ? params.map((p) => take(`best/${p.name}`, p.data.length).slice()) : null;
+    history.push(...(header.history as EpochRecord[]));
+    startEpoch = (header.epoch as number) + 1;
+    resumed = true;
+  }
+
+  const numBatches = Math.ceil(train.numSamples / config.batchSize);
+  let epochsThisRun = 0;
+  for (let epoch = startEpoch; epoch < config.epochs && !stopper.state.stopped; epoch++) {
+    if (options.maxEpochsThisRun !== undefined && epochsThisRun >= options.maxEpochsThisRun) break;
+    const started = Date.now();
+    const bar = createProgress(`epoch ${epoch + 1}/${config.epochs}`, numBatches, { mode: options.progress, unit: 'batches' });
+    let lossSum = 0;
+    let seen = 0;
+    let step = 0;
+    const weights = params.map((p) => p.data);
+    for await (const batch of train.batches(config.batchSize, { shuffle: true, seed: epochSeed(config.seed, epoch) })) {
+      let loss: number;
+      let grads: Float32Array[];
+      try {
+        ({ loss, grads } = head.lossAndGrads(batch.x, batch.labels, stepSeed(config.seed, epoch, step)));
+      } finally {
+        batch.x.dispose();
+      }
+      if (!Number.isFinite(loss)) throw new ConfigError(`training diverged: loss ${loss} at epoch ${epoch + 1}, batch ${step + 1} (lower train.learningRate)`);
+      adam.apply(weights, grads);
+      lossSum += loss * batch.labels.length;
+      seen += batch.labels.length;
+      step++;
+      bar.tick(1, `loss ${(lossSum / seen).toFixed(4)}`);
+    }
+    const valPred = await predictSource(head, val);
+    const acc = topKAccuracy(valPred.probs, valPred.labels, head.config.numClasses);
+    const record: EpochRecord = {
+      epoch,
+      trainLoss: lossSum / seen,
+      valLoss: valPred.loss,
+      valTop1: acc.top1,
+      valTop5: acc.top5,
+      seconds: (Date.now() - started) / 1000,
+    };
+    history.push(record);
+    stopper.update(epoch, record.valLoss, () => head.snapshot());
+    bar.stop(
+      `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)}, val loss ${record.valLoss.toFixed(4)}, ` +
+        `val top-1 ${(100 * record.valTop1).toFixed(1)}%, top-5 ${(100 * record.valTop5).toFixed(1)}% (${record.seconds.toFixed(1)} s)` +
+        (stopper.state.stopped ? `; early stopping (best epoch ${stopper.state.bestEpoch + 1})` : ''),
+    );
+    if (checkpointFile) {
+      const arrays = [
+        ...params.map((p) => ({ name: `param/${p.name}`, data: p.data })),
+        ...params.map((p, k) => ({ name: `adam.m/${p.name}`, data: adam.state.m[k]! })),
+        ...params.map((p, k) => ({ name: `adam.v/${p.name}`, data: adam.state.v[k]! })),
+        ...(stopper.bestWeights ? params.map((p, k) => ({ name: `best/${p.name}`, data: stopper.bestWeights![k]! })) : []),
+      ];
+      await writeCheckpoint(checkpointFile, { fingerprint: print, epoch, adamStep: adam.state.step, earlyStopping: stopper.state, history }, arrays);
+      await saveHistory(history, options.checkpointDir!);
+    }
+    await options.onEpoch?.(record);
+    epochsThisRun++;
+  }
+
+  if (config.restoreBest && stopper.bestWeights) head.setParams(stopper.bestWeights);
+  const bestEpoch = config.restoreBest && stopper.bestWeights ? stopper.state.bestEpoch : history.length - 1;
+  return { history, bestEpoch, stoppedEarly: stopper.state.stopped, resumed };
+}
