@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/runtime/backend';
+import { ModelDirError, ConfigError } from '../src/errors';
+import { LstmHead, type HeadConfig } from '../src/model/head';
+import { loadModelDir, saveModelDir, layersClassifier, META_JSON, WEIGHTS_BIN, MODEL_JSON } from '../src/model/model_dir';
+import { buildEndToEnd } from '../src/model/end_to_end';
+import { seededNormal } from '../src/model/init';
+import { makeTempDir } from './helpers';
+
+const D = 10;
+function config(velocity: boolean): HeadConfig {
+  const normal = seededNormal(4);
+  return {
+    featureDim: D, numClasses: 3, hidden: 8, layers: 1, dropout: 0.2,
+    preprocessing: { stats: { mean: Array.from({ length: D }, () => normal()), std: Array.from({ length: D }, () => 1 + Math.abs(normal())) }, velocity },
+  };
+}
+function input(seed: number, b = 3, t = 5): tf.Tensor3D {
+  const normal = seededNormal(seed);
+  return tf.tensor3d(Float32Array.from({ length: b * t * D }, () => normal()), [b, t, D]);
+}
+
+test('model directory round trip: same outputs from the loaded TF.js model and the loaded head', async () => {
+  await initBackend();
+  const dir = path.join(makeTempDir(), 'model');
+  const head = LstmHead.create(config(true), 2);
+  const x = input(1);
+  const before = head.predictProbs(x);
+  const exported = head.toLayersModel();
+  const exportedOut = layersClassifier(exported, { classes: ['a', 'b', 'c'], head: { velocity: true } as never }).predictProbs(x);
+  exported.dispose();
+  await saveModelDir(dir, head, { classes: ['hello', 'world', 'thanks'], sequenceLength: 5, backbone: { alpha: 0.35, weights: 'test' } });
+  assert.deepEqual(fs.readdirSync(dir).sort(), [MODEL_JSON, WEIGHTS_BIN, META_JSON].sort());
+  const loaded = await loadModelDir(dir);
+  assert.deepEqual(loaded.meta.classes, ['hello', 'world', 'thanks']);
+  assert.equal(loaded.meta.head.velocity, true);
+  // The TF.js model's outputs are bit-identical after the round trip.
+  const after = layersClassifier(loaded.model, loaded.meta).predictProbs(x);
+  assert.deepEqual(Array.from(after), Array.from(exportedOut));
+  // And equal (to float rounding of the folded standardisation) to the head that was saved.
+  const headAfter = loaded.head.predictProbs(x);
+  for (let i = 0; i < before.length; i++) assert.ok(Math.abs(headAfter[i]! - before[i]!) < 1e-5);
+  // model.json is the standard format a browser's tf.loadLayersModel reads.
+  const modelJson = JSON.parse(fs.readFileSync(path.join(dir, MODEL_JSON), 'utf8'));
+  assert.equal(modelJson.format, 'layers-model');
+  assert.deepEqual(modelJson.weightsManifest[0].paths, [WEIGHTS_BIN]);
+  loaded.model.dispose();
+});
+
+test('damaged model directories give a ModelDirError naming the file', async () => {
+  await initBackend();
+  const root = makeTempDir();
+  const head = LstmHead.create(config(false), 3);
+  const fresh = async (name: string) => {
+    const dir = path.join(root, name);
+    await saveModelDir(dir, head, { classes: ['a', 'b', 'c'], sequenceLength: 5 });
+    return dir;
+  };
+  const expectError = async (dir: string, file: string, pattern: RegExp) => {
+    await assert.rejects(loadModelDir(dir), (e: unknown) => e instanceof ModelDirError && e.file === path.join(dir, file) && pattern.test(e.message));
+  };
+  const missing = await fresh('missing');
+  fs.rmSync(path.join(missing, WEIGHTS_BIN));
+  await expectError(missing, WEIGHTS_BIN, /missing/);
+  const truncated = await fresh('truncated');
+  const bin = fs.readFileSync(path.join(truncated, WEIGHTS_BIN));
+  fs.writeFileSync(path.join(truncated, WEIGHTS_BIN), bin.subarray(0, bin.length - 8));
+  await expectError(truncated, WEIGHTS_BIN, /bytes/);
+  const classes = await fresh('classes');
+  const meta = JSON.parse(fs.readFileSync(path.join(classes, META_JSON), 'utf8'));
+  meta.classes.push('extra');
+  fs.writeFileSync(path.join(classes, META_JSON), JSON.stringify(meta));
+  await expectError(classes, META_JSON, /4 classes but the model has 3 outputs/);
+  const badJson = await fresh('badjson');
+  fs.writeFileSync(path.join(badJson, MODEL_JSON), '{"modelTopology": ');
+  await expectError(badJson, MODEL_JSON, /not valid JSON/);
+  await assert.rejects(loadModelDir(path.join(root, 'nowhere')), ModelDirError);
+  await assert.rejects(saveModelDir(path.join(root, 'x'), head, { classes: ['a'], sequenceLength: 5 }), ModelDirError);
+});
+
+test('end-to-end model (tiny stand-in CNN backbone) equals backbone features then head', async () => {
+  await initBackend();
+  const backbone = tf.sequential();
+  backbone.add(tf.layers.conv2d({ inputShape: [12, 12, 3], filters: D, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  backbone.add(tf.layers.globalAveragePooling2d({}));
+  const head = LstmHead.create(config(false), 5);
+  const e2e = buildEndToEnd(backbone, head, 4);
+  const normal = seededNormal(9);
+  const frames = tf.tensor5d(Float32Array.from({ length: 2 * 4 * 12 * 12 * 3 }, () => normal()), [2, 4, 12, 12, 3]);
+  const viaE2e = tf.tidy(() => (e2e.predict(frames) as tf.Tensor).dataSync());
+  const features = tf.tidy(() => tf.reshape(backbone.predict(tf.reshape(frames, [8, 12, 12, 3])) as tf.Tensor, [2, 4, D])) as tf.Tensor3D;
+  const viaParts = head.predictProbs(features);
+  for (let i = 0; i < viaParts.length; i++) assert.ok(Math.abs(viaE2e[i]! - viaParts[i]!) < 1e-5, `output ${i}: ${viaE2e[i]} vs ${viaParts[i]}`);
+  // It is a standard model: it serialises and reloads with plain TF.js.
+  let saved: tf.io.ModelArtifacts | undefined;
+  await e2e.save(tf.io.withSaveHandler(async (a) => { saved = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+  const reloaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+  const viaReloaded = tf.tidy(() => (reloaded.predict(frames) as tf.Tensor).dataSync());
+  assert.deepEqual(Array.from(viaReloaded), Array.from(viaE2e));
+  assert.throws(() => buildEndToEnd(backbone, LstmHead.create(config(true), 1)), ConfigError);
+});
