@@ -105,6 +105,13 @@ test('weights load from the real ImageNet 0.35 folder and give informative featu
   const s = spread(features);
   assert.ok(features.every((v) => v >= 0 && v <= 6), 'pooled ReLU6 outputs');
   assert.ok(s.meanAbs > 0.01, JSON.stringify(s));
+  // The fast path (BatchNorm folded into fused conv kernels) computes the same function as the layers model.
+  assert.ok(backbone.fast, 'Keras-named weights get the folded path');
+  const x = tf.tensor4d(normalizePixels(frames, 'minus1to1'), [count, 224, 224, 3]);
+  const reference = backbone.model.predict(x) as tf.Tensor;
+  const diff = tf.max(tf.abs(tf.sub(reference, backbone.fast!.predict(x)))).dataSync()[0]!;
+  assert.ok(diff < 1e-3 * Math.max(1, tf.max(reference).dataSync()[0]!), `folded differs by ${diff}`);
+  tf.dispose([x, reference]);
   backbone.model.dispose();
 });
 

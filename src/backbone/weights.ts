@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackboneConfig } from '../config';
 import { DownloadError, WeightsError, describeError } from '../errors';
 import { publishDirectory, tempDirFor, writeJsonAtomic } from '../runtime/atomic';
+import { foldMobileNetV2, type FoldedMobileNetV2 } from './folded';
 import { buildMobileNetV2Base, featureModel, inferAlpha, type MobileNetAlpha } from './mobilenet_v2';
 import { calibrateBatchNorm, hashModelWeights, seedWeights } from './calibrate';
 import { MODEL_JSON, directoryLoader, fileChecksums, hashModelDirectory, readModelJson, saveModelToDirectory, shardPaths } from './model_dir';
@@ -46,8 +47,13 @@ export interface BackboneInfo {
 }
 
 export interface Backbone {
-  /** Frozen: normalised RGB [N,224,224,3] -> [N,1280]. */
+  /** Frozen: normalised RGB [N,224,224,3] -> [N,1280]. The reference implementation. */
   model: tf.LayersModel;
+  /**
+   * The same network with BatchNorm folded into fused conv+bias+ReLU6 kernels (2-3x faster on wasm); what
+   * embedFrames uses when the weights have Keras MobileNetV2 layer names.
+   */
+  fast?: FoldedMobileNetV2;
   info: BackboneInfo;
 }
 
@@ -112,8 +118,15 @@ export async function loadBackboneFromDirectory(
   const weightsHash = hashModelDirectory(dir);
   const source = described.source ?? 'directory';
   const weightsId = described.weightsId ?? stored.weightsId ?? `${source === 'directory' ? `dir-${path.basename(path.resolve(dir))}` : source}-mobilenet_v2_${alpha.toFixed(2)}_224@sha256:${weightsHash.slice(0, 16)}`;
+  let fast: FoldedMobileNetV2 | undefined;
+  try {
+    fast = foldMobileNetV2(base, alpha);
+  } catch {
+    fast = undefined; // not Keras-named: the layers model runs as is
+  }
   return {
     model: featureModel(base),
+    ...(fast ? { fast } : {}),
     info: {
       weightsId,
       weightsHash,
@@ -289,7 +302,7 @@ export async function loadBackbone(config: BackboneConfig, options: BackboneOpti
  * Features for frames: RGB uint8 [count, size, size, 3] -> Float32Array [count, 1280], in batches of
  * `batchSize` (frames of another size are resized bilinearly to 224).
  */
-export function embedFrames(backbone: Backbone, frames: Uint8Array, count: number, size: number, batchSize = 8): Float32Array {
+export function embedFrames(backbone: Backbone, frames: Uint8Array, count: number, size: number, batchSize = 4): Float32Array {
   const frameBytes = size * size * 3;
   if (frames.length !== count * frameBytes) throw new RangeError(`${frames.length} bytes for ${count} frames of ${size}x${size} RGB`);
   const dim = backbone.info.featureDim;
@@ -301,7 +314,7 @@ export function embedFrames(backbone: Backbone, frames: Uint8Array, count: numbe
     const features = tf.tidy(() => {
       let x: tf.Tensor4D = tf.tensor4d(input, [n, size, size, 3]);
       if (size !== backbone.info.inputSize) x = tf.image.resizeBilinear(x, [backbone.info.inputSize, backbone.info.inputSize]);
-      return backbone.model.predict(x) as tf.Tensor2D;
+      return backbone.fast ? backbone.fast.predict(x) : (backbone.model.predict(x) as tf.Tensor2D);
     });
     out.set(features.dataSync() as Float32Array, start * dim);
     features.dispose();
