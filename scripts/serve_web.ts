@@ -1,0 +1,214 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { Command } from 'commander';
+import { ConfigError, ModelDirError, describeError } from '../src/errors';
+import { publishDirectory, tempDirFor } from '../src/runtime/atomic';
+import { MODEL_INFO_FILE } from '../src/model/model_info';
+
+/**
+ * `npm run web -- --model DIR`: builds the browser page (web/, Vite) when its sources changed, then serves
+ * web/dist at / and a trained model directory at /model/ on 127.0.0.1 with Node's http module. Everything the
+ * page needs (tfjs, its .wasm files, the model) comes from this server: it works offline.
+ */
+export const REPO_ROOT = path.resolve(__dirname, '..');
+export const WEB_DIR = path.join(REPO_ROOT, 'web');
+export const WEB_DIST = path.join(WEB_DIR, 'dist');
+const BUILD_INPUTS = 'build-inputs.json';
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+};
+
+/** Why the built page is out of date, or null when web/dist matches its sources (build-inputs.json lists them). */
+export function webBuildStaleReason(distDir = WEB_DIST): string | null {
+  const index = path.join(distDir, 'index.html');
+  const inputsFile = path.join(distDir, BUILD_INPUTS);
+  if (!fs.existsSync(index) || !fs.existsSync(inputsFile)) return 'no build yet';
+  const builtAt = fs.statSync(index).mtimeMs;
+  let inputs: string[];
+  try {
+    inputs = JSON.parse(fs.readFileSync(inputsFile, 'utf8')) as string[];
+  } catch {
+    return `${BUILD_INPUTS} unreadable`;
+  }
+  // New files in web/src are not in the old list: include them too.
+  const webSources = fs.readdirSync(path.join(WEB_DIR, 'src')).map((f) => path.join('web', 'src', f));
+  for (const rel of new Set([...inputs, ...webSources])) {
+    const file = path.join(REPO_ROOT, rel);
+    if (!fs.existsSync(file)) return `${rel} was removed`;
+    if (fs.statSync(file).mtimeMs > builtAt) return `${rel} changed`;
+  }
+  return null;
+}
+
+/** Runs `vite build` into a temporary folder and swaps it in, so a failed or interrupted build keeps the old page. */
+export async function buildWeb(log: (line: string) => void = () => undefined): Promise<void> {
+  const tmp = tempDirFor(WEB_DIST);
+  const vite = path.join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  const started = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [vite, 'build', '--config', path.join(WEB_DIR, 'vite.config.ts'), '--outDir', tmp, '--emptyOutDir'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new ConfigError(`vite build failed (exit ${code}): ${output.trim().split('\n').slice(-8).join('\n')}`, { file: path.join(WEB_DIR, 'vite.config.ts') }));
+    });
+  }).catch(async (error) => {
+    await fs.promises.rm(tmp, { recursive: true, force: true });
+    throw error;
+  });
+  await publishDirectory(tmp, WEB_DIST);
+  log(`built web/dist in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Builds the page when its sources changed since the last build. Returns whether it built. */
+export async function ensureWebBuild(log: (line: string) => void = () => undefined): Promise<boolean> {
+  const reason = webBuildStaleReason();
+  if (!reason) return false;
+  log(`building the web page (${reason})...`);
+  await buildWeb(log);
+  return true;
+}
+
+export interface WebServerOptions {
+  /** Trained model directory served at /model/; without one the page says "No model loaded". */
+  modelDir?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  distDir?: string;
+}
+
+export interface WebServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Resolves a URL path inside `root`, or null if it would leave it (../, encoded or not) or is not a file. */
+function fileInside(root: string, urlPath: string): string | null {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return null;
+  }
+  if (decoded.includes('\0')) return null;
+  const file = path.resolve(root, '.' + path.posix.normalize('/' + decoded));
+  if (file !== root && !file.startsWith(root + path.sep)) return null;
+  return file;
+}
+
+export function checkModelDirectory(modelDir: string): string {
+  const dir = path.resolve(modelDir);
+  for (const name of [MODEL_INFO_FILE, 'model.json']) {
+    if (!fs.existsSync(path.join(dir, name))) {
+      throw new ModelDirError(`not a trained model directory: ${name} is missing (train one first, or pass the folder training wrote)`, { file: dir });
+    }
+  }
+  return dir;
+}
+
+export async function startWebServer(options: WebServerOptions = {}): Promise<WebServer> {
+  const distDir = path.resolve(options.distDir ?? WEB_DIST);
+  if (!fs.existsSync(path.join(distDir, 'index.html'))) throw new ConfigError('the page is not built (run `npm run web`, which builds it)', { file: distDir });
+  const modelDir = options.modelDir ? checkModelDirectory(options.modelDir) : undefined;
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    // Cross-origin isolation lets tfjs use its multi-threaded WebAssembly build (SharedArrayBuffer).
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    let file: string | null;
+    if (url.pathname === '/model' || url.pathname.startsWith('/model/')) {
+      file = modelDir ? fileInside(modelDir, url.pathname.slice('/model'.length)) : null;
+      res.setHeader('Cache-Control', 'no-cache'); // a retrained model must not be shadowed by a cached one
+    } else {
+      file = fileInside(distDir, url.pathname === '/' ? '/index.html' : url.pathname);
+      res.setHeader('Cache-Control', url.pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    }
+    fs.stat(file ?? '', (error, stat) => {
+      if (!file || error || !stat.isFile()) {
+        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': stat.size });
+      if (req.method === 'HEAD') {
+        res.end();
+        return;
+      }
+      fs.createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res);
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, host, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://${host}:${port}/`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name('serve_web')
+    .description('Build (if needed) and serve the browser recogniser with a trained model directory')
+    .option('-m, --model <dir>', 'trained model directory (model.json, wlasl-model.json, backbone/)')
+    .option('-p, --port <n>', 'port (0 = any free one)', '8080')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--rebuild', 'build the page even if it looks up to date')
+    .option('--no-build', 'serve web/dist as it is')
+    .parse(argv);
+  const opts = program.opts<{ model?: string; port: string; host: string; rebuild?: boolean; build: boolean }>();
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0..65535, got '${opts.port}'`);
+  if (opts.model) checkModelDirectory(opts.model); // fail before a long build
+  if (opts.rebuild) await buildWeb(console.log);
+  else if (opts.build) await ensureWebBuild(console.log);
+  const server = await startWebServer({ modelDir: opts.model, port, host: opts.host });
+  console.log(`serving the page at ${server.url}${opts.model ? ` with the model in ${path.resolve(opts.model)}` : ' (no model: pass --model DIR)'}`);
+  console.log('press Ctrl+C to stop');
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main(process.argv).catch((error) => {
+    console.error(`serve_web: ${describeError(error)}`);
+    process.exit(1);
+  });
+}

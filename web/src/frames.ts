@@ -1,0 +1,205 @@
+import { frameTime, selectWindowFrames, type FrameSelection } from '../../src/model/head_input';
+import { readTrackTiming, type TrackTiming } from './mp4_info';
+
+/**
+ * Frames of the model's window from a video file or the webcam, as RGB uint8 [count, size, size, 3]: the
+ * browser twin of src/video/extract.ts extractFrames for a video without a bbox (the whole frame stretched to
+ * size x size, no aspect preservation). Decoding is the browser's; frame k is the frame shown at time
+ * (k + 0.5) / fps.
+ */
+export class PageError extends Error {
+  constructor(readonly kind: 'no-model' | 'unsupported-file' | 'too-short' | 'no-camera' | 'failed', message: string) {
+    super(message);
+    this.name = 'PageError';
+  }
+}
+
+export interface WindowFrames {
+  frames: Uint8Array;
+  count: number;
+  size: number;
+  selection: FrameSelection;
+  fps: number;
+  frameCount: number;
+  /** How the frame rate was found. */
+  timingSource: 'mp4' | 'measured' | 'camera';
+}
+
+const VIDEO_TYPES = /^video\/|^application\/mp4$/;
+const VIDEO_NAMES = /\.(mp4|m4v|mov|webm|mkv|ogv)$/i;
+
+export function checkVideoFile(file: File): void {
+  if (!VIDEO_TYPES.test(file.type) && !VIDEO_NAMES.test(file.name)) {
+    throw new PageError('unsupported-file', `Unsupported file: "${file.name}" (${file.type || 'unknown type'}) is not a video. Choose an .mp4 (H.264) or .webm clip.`);
+  }
+}
+
+function once(target: EventTarget, ok: string, fail: string, what: string, timeoutMs = 10000): Promise<Event> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(() => reject(new PageError('failed', `Timed out waiting for the video to ${what}.`))), timeoutMs);
+    const onOk = (e: Event) => done(() => resolve(e));
+    const onFail = () => done(() => reject(new PageError('unsupported-file', `The browser cannot decode this video (${what} failed).`)));
+    function done(then: () => void) {
+      clearTimeout(timer);
+      target.removeEventListener(ok, onOk);
+      target.removeEventListener(fail, onFail);
+      then();
+    }
+    target.addEventListener(ok, onOk);
+    target.addEventListener(fail, onFail);
+  });
+}
+
+/** Resolves when the next video frame is presented, or after `timeoutMs` (paused seeks may not composite in a hidden tab). */
+function nextFrame(video: HTMLVideoElement, timeoutMs: number): Promise<VideoFrameCallbackMetadata | null> {
+  if (!('requestVideoFrameCallback' in video)) return new Promise((r) => setTimeout(() => r(null), 0));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), timeoutMs);
+    video.requestVideoFrameCallback((_now, meta) => {
+      clearTimeout(timer);
+      resolve(meta);
+    });
+  });
+}
+
+/** Frame rate measured while playing: the smallest positive step between presented frames (dropped frames only make steps longer). */
+async function measureFps(video: HTMLVideoElement): Promise<number> {
+  const times: number[] = [];
+  video.muted = true;
+  video.currentTime = 0;
+  await video.play();
+  for (let i = 0; i < 12; i++) {
+    const meta = await nextFrame(video, 1000);
+    if (!meta) break;
+    times.push(meta.mediaTime);
+  }
+  video.pause();
+  const steps = times.slice(1).map((t, i) => t - times[i]!).filter((d) => d > 1e-4);
+  if (steps.length === 0) throw new PageError('unsupported-file', 'Could not find the frame rate of this video (not an MP4, and playback gave no frames).');
+  return 1 / Math.min(...steps);
+}
+
+function rgbFromCanvas(ctx: CanvasRenderingContext2D, size: number, out: Uint8Array, offset: number): void {
+  const rgba = ctx.getImageData(0, 0, size, size).data;
+  for (let p = 0, q = offset; p < rgba.length; p += 4, q += 3) {
+    out[q] = rgba[p]!;
+    out[q + 1] = rgba[p + 1]!;
+    out[q + 2] = rgba[p + 2]!;
+  }
+}
+
+function squareCanvas(size: number): CanvasRenderingContext2D {
+  const canvas = document.createElement('canvas');
+  canvas.width = size;
+  canvas.height = size;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new PageError('failed', 'This browser gives no 2D canvas.');
+  // Bilinear, as ffmpeg's scale=flags=bilinear in Node.
+  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = 'low';
+  return ctx;
+}
+
+/** Decodes the window's frames of a video file with a <video> element and a canvas. */
+export async function framesFromFile(file: File, window: { start: number; end: number }, size: number, video: HTMLVideoElement): Promise<WindowFrames> {
+  checkVideoFile(file);
+  const timing: TrackTiming | null = readTrackTiming(await file.arrayBuffer());
+  const url = URL.createObjectURL(file);
+  try {
+    video.muted = true;
+    video.playsInline = true;
+    video.preload = 'auto';
+    video.src = url;
+    await once(video, 'loadeddata', 'error', 'load');
+    let fps: number;
+    let frameCount: number;
+    let timingSource: WindowFrames['timingSource'];
+    if (timing) {
+      ({ fps, frameCount } = timing);
+      timingSource = 'mp4';
+    } else {
+      fps = await measureFps(video);
+      if (!Number.isFinite(video.duration)) throw new PageError('unsupported-file', 'This video does not say how long it is; re-encode it as MP4 (H.264).');
+      frameCount = Math.round(video.duration * fps);
+      timingSource = 'measured';
+    }
+    let selection: FrameSelection;
+    try {
+      selection = selectWindowFrames(window, frameCount, file.name);
+    } catch (error) {
+      throw new PageError('too-short', `Clip too short: "${file.name}" has ${frameCount} frames (${(frameCount / fps).toFixed(2)} s); the model reads frames ${window.start}..${window.end}, so it needs at least ${window.start + 1} (ideally ${window.end + 1}).`);
+    }
+    const ctx = squareCanvas(size);
+    const bytes = size * size * 3;
+    const frames = new Uint8Array(selection.indices.length * bytes);
+    const decoded = new Map<number, number>(); // source index -> offset already filled (padding repeats)
+    for (let i = 0; i < selection.indices.length; i++) {
+      const index = selection.indices[i]!;
+      const seen = decoded.get(index);
+      if (seen !== undefined) {
+        frames.copyWithin(i * bytes, seen, seen + bytes);
+        continue;
+      }
+      const presented = nextFrame(video, 250);
+      video.currentTime = frameTime(index, fps);
+      await once(video, 'seeked', 'error', 'seek');
+      await presented;
+      ctx.drawImage(video, 0, 0, size, size);
+      rgbFromCanvas(ctx, size, frames, i * bytes);
+      decoded.set(index, i * bytes);
+    }
+    return { frames, count: selection.indices.length, size, selection, fps, frameCount, timingSource };
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+/** Opens the webcam; a refusal or a missing camera becomes a clear 'no-camera' message. */
+export async function openCamera(video: HTMLVideoElement): Promise<MediaStream> {
+  if (!navigator.mediaDevices?.getUserMedia) {
+    throw new PageError('no-camera', 'No camera access: this page must be opened from http://127.0.0.1 or https for the browser to offer the webcam.');
+  }
+  let stream: MediaStream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 25 } }, audio: false });
+  } catch (error) {
+    const name = (error as DOMException).name;
+    const reason =
+      name === 'NotAllowedError' || name === 'SecurityError'
+        ? 'permission was denied. Allow the camera for this page (the icon in the address bar) and try again.'
+        : name === 'NotFoundError' || name === 'OverconstrainedError'
+          ? 'no camera was found.'
+          : `the camera could not be started (${name}).`;
+    throw new PageError('no-camera', `No camera: ${reason}`);
+  }
+  video.srcObject = stream;
+  video.muted = true;
+  await video.play();
+  return stream;
+}
+
+/**
+ * Records frames 0..window.end straight from the live camera (each presented frame, resized on the spot), so
+ * the window means the same thing as for a file: frames 5..35 of a clip that starts when recording starts.
+ */
+export async function framesFromCamera(video: HTMLVideoElement, window: { start: number; end: number }, size: number, onFrame?: (n: number, total: number) => void): Promise<WindowFrames> {
+  const total = window.end + 1;
+  const ctx = squareCanvas(size);
+  const bytes = size * size * 3;
+  const all = new Uint8Array(total * bytes);
+  const times: number[] = [];
+  for (let n = 0; n < total; n++) {
+    const meta = await nextFrame(video, 1000);
+    if (!meta && 'requestVideoFrameCallback' in video) throw new PageError('no-camera', 'The camera stopped sending frames.');
+    times.push(meta ? meta.mediaTime : performance.now() / 1000);
+    ctx.drawImage(video, 0, 0, size, size);
+    rgbFromCanvas(ctx, size, all, n * bytes);
+    onFrame?.(n + 1, total);
+  }
+  const selection = selectWindowFrames(window, total, 'webcam');
+  const frames = new Uint8Array(selection.indices.length * bytes);
+  selection.indices.forEach((index, i) => frames.set(all.subarray(index * bytes, (index + 1) * bytes), i * bytes));
+  const span = times[times.length - 1]! - times[0]!;
+  const fps = span > 0 ? (times.length - 1) / span : 0;
+  return { frames, count: selection.indices.length, size, selection, fps, frameCount: total, timingSource: 'camera' };
+}
