@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { initBackend } from '../src/runtime/backend';
+import { createHead, fit, CHECKPOINT_FILE } from '../src/model/train';
+import { EarlyStopping } from '../src/model/early_stopping';
+import { evaluate } from '../src/model/metrics';
+import { toySource } from './model_train_fixture';
+import { MODEL_TEST_CONFIG, TRAIN_TEST_CONFIG } from './model_train_settings';
+import { makeTempDir, REPO_ROOT } from './helpers';
+
+const CHILD = path.join(REPO_ROOT, 'test', 'model_train_child.ts');
+
+test('training learns a toy sequence task; same seed twice gives the same metrics', async () => {
+  await initBackend();
+  const train = toySource({ videosPerClass: 6, classes: 3, steps: 4, dim: 16, windows: 3, seed: 1 });
+  const val = toySource({ videosPerClass: 3, classes: 3, steps: 4, dim: 16, windows: 3, seed: 2 });
+  const run = async () => {
+    const head = await createHead(train, MODEL_TEST_CONFIG, 7);
+    const result = await fit(head, train, val, TRAIN_TEST_CONFIG, { progress: 'none' });
+    return { result, report: await evaluate(head, val) };
+  };
+  const a = await run();
+  const b = await run();
+  const strip = (h: typeof a.result.history) => h.map(({ seconds: _s, ...r }) => r);
+  assert.deepEqual(strip(a.result.history), strip(b.result.history));
+  assert.deepEqual(a.report.perVideo, b.report.perVideo);
+  assert.equal(a.result.history.length, TRAIN_TEST_CONFIG.epochs);
+  const first = a.result.history[0]!;
+  const best = a.result.history[a.result.bestEpoch]!;
+  assert.ok(best.valLoss < first.valLoss, `val loss did not improve: ${first.valLoss} -> ${best.valLoss}`);
+  assert.ok(a.report.perVideo.top1 >= 0.8, `per-video top-1 ${a.report.perVideo.top1}`);
+});
+
+test('early stopping stops after patience epochs and restores the best epoch weights', async () => {
+  const stopper = new EarlyStopping({ patience: 2, minDelta: 0.01, restoreBest: true });
+  const losses = [1.0, 0.8, 0.795, 0.9];
+  const stops = losses.map((l, e) => stopper.update(e, l, () => [Float32Array.of(e)]));
+  // 0.795 is not better than 0.8 - 0.01: two epochs without improvement after epoch 1 -> stop at epoch 3.
+  assert.deepEqual(stops, [false, false, false, true]);
+  assert.equal(stopper.state.bestEpoch, 1);
+  assert.deepEqual(Array.from(stopper.bestWeights![0]!), [1]);
+
+  // In fit: a learning rate that makes validation loss worsen after the first epochs must end with the best
+  // epoch's weights, whose validation loss we can recompute.
+  await initBackend();
+  const train = toySource({ videosPerClass: 4, classes: 3, steps: 3, dim: 8, windows: 2, seed: 5 });
+  const val = toySource({ videosPerClass: 2, classes: 3, steps: 3, dim: 8, windows: 2, seed: 6, noise: 2.5 });
+  const head = await createHead(train, { ...MODEL_TEST_CONFIG, dropout: 0, hidden: 32 }, 1);
+  const result = await fit(head, train, val, { ...TRAIN_TEST_CONFIG, epochs: 30, learningRate: 0.05, patience: 3 }, { progress: 'none' });
+  const losses2 = result.history.map((r) => r.valLoss);
+  const bestEpoch = losses2.indexOf(Math.min(...losses2));
+  assert.equal(result.bestEpoch, bestEpoch);
+  assert.ok(result.stoppedEarly, `did not stop early: ${losses2.map((l) => l.toFixed(3)).join(' ')}`);
+  assert.equal(result.history.length, bestEpoch + 1 + 3);
+  const after = await evaluate(head, val);
+  assert.ok(Math.abs(after.loss - losses2[bestEpoch]!) < 1e-6, `restored weights give val loss ${after.loss}, best epoch had ${losses2[bestEpoch]}`);
+});
+
+test('resume after SIGKILL gives exactly the result of an uninterrupted run', async () => {
+  const root = makeTempDir();
+  const runChild = (dir: string, mode: string) => {
+    const out = spawnSync(process.execPath, ['--import', 'tsx', CHILD, dir, mode], { cwd: REPO_ROOT, encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    const line = out.stdout.split('\n').find((l) => l.startsWith('RESULT '))!;
+    return { result: JSON.parse(line.slice(7)), epochs: out.stdout.split('\n').filter((l) => l.startsWith('EPOCH ')).length };
+  };
+  const full = runChild(path.join(root, 'full'), 'fresh');
+  assert.equal(full.epochs, TRAIN_TEST_CONFIG.epochs);
+
+  // Kill a second run with SIGKILL once it has finished 3 epochs (it may be anywhere in epoch 4 by then).
+  const killedDir = path.join(root, 'killed');
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, killedDir, 'fresh'], { cwd: REPO_ROOT });
+    let seen = 0;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      seen += chunk.split('\n').filter((l) => l.startsWith('EPOCH ')).length;
+      if (seen >= 3) child.kill('SIGKILL');
+    });
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited ${code} before being killed`))));
+  });
+  assert.ok(fs.existsSync(path.join(killedDir, CHECKPOINT_FILE)));
+  const resumed = runChild(killedDir, 'resume');
+  assert.equal(resumed.result.resumed, true);
+  assert.ok(resumed.epochs < TRAIN_TEST_CONFIG.epochs, 'the resumed run retrained finished epochs');
+  assert.deepEqual(resumed.result.history, full.result.history);
+  assert.equal(resumed.result.bestEpoch, full.result.bestEpoch);
+  assert.deepEqual(resumed.result.probs, full.result.probs);
+  const csv = fs.readFileSync(path.join(killedDir, 'history.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv.length, TRAIN_TEST_CONFIG.epochs + 1);
+});
