@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateWlaslLikeMetadata, readWlaslMetadata, buildVideoIndex, countsRows } from '../src/metadata';
+import { generateWlaslLikeMetadata, readWlaslMetadata, buildVideoIndex, countsRows } from '../src/metadata/index';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

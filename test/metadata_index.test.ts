@@ -6,7 +6,7 @@ import { MetadataError } from '../src/errors';
 import {
   readWlaslMetadata, parseWlaslMetadata, buildVideoIndex, bboxMap, writeBboxMap, missingReport, writeMissingReport,
   countsTable, countsRows, generateWlaslLikeMetadata, parseSplitFile, entriesOfSplit, summariseIndex,
-} from '../src/metadata';
+} from '../src/metadata/index';
 import { REAL10_DIR, makeTempDir } from './helpers';
 
 const skip = !REAL10_DIR && 'real WLASL data absent';

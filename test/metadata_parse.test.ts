@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MetadataError } from '../src/errors';
-import { parseWlaslMetadata, readWlaslMetadata, subsetGlosses, parseSubset, generateWlaslLikeMetadata, parseSplitFile } from '../src/metadata';
+import { parseWlaslMetadata, readWlaslMetadata, subsetGlosses, parseSubset, generateWlaslLikeMetadata, parseSplitFile } from '../src/metadata/index';
 import { REAL10_DIR, makeTempDir } from './helpers';
 
 const realJson = REAL10_DIR ? path.join(REAL10_DIR, 'WLASL_v0.3.json') : undefined;
