@@ -106,8 +106,14 @@ async function removeStaleTemporaries(outDir: string): Promise<number> {
     if (!match) continue;
     const pid = Number(match[1]);
     if (pid !== process.pid && processAlive(pid)) continue;
-    await fs.promises.rm(path.join(outDir, name), { recursive: true, force: true });
-    removed++;
+    // The killed run's ffmpeg may still be writing into it for a moment (SIGKILL does not reach children):
+    // retry, and if it still fails leave it for the next run rather than stop this one.
+    try {
+      await fs.promises.rm(path.join(outDir, name), { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+      removed++;
+    } catch {
+      // Harmless: hidden folders are never taken for finished videos.
+    }
   }
   return removed;
 }
