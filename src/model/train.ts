@@ -127,9 +127,11 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
       return a;
     };
     head.setParams(params.map((p) => take(`param/${p.name}`, p.data.length)));
-    adam.state.m = params.map((p) => take(`adam.m/${p.name}`, p.data.length).slice());
-    adam.state.v = params.map((p) => take(`adam.v/${p.name}`, p.data.length).slice());
-    adam.state.step = header.adamStep as number;
+    adam.setState({
+      step: header.adamStep as number,
+      m: params.map((p) => take(`adam.m/${p.name}`, p.data.length)),
+      v: params.map((p) => take(`adam.v/${p.name}`, p.data.length)),
+    });
     stopper.state = header.earlyStopping as EarlyStopping['state'];
     stopper.bestWeights = arrays.has(`best/${params[0]!.name}`) ? params.map((p) => take(`best/${p.name}`, p.data.length).slice()) : null;
     history.push(...(header.history as EpochRecord[]));
