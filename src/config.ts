@@ -69,6 +69,11 @@ export interface TrainConfig {
   patience: number;
   minDelta: number;
   restoreBest: boolean;
+  /**
+   * Helper threads for the two large matmuls of a training step (0 or 1): the wasm backend is
+   * single-threaded in Node, so a second core needs its own thread. Same results either way.
+   */
+  helperThreads: number;
 }
 
 export interface PipelineConfig {
@@ -91,7 +96,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   sequence: { sampleSize: 5, stride: 5 },
   backbone: { alpha: 1.0, weights: 'imagenet', allowRandomFallback: false, seed: 1, cacheFloat16: false },
   model: { hidden: 256, layers: 1, dropout: 0, standardize: false, velocity: false },
-  train: { epochs: 10, batchSize: 32, learningRate: 1e-4, seed: 42, patience: 5, minDelta: 0, restoreBest: true },
+  train: { epochs: 10, batchSize: 32, learningRate: 1e-4, seed: 42, patience: 5, minDelta: 0, restoreBest: true, helperThreads: 0 },
 };
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };

@@ -13,17 +13,18 @@ import { makeTempDir, REPO_ROOT } from './helpers';
 
 const CHILD = path.join(REPO_ROOT, 'test', 'model_train_child.ts');
 
-test('training learns a toy sequence task; same seed twice gives the same metrics', async () => {
+test('training learns a toy sequence task; same seed twice (with and without a helper thread) gives the same metrics', async () => {
   await initBackend();
   const train = toySource({ videosPerClass: 6, classes: 3, steps: 4, dim: 16, windows: 3, seed: 1 });
   const val = toySource({ videosPerClass: 3, classes: 3, steps: 4, dim: 16, windows: 3, seed: 2 });
-  const run = async () => {
+  const run = async (helperThreads: number) => {
     const head = await createHead(train, MODEL_TEST_CONFIG, 7);
-    const result = await fit(head, train, val, TRAIN_TEST_CONFIG, { progress: 'none' });
+    const result = await fit(head, train, val, { ...TRAIN_TEST_CONFIG, helperThreads }, { progress: 'none' });
     return { result, report: await evaluate(head, val) };
   };
-  const a = await run();
-  const b = await run();
+  const a = await run(0);
+  // The second run also splits the large matmuls with a helper thread: the results must not change.
+  const b = await run(1);
   const strip = (h: typeof a.result.history) => h.map(({ seconds: _s, ...r }) => r);
   assert.deepEqual(strip(a.result.history), strip(b.result.history));
   assert.deepEqual(a.report.perVideo, b.report.perVideo);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom } from '../dataset/shuffle';
 import { glorotUniform, orthogonal, transpose } from './init';
-import { LstmLayerCache, LstmLayerParams, lstmLayerBackward, lstmLayerForward, mm } from './lstm';
+import { type BigMatMul, LstmLayerCache, LstmLayerParams, lstmLayerBackward, lstmLayerForward, mm } from './lstm';
 import { FeaturePreprocessing, prepareFeatures, preparedDim } from './preprocess';
 
 /**
@@ -38,6 +38,8 @@ export class LstmHead {
   /** Dense kernel transposed, [C, H]. */
   denseT: Float32Array;
   denseBias: Float32Array;
+  /** Optional two-thread product for the large matmuls (see ./parallel_matmul.ts); results are the same. */
+  bigMatMul: BigMatMul | undefined;
 
   get numClasses(): number {
     return this.config.numClasses;
@@ -133,7 +135,7 @@ export class LstmHead {
     let currentT = inputT;
     try {
       for (let l = 0; l < this.lstm.length; l++) {
-        const cache = lstmLayerForward(this.lstm[l]!, currentT, steps, batch);
+        const cache = lstmLayerForward(this.lstm[l]!, currentT, steps, batch, this.bigMatMul);
         caches.push(cache);
         currentT.dispose();
         if (l + 1 < this.lstm.length) {
@@ -213,7 +215,7 @@ export class LstmHead {
       dHidden.set(dLast, (steps - 1) * H * batch);
       const layerGrads: Float32Array[][] = [];
       for (let l = this.lstm.length - 1; l >= 0; l--) {
-        const g = lstmLayerBackward(this.lstm[l]!, caches[l]!, dHidden, inputs[l]!, l > 0);
+        const g = lstmLayerBackward(this.lstm[l]!, caches[l]!, dHidden, inputs[l]!, l > 0, this.bigMatMul);
         layerGrads[l] = [g.kernelT, g.recurrentT, g.bias];
         if (l > 0) dHidden = inputGradAsHidden(g.inputT!, this.lstm[l - 1]!.units, steps, batch);
       }

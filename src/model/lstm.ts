@@ -15,6 +15,12 @@ import * as tf from '@tensorflow/tfjs';
  * so a step runs ~15 kernels instead of ~870. Layouts are "feature-major": an activation block is [features, B].
  */
 
+/**
+ * A [m, k] @ B [k, n] -> [m, n] for the two large products of a step (input projection and its weight
+ * gradient); ./parallel_matmul.ts provides one that uses a second core.
+ */
+export type BigMatMul = (a: Float32Array, m: number, k: number, b: Float32Array, n: number) => Float32Array;
+
 /** One LSTM layer's parameters. Transposed w.r.t. Keras: kernelT = kernel^T, recurrentT = recurrent_kernel^T. */
 export interface LstmLayerParams {
   inputDim: number;
@@ -74,13 +80,13 @@ export function readAndDispose(t: tf.Tensor): Float32Array {
  * Forward pass of one layer.
  * @param inputT the input as [D, T*B]: column t*B + b is time step t of sequence b (time-major columns).
  */
-export function lstmLayerForward(p: LstmLayerParams, inputT: tf.Tensor2D, steps: number, batch: number): LstmLayerCache {
+export function lstmLayerForward(p: LstmLayerParams, inputT: tf.Tensor2D, steps: number, batch: number, big?: BigMatMul): LstmLayerCache {
   const H = p.units;
   const G = 4 * H;
   const TB = steps * batch;
   // Input projection of all steps at once: [4H, D] @ [D, T*B]. The weight is the left operand so the wasm
   // backend does not repack it (it packs the right operand), which costs ~7 ms for a fresh 1280x1024 matrix.
-  const proj = mm(p.kernelT, [G, p.inputDim], inputT, [p.inputDim, TB]);
+  const proj = big ? big(p.kernelT, G, p.inputDim, inputT.dataSync() as Float32Array, TB) : mm(p.kernelT, [G, p.inputDim], inputT, [p.inputDim, TB]);
   const gates = new Float32Array(steps * G * batch);
   const cells = new Float32Array(steps * H * batch);
   const cellTanh = new Float32Array(steps * H * batch);
@@ -137,6 +143,7 @@ export function lstmLayerBackward(
   dHidden: Float32Array,
   input: tf.Tensor2D,
   wantInputGrad: boolean,
+  big?: BigMatMul,
 ): LstmLayerGrads {
   const H = p.units;
   const G = 4 * H;
@@ -188,7 +195,7 @@ export function lstmLayerBackward(
   }
   const dZt = tf.tensor2d(dZ, [G, TB]);
   try {
-    const kernelT = mm(dZt, [G, TB], input, [TB, p.inputDim]);
+    const kernelT = big ? big(dZ, G, TB, input.dataSync() as Float32Array, p.inputDim) : mm(dZt, [G, TB], input, [TB, p.inputDim]);
     // Recurrent gradient: sum over t >= 1 of dZ_t h_{t-1}^T, as one [4H, (T-1)B] @ [(T-1)B, H] product.
     let recurrentGrad = new Float32Array(G * H);
     if (steps > 1) {

@@ -10,7 +10,8 @@ import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { EarlyStopping } from './early_stopping';
 import { LstmHead } from './head';
 import { predictSource, topKAccuracy } from './metrics';
-import { computeFeatureStats } from './preprocess';
+import { computeFeatureStats, preparedDim } from './preprocess';
+import { ParallelMatMul } from './parallel_matmul';
 
 /**
  * The training loop: the original's train_one_epoch / validate / training_loop with EarlyStopping, plus
@@ -139,63 +140,80 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
     resumed = true;
   }
 
-  const numBatches = Math.ceil(train.numSamples / config.batchSize);
-  let epochsThisRun = 0;
-  for (let epoch = startEpoch; epoch < config.epochs && !stopper.state.stopped; epoch++) {
-    if (options.maxEpochsThisRun !== undefined && epochsThisRun >= options.maxEpochsThisRun) break;
-    const started = Date.now();
-    const bar = createProgress(`epoch ${epoch + 1}/${config.epochs}`, numBatches, { mode: options.progress, unit: 'batches' });
-    let lossSum = 0;
-    let seen = 0;
-    let step = 0;
-    const weights = params.map((p) => p.data);
-    for await (const batch of train.batches(config.batchSize, { shuffle: true, seed: epochSeed(config.seed, epoch) })) {
-      let loss: number;
-      let grads: Float32Array[];
-      try {
-        ({ loss, grads } = head.lossAndGrads(batch.x, batch.labels, stepSeed(config.seed, epoch, step)));
-      } finally {
-        batch.x.dispose();
-      }
-      if (!Number.isFinite(loss)) throw new ConfigError(`training diverged: loss ${loss} at epoch ${epoch + 1}, batch ${step + 1} (lower train.learningRate)`);
-      adam.apply(weights, grads);
-      lossSum += loss * batch.labels.length;
-      seen += batch.labels.length;
-      step++;
-      bar.tick(1, `loss ${(lossSum / seen).toFixed(4)}`);
-    }
-    const valPred = await predictSource(head, val);
-    const acc = topKAccuracy(valPred.probs, valPred.labels, head.config.numClasses);
-    const record: EpochRecord = {
-      epoch,
-      trainLoss: lossSum / seen,
-      valLoss: valPred.loss,
-      valTop1: acc.top1,
-      valTop5: acc.top5,
-      seconds: (Date.now() - started) / 1000,
-    };
-    history.push(record);
-    stopper.update(epoch, record.valLoss, () => head.snapshot());
-    bar.stop(
-      `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)}, val loss ${record.valLoss.toFixed(4)}, ` +
-        `val top-1 ${(100 * record.valTop1).toFixed(1)}%, top-5 ${(100 * record.valTop5).toFixed(1)}% (${record.seconds.toFixed(1)} s)` +
-        (stopper.state.stopped ? `; early stopping (best epoch ${stopper.state.bestEpoch + 1})` : ''),
-    );
-    if (checkpointFile) {
-      const arrays = [
-        ...params.map((p) => ({ name: `param/${p.name}`, data: p.data })),
-        ...params.map((p, k) => ({ name: `adam.m/${p.name}`, data: adam.state.m[k]! })),
-        ...params.map((p, k) => ({ name: `adam.v/${p.name}`, data: adam.state.v[k]! })),
-        ...(stopper.bestWeights ? params.map((p, k) => ({ name: `best/${p.name}`, data: stopper.bestWeights![k]! })) : []),
-      ];
-      await writeCheckpoint(checkpointFile, { fingerprint: print, epoch, adamStep: adam.state.step, earlyStopping: stopper.state, history }, arrays);
-      await saveHistory(history, options.checkpointDir!);
-    }
-    await options.onEpoch?.(record);
-    epochsThisRun++;
+  let pool: ParallelMatMul | undefined;
+  if ((config.helperThreads ?? 0) > 0) {
+    const d = Math.max(preparedDim(head.config.featureDim, head.config.preprocessing), head.config.hidden);
+    const tb = Math.max(config.batchSize, 128) * train.sequenceLength;
+    const rows = Math.ceil((2 * head.config.hidden + 8) / 8) * 8;
+    pool = await ParallelMatMul.start(rows * Math.max(d, tb) * 2 + d * tb);
+    head.bigMatMul = (a, m, k, b, n) => pool!.matMul(a, m, k, b, n);
+  }
+  try {
+    return await trainEpochs();
+  } finally {
+    head.bigMatMul = undefined;
+    await pool?.close();
   }
 
-  if (config.restoreBest && stopper.bestWeights) head.setParams(stopper.bestWeights);
-  const bestEpoch = config.restoreBest && stopper.bestWeights ? stopper.state.bestEpoch : history.length - 1;
-  return { history, bestEpoch, stoppedEarly: stopper.state.stopped, resumed };
+  async function trainEpochs(): Promise<FitResult> {
+    const numBatches = Math.ceil(train.numSamples / config.batchSize);
+    let epochsThisRun = 0;
+    for (let epoch = startEpoch; epoch < config.epochs && !stopper.state.stopped; epoch++) {
+      if (options.maxEpochsThisRun !== undefined && epochsThisRun >= options.maxEpochsThisRun) break;
+      const started = Date.now();
+      const bar = createProgress(`epoch ${epoch + 1}/${config.epochs}`, numBatches, { mode: options.progress, unit: 'batches' });
+      let lossSum = 0;
+      let seen = 0;
+      let step = 0;
+      const weights = params.map((p) => p.data);
+      for await (const batch of train.batches(config.batchSize, { shuffle: true, seed: epochSeed(config.seed, epoch) })) {
+        let loss: number;
+        let grads: Float32Array[];
+        try {
+          ({ loss, grads } = head.lossAndGrads(batch.x, batch.labels, stepSeed(config.seed, epoch, step)));
+        } finally {
+          batch.x.dispose();
+        }
+        if (!Number.isFinite(loss)) throw new ConfigError(`training diverged: loss ${loss} at epoch ${epoch + 1}, batch ${step + 1} (lower train.learningRate)`);
+        adam.apply(weights, grads);
+        lossSum += loss * batch.labels.length;
+        seen += batch.labels.length;
+        step++;
+        bar.tick(1, `loss ${(lossSum / seen).toFixed(4)}`);
+      }
+      const valPred = await predictSource(head, val);
+      const acc = topKAccuracy(valPred.probs, valPred.labels, head.config.numClasses);
+      const record: EpochRecord = {
+        epoch,
+        trainLoss: lossSum / seen,
+        valLoss: valPred.loss,
+        valTop1: acc.top1,
+        valTop5: acc.top5,
+        seconds: (Date.now() - started) / 1000,
+      };
+      history.push(record);
+      stopper.update(epoch, record.valLoss, () => head.snapshot());
+      bar.stop(
+        `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)}, val loss ${record.valLoss.toFixed(4)}, ` +
+          `val top-1 ${(100 * record.valTop1).toFixed(1)}%, top-5 ${(100 * record.valTop5).toFixed(1)}% (${record.seconds.toFixed(1)} s)` +
+          (stopper.state.stopped ? `; early stopping (best epoch ${stopper.state.bestEpoch + 1})` : ''),
+      );
+      if (checkpointFile) {
+        const arrays = [
+          ...params.map((p) => ({ name: `param/${p.name}`, data: p.data })),
+          ...params.map((p, k) => ({ name: `adam.m/${p.name}`, data: adam.state.m[k]! })),
+          ...params.map((p, k) => ({ name: `adam.v/${p.name}`, data: adam.state.v[k]! })),
+          ...(stopper.bestWeights ? params.map((p, k) => ({ name: `best/${p.name}`, data: stopper.bestWeights![k]! })) : []),
+        ];
+        await writeCheckpoint(checkpointFile, { fingerprint: print, epoch, adamStep: adam.state.step, earlyStopping: stopper.state, history }, arrays);
+        await saveHistory(history, options.checkpointDir!);
+      }
+      await options.onEpoch?.(record);
+      epochsThisRun++;
+    }
+
+    if (config.restoreBest && stopper.bestWeights) head.setParams(stopper.bestWeights);
+    const bestEpoch = config.restoreBest && stopper.bestWeights ? stopper.state.bestEpoch : history.length - 1;
+    return { history, bestEpoch, stoppedEarly: stopper.state.stopped, resumed };
+  }
 }
