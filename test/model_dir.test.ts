@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/runtime/backend';
 import { ModelDirError, ConfigError } from '../src/errors';
 import { LstmHead, type HeadConfig } from '../src/model/head';
-import { loadModelDir, saveModelDir, layersClassifier, META_JSON, WEIGHTS_BIN, MODEL_JSON } from '../src/model/model_dir';
+import { loadModelDir, saveModelDir, layersClassifier, META_JSON, WEIGHTS_BIN, MODEL_JSON, BACKBONE_SUBDIR } from '../src/model/model_dir';
+import { parseModelInfo } from '../src/model/model_info';
 import { buildEndToEnd } from '../src/model/end_to_end';
 import { seededNormal } from '../src/model/init';
 import { makeTempDir } from './helpers';
@@ -26,18 +27,30 @@ function input(seed: number, b = 3, t = 5): tf.Tensor3D {
 
 test('model directory round trip: same outputs from the loaded TF.js model and the loaded head', async () => {
   await initBackend();
-  const dir = path.join(makeTempDir(), 'model');
+  const root = makeTempDir();
+  const dir = path.join(root, 'model');
+  const backboneSource = path.join(root, 'backbone-src');
+  fs.mkdirSync(backboneSource);
+  fs.writeFileSync(path.join(backboneSource, MODEL_JSON), '{}');
+  fs.writeFileSync(path.join(backboneSource, 'group1-shard1of1.bin'), Buffer.alloc(16));
   const head = LstmHead.create(config(true), 2);
   const x = input(1);
   const before = head.predictProbs(x);
   const exported = head.toLayersModel();
   const exportedOut = layersClassifier(exported, { classes: ['a', 'b', 'c'], head: { velocity: true } as never }).predictProbs(x);
   exported.dispose();
-  await saveModelDir(dir, head, { classes: ['hello', 'world', 'thanks'], sequenceLength: 5, backbone: { alpha: 0.35, weights: 'test' } });
-  assert.deepEqual(fs.readdirSync(dir).sort(), [MODEL_JSON, WEIGHTS_BIN, META_JSON].sort());
+  await saveModelDir(dir, head, { classes: ['hello', 'world', 'thanks'], sequenceLength: 5, backbone: { alpha: 0.35, weightsId: 'test' }, backboneSourceDir: backboneSource });
+  assert.deepEqual(fs.readdirSync(dir).sort(), [MODEL_JSON, WEIGHTS_BIN, META_JSON, BACKBONE_SUBDIR].sort());
+  assert.deepEqual(fs.readdirSync(path.join(dir, BACKBONE_SUBDIR)).sort(), ['group1-shard1of1.bin', MODEL_JSON]);
   const loaded = await loadModelDir(dir);
   assert.deepEqual(loaded.meta.classes, ['hello', 'world', 'thanks']);
   assert.equal(loaded.meta.head.velocity, true);
+  assert.equal(loaded.meta.backbone?.dir, BACKBONE_SUBDIR);
+  // The browser recogniser's parser reads our description (stats folded: it must not apply them again).
+  const info = parseModelInfo(JSON.parse(fs.readFileSync(path.join(dir, META_JSON), 'utf8')));
+  assert.equal(info.featureStats, null);
+  assert.equal(info.velocity, true);
+  assert.equal(info.backbone.dir, BACKBONE_SUBDIR);
   // The TF.js model's outputs are bit-identical after the round trip.
   const after = layersClassifier(loaded.model, loaded.meta).predictProbs(x);
   assert.deepEqual(Array.from(after), Array.from(exportedOut));

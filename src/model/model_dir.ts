@@ -43,7 +43,17 @@ export interface ModelMeta {
   createdAt: string;
 }
 
-export type ModelMetaInput = Pick<ModelMeta, 'classes' | 'sequenceLength'> & Partial<Pick<ModelMeta, 'frames' | 'sequence' | 'backbone' | 'training'>>;
+export type ModelMetaInput = Pick<ModelMeta, 'classes' | 'sequenceLength'> &
+  Partial<Pick<ModelMeta, 'frames' | 'sequence' | 'backbone' | 'training'>> & {
+    /**
+     * A TF.js backbone folder (model.json + weights) to copy into <dir>/backbone, so the directory is
+     * self-contained for `predict` and the browser page (which read backbone.dir, default 'backbone').
+     */
+    backboneSourceDir?: string;
+  };
+
+/** Sub-folder of a model directory that holds the backbone when one is bundled. */
+export const BACKBONE_SUBDIR = 'backbone';
 
 export interface LoadedModel {
   /** The standard TF.js model (input: raw features, plus raw velocity when meta.head.velocity). */
@@ -69,7 +79,7 @@ export async function saveModelDir(dir: string, head: LstmHead, info: ModelMetaI
     featureStats: c.preprocessing.stats,
     frames: info.frames,
     sequence: info.sequence,
-    backbone: info.backbone,
+    backbone: info.backboneSourceDir ? { dir: BACKBONE_SUBDIR, ...info.backbone } : info.backbone,
     training: info.training,
     createdAt: new Date().toISOString(),
   };
@@ -92,6 +102,10 @@ export async function saveModelDir(dir: string, head: LstmHead, info: ModelMetaI
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
       }),
     );
+    if (info.backboneSourceDir) {
+      if (!fs.existsSync(path.join(info.backboneSourceDir, MODEL_JSON))) throw new ModelDirError('backbone folder has no model.json', { file: info.backboneSourceDir });
+      await fs.promises.cp(info.backboneSourceDir, path.join(tmp, BACKBONE_SUBDIR), { recursive: true });
+    }
     await fs.promises.writeFile(path.join(tmp, META_JSON), JSON.stringify(meta, null, 2) + '\n');
     await publishDirectory(tmp, dir);
   } catch (error) {
