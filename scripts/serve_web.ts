@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { ConfigError, ModelDirError, describeError } from '../src/errors';
 import { publishDirectory, tempDirFor } from '../src/runtime/atomic';
-import { MODEL_INFO_FILE } from '../src/model/model_info';
+import { MODEL_INFO_FILE, parseModelInfo } from '../src/model/model_info';
 
 /**
  * `npm run web -- --model DIR`: builds the browser page (web/, Vite) when its sources changed, then serves
@@ -92,6 +92,8 @@ export async function ensureWebBuild(log: (line: string) => void = () => undefin
 export interface WebServerOptions {
   /** Trained model directory served at /model/; without one the page says "No model loaded". */
   modelDir?: string;
+  /** Backbone folder served at /model/<backbone.dir>/ when the model directory holds none. */
+  backboneDir?: string;
   /** 0 picks a free port. */
   port?: number;
   host?: string;
@@ -118,20 +120,37 @@ function fileInside(root: string, urlPath: string): string | null {
   return file;
 }
 
-export function checkModelDirectory(modelDir: string): string {
+/**
+ * Checks a model directory before serving it: wlasl-model.json valid, head present, backbone present (in the
+ * directory or given separately). Returns absolute paths and the backbone's URL folder.
+ */
+export function checkModelDirectory(modelDir: string, backboneDir?: string): { modelDir: string; backboneDir: string; backboneUrlDir: string } {
   const dir = path.resolve(modelDir);
-  for (const name of [MODEL_INFO_FILE, 'model.json']) {
-    if (!fs.existsSync(path.join(dir, name))) {
-      throw new ModelDirError(`not a trained model directory: ${name} is missing (train one first, or pass the folder training wrote)`, { file: dir });
-    }
+  const infoFile = path.join(dir, MODEL_INFO_FILE);
+  for (const file of [infoFile, path.join(dir, 'model.json')]) {
+    if (!fs.existsSync(file)) throw new ModelDirError(`not a trained model directory: ${path.basename(file)} is missing (train one first, or pass the folder training wrote)`, { file: dir });
   }
-  return dir;
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(infoFile, 'utf8'));
+  } catch (error) {
+    throw new ModelDirError(`not valid JSON (${(error as Error).message})`, { file: infoFile });
+  }
+  const info = parseModelInfo(json, infoFile);
+  const backbone = backboneDir ? path.resolve(backboneDir) : path.join(dir, info.backbone.dir);
+  if (!fs.existsSync(path.join(backbone, 'model.json'))) {
+    throw new ModelDirError(
+      `no backbone: ${path.join(backbone, 'model.json')} is missing. Put the backbone's TF.js folder there, or pass --backbone <folder with model.json>`,
+      { file: dir },
+    );
+  }
+  return { modelDir: dir, backboneDir: backbone, backboneUrlDir: info.backbone.dir.replace(/^\.\/|\/+$/g, '') };
 }
 
 export async function startWebServer(options: WebServerOptions = {}): Promise<WebServer> {
   const distDir = path.resolve(options.distDir ?? WEB_DIST);
   if (!fs.existsSync(path.join(distDir, 'index.html'))) throw new ConfigError('the page is not built (run `npm run web`, which builds it)', { file: distDir });
-  const modelDir = options.modelDir ? checkModelDirectory(options.modelDir) : undefined;
+  const model = options.modelDir ? checkModelDirectory(options.modelDir, options.backboneDir) : undefined;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     // Cross-origin isolation lets tfjs use its multi-threaded WebAssembly build (SharedArrayBuffer).
@@ -144,7 +163,11 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
     }
     let file: string | null;
     if (url.pathname === '/model' || url.pathname.startsWith('/model/')) {
-      file = modelDir ? fileInside(modelDir, url.pathname.slice('/model'.length)) : null;
+      const rest = url.pathname.slice('/model'.length);
+      const backbonePrefix = model ? `/${model.backboneUrlDir}/` : '';
+      if (!model) file = null;
+      else if (rest.startsWith(backbonePrefix)) file = fileInside(model.backboneDir, rest.slice(backbonePrefix.length - 1));
+      else file = fileInside(model.modelDir, rest);
       res.setHeader('Cache-Control', 'no-cache'); // a retrained model must not be shadowed by a cached one
     } else {
       file = fileInside(distDir, url.pathname === '/' ? '/index.html' : url.pathname);
@@ -187,18 +210,19 @@ async function main(argv: string[]): Promise<void> {
     .name('serve_web')
     .description('Build (if needed) and serve the browser recogniser with a trained model directory')
     .option('-m, --model <dir>', 'trained model directory (model.json, wlasl-model.json, backbone/)')
+    .option('-b, --backbone <dir>', "backbone TF.js folder, when the model directory has no backbone/ of its own")
     .option('-p, --port <n>', 'port (0 = any free one)', '8080')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--rebuild', 'build the page even if it looks up to date')
     .option('--no-build', 'serve web/dist as it is')
     .parse(argv);
-  const opts = program.opts<{ model?: string; port: string; host: string; rebuild?: boolean; build: boolean }>();
+  const opts = program.opts<{ model?: string; backbone?: string; port: string; host: string; rebuild?: boolean; build: boolean }>();
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0..65535, got '${opts.port}'`);
-  if (opts.model) checkModelDirectory(opts.model); // fail before a long build
+  if (opts.model) checkModelDirectory(opts.model, opts.backbone); // fail before a long build
   if (opts.rebuild) await buildWeb(console.log);
   else if (opts.build) await ensureWebBuild(console.log);
-  const server = await startWebServer({ modelDir: opts.model, port, host: opts.host });
+  const server = await startWebServer({ modelDir: opts.model, backboneDir: opts.backbone, port, host: opts.host });
   console.log(`serving the page at ${server.url}${opts.model ? ` with the model in ${path.resolve(opts.model)}` : ' (no model: pass --model DIR)'}`);
   console.log('press Ctrl+C to stop');
   const stop = () => void server.close().then(() => process.exit(0));

@@ -23,6 +23,10 @@ export interface WindowFrames {
   frameCount: number;
   /** How the frame rate was found. */
   timingSource: 'mp4' | 'measured' | 'camera';
+  /** Presentation time of the first frame (an MP4 edit list or B-frame delay can start it after 0). */
+  firstFrameTime: number;
+  /** Frames whose presented timestamp (requestVideoFrameCallback) was not the one asked for: should be empty. */
+  frameMismatches: Array<{ wanted: number; shown: number }>;
 }
 
 const VIDEO_TYPES = /^video\/|^application\/mp4$/;
@@ -129,6 +133,13 @@ export async function framesFromFile(file: File, window: { start: number; end: n
     } catch (error) {
       throw new PageError('too-short', `Clip too short: "${file.name}" has ${frameCount} frames (${(frameCount / fps).toFixed(2)} s); the model reads frames ${window.start}..${window.end}, so it needs at least ${window.start + 1} (ideally ${window.end + 1}).`);
     }
+    // Timestamps keep the container's offset (first frame at 0.0667 s in some WLASL clips): frame k is
+    // shown at first + (k + 0.5) / fps, and the frame each seek presents is checked against k.
+    const shownFirst = nextFrame(video, 500);
+    video.currentTime = 0;
+    await once(video, 'seeked', 'error', 'seek');
+    const firstFrameTime = (await shownFirst)?.mediaTime ?? 0;
+    const frameMismatches: WindowFrames['frameMismatches'] = [];
     const ctx = squareCanvas(size);
     const bytes = size * size * 3;
     const frames = new Uint8Array(selection.indices.length * bytes);
@@ -140,15 +151,22 @@ export async function framesFromFile(file: File, window: { start: number; end: n
         frames.copyWithin(i * bytes, seen, seen + bytes);
         continue;
       }
-      const presented = nextFrame(video, 250);
-      video.currentTime = frameTime(index, fps);
-      await once(video, 'seeked', 'error', 'seek');
-      await presented;
+      // A frame callback can report the frame composited just before the seek: seek again (at most twice)
+      // until the presented timestamp is frame `index`.
+      let shown = -1;
+      for (let attempt = 0; attempt < 3 && shown !== index; attempt++) {
+        const presented = nextFrame(video, 250);
+        video.currentTime = firstFrameTime + frameTime(index, fps);
+        await once(video, 'seeked', 'error', 'seek');
+        const meta = await presented;
+        shown = meta ? Math.round((meta.mediaTime - firstFrameTime) * fps) : index;
+      }
+      if (shown !== index) frameMismatches.push({ wanted: index, shown });
       ctx.drawImage(video, 0, 0, size, size);
       rgbFromCanvas(ctx, size, frames, i * bytes);
       decoded.set(index, i * bytes);
     }
-    return { frames, count: selection.indices.length, size, selection, fps, frameCount, timingSource };
+    return { frames, count: selection.indices.length, size, selection, fps, frameCount, timingSource, firstFrameTime, frameMismatches };
   } finally {
     URL.revokeObjectURL(url);
   }
@@ -201,5 +219,5 @@ export async function framesFromCamera(video: HTMLVideoElement, window: { start:
   selection.indices.forEach((index, i) => frames.set(all.subarray(index * bytes, (index + 1) * bytes), i * bytes));
   const span = times[times.length - 1]! - times[0]!;
   const fps = span > 0 ? (times.length - 1) / span : 0;
-  return { frames, count: selection.indices.length, size, selection, fps, frameCount: total, timingSource: 'camera' };
+  return { frames, count: selection.indices.length, size, selection, fps, frameCount: total, timingSource: 'camera', firstFrameTime: times[0]!, frameMismatches: [] };
 }

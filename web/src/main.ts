@@ -24,6 +24,8 @@ interface PageState {
   result?: PageResult;
   /** RGB frames of the last result, base64 (for comparing with Node's preprocessing). */
   lastFramesBase64(): string | null;
+  /** The last result without its pixels, as plain JSON (probabilities as an array). */
+  resultSummary(): unknown;
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -41,6 +43,12 @@ const page: PageState = {
     let text = '';
     for (let i = 0; i < frames.length; i += 0x8000) text += String.fromCharCode(...frames.subarray(i, i + 0x8000));
     return btoa(text);
+  },
+  resultSummary() {
+    const r = page.result;
+    if (!r) return null;
+    const { frames: _pixels, ...frames } = r.frames;
+    return { ...r, frames, recognition: { ...r.recognition, probabilities: Array.from(r.recognition.probabilities) } };
   },
 };
 (window as unknown as { wlasl: PageState }).wlasl = page;
@@ -181,7 +189,7 @@ async function main(): Promise<void> {
     const info = recognizer.info;
     $('model-info').textContent =
       `${info.classes.length} glosses · frames ${info.frames.window.start}..${info.frames.window.end} at ${info.frames.size}px · ` +
-      `windows of ${info.sequence.sampleSize} (stride ${info.sequence.stride}) · MobileNetV2 ${info.backbone.alpha} (${info.backbone.weightsId}) · ${note} · loaded in ${page.loadMs.toFixed(0)} ms`;
+      `windows of ${info.sequence.sampleSize} (stride ${info.sequence.stride}) · MobileNetV2 ${info.backbone.alpha ?? '?'} (${info.backbone.weightsId}) · ${note} · loaded in ${page.loadMs.toFixed(0)} ms`;
     fileInput.disabled = recordButton.disabled = false;
     setStatus('ready', 'Ready: choose a video file or record one from the webcam.');
     fileInput.addEventListener('change', () => {

@@ -35,7 +35,12 @@ export async function pickBackend(forced?: string | null): Promise<{ backend: st
     try {
       if (await tf.setBackend(name)) {
         await tf.ready();
-        const threads = name === 'wasm' ? ` (${crossOriginIsolated ? 'threads + ' : ''}SIMD when supported)` : '';
+        let threads = '';
+        if (name === 'wasm') {
+          const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+          const multi = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+          threads = ` (SIMD ${simd ? 'on' : 'off'}, threads ${multi ? 'on' : 'off'})`;
+        }
         return { backend: name, note: `${name}${threads}; WebGL renderer: ${gl.renderer}` };
       }
     } catch {
