@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import * as tf from '@tensorflow/tfjs';
+import { windowStarts } from '../src/dataset/sequences';
+import { ModelDirError } from '../src/errors';
+import { averageWindows, buildHeadInput, selectWindowFrames, topK } from '../src/model/head_input';
+import { parseModelInfo } from '../src/model/model_info';
+import { prepareFeatures } from '../src/model/preprocess';
+import { initBackend } from '../src/runtime/backend';
+import { ffmpegBinaries } from '../src/runtime/ffmpeg';
+import { extractFrames } from '../src/video/extract';
+import { probeVideo } from '../src/video/probe';
+import { readTrackTiming } from '../web/src/mp4_info';
+import { makeTempDir, REAL10_DIR } from './helpers';
+import { nodeFramesConfig } from './web_fixture';
+
+/** The shared, platform-free pieces the browser page runs, checked against the Node implementations. */
+
+function seeded(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  });
+}
+
+test('buildHeadInput equals the training-side prepareFeatures (standardise + velocity) on every window', async () => {
+  await initBackend();
+  const frames = 31;
+  const dim = 12;
+  const features = seeded(frames * dim, 7);
+  const stats = { mean: Array.from(seeded(dim, 8)), std: Array.from(seeded(dim, 9), (v) => 0.5 + Math.abs(v)) };
+  for (const velocity of [false, true]) {
+    for (const [sampleSize, stride] of [[5, 5], [8, 3]] as const) {
+      const built = buildHeadInput(features, frames, dim, { sampleSize, stride, stats, velocity });
+      const starts = windowStarts(frames, sampleSize, stride);
+      assert.deepEqual(built.starts, starts);
+      const windows = tf.tidy(() => tf.stack(starts.map((s) => tf.tensor2d(features, [frames, dim]).slice([s, 0], [sampleSize, dim]))) as tf.Tensor3D);
+      const expected = prepareFeatures(windows, { stats, velocity });
+      const want = expected.dataSync();
+      tf.dispose([windows, expected]);
+      assert.equal(built.input.length, want.length);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(built.input[i]! - want[i]!));
+      assert.ok(worst < 1e-5, `velocity=${velocity} ${sampleSize}/${stride}: differs by ${worst}`);
+    }
+  }
+  assert.throws(() => buildHeadInput(features, frames, dim, { sampleSize: 40, stride: 40, stats: null, velocity: false }), ModelDirError);
+});
+
+test('selectWindowFrames pads a short clip exactly as extractFrames does, and refuses one with no frame in the window', async () => {
+  const tmp = makeTempDir();
+  const clip = path.join(tmp, 'twenty.mp4');
+  execFileSync(ffmpegBinaries().ffmpeg, ['-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-frames:v', '20', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', clip]);
+  const info = { frames: { window: { start: 5, end: 35 }, size: 32, cropToBbox: false } };
+  const node = await extractFrames({ videoId: 'twenty', path: clip, bbox: null }, nodeFramesConfig(info));
+  const selection = selectWindowFrames(info.frames.window, (await probeVideo(clip)).frameCount);
+  assert.deepEqual(selection.indices, node.sourceFrames);
+  assert.equal(selection.padded, node.padded);
+  assert.equal(selection.padded, 16);
+  assert.throws(() => selectWindowFrames({ start: 5, end: 35 }, 5, 'x.mp4'), /x\.mp4: clip too short: it has 5 frame/);
+});
+
+test('readTrackTiming reads frame rate and count from MP4 boxes as ffprobe does', async () => {
+  const tmp = makeTempDir();
+  const files: string[] = [];
+  for (const [rate, frames] of [['25', 63], ['30000/1001', 40]] as const) {
+    const file = path.join(tmp, `clip_${frames}.mp4`);
+    execFileSync(ffmpegBinaries().ffmpeg, ['-y', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc=size=160x120:rate=${rate}`, '-frames:v', String(frames), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', file]);
+    files.push(file);
+  }
+  if (REAL10_DIR) files.push(...fs.readdirSync(path.join(REAL10_DIR, 'videos')).slice(0, 3).map((n) => path.join(REAL10_DIR!, 'videos', n)));
+  for (const file of files) {
+    const bytes = fs.readFileSync(file);
+    const timing = readTrackTiming(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    const probe = await probeVideo(file);
+    assert.ok(timing, `${file}: no timing`);
+    assert.equal(timing.frameCount, probe.frameCount, `${file}: frame count`);
+    assert.ok(Math.abs(timing.fps - probe.fps) < 0.01, `${file}: fps ${timing.fps} vs ffprobe ${probe.fps}`);
+  }
+  assert.equal(readTrackTiming(new Uint8Array(64).buffer), null);
+  assert.equal(readTrackTiming(new TextEncoder().encode('not an mp4 at all').buffer), null);
+});
+
+test('averageWindows and topK', () => {
+  const probs = Float32Array.from([0.7, 0.2, 0.1, 0.1, 0.3, 0.6]);
+  const mean = averageWindows(probs, 2, 3);
+  assert.deepEqual(Array.from(mean, (v) => +v.toFixed(5)), [0.4, 0.25, 0.35]);
+  assert.deepEqual(topK(mean, ['a', 'b', 'c'], 2).map((g) => g.gloss), ['a', 'c']);
+  assert.throws(() => averageWindows(probs, 4, 3), ModelDirError);
+});
+
+test('parseModelInfo reads the flat contract and saveModelDir\'s spelling, and names the file on errors', () => {
+  const flat = {
+    classes: ['a', 'b'],
+    sequence: { sampleSize: 5, stride: 5 },
+    frames: { window: { start: 5, end: 35 }, size: 224, cropToBbox: true },
+    normalization: 'minus1to1',
+    featureStats: { mean: [0, 1], std: [1, 2] },
+    velocity: true,
+    backbone: { alpha: 0.35, weightsId: 'x', dir: 'backbone' },
+  };
+  assert.deepEqual(parseModelInfo(flat).featureStats, flat.featureStats);
+  const saved = {
+    format: 'wlasl-model',
+    version: 1,
+    classes: ['a', 'b'],
+    sequenceLength: 8,
+    featureDim: 1280,
+    head: { hidden: 16, layers: 1, dropout: 0, standardize: true, velocity: true },
+    featureStats: { mean: [0], std: [1] },
+    backbone: { alpha: 1, weightsId: 'imagenet', dir: 'backbone' },
+  };
+  const info = parseModelInfo(saved);
+  assert.equal(info.featureStats, null, 'saveModelDir folds the statistics into the head: they must not be applied twice');
+  assert.deepEqual(info.sequence, { sampleSize: 8, stride: 8 });
+  assert.deepEqual(info.frames.window, { start: 5, end: 35 });
+  assert.equal(info.velocity, true);
+  assert.throws(() => parseModelInfo({ ...flat, backbone: { ...flat.backbone, dir: '../elsewhere' } }, 'm/wlasl-model.json'), /m\/wlasl-model\.json: .*backbone\.dir/);
+  assert.throws(() => parseModelInfo({ ...flat, classes: [] }, 'm/wlasl-model.json'), /m\/wlasl-model\.json: not a valid model description: classes/);
+});
