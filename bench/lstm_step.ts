@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     console.log(`        process CPU time      ${((cpu.user + cpu.system) / 1000 / steps).toFixed(1)} ms/step (mean), load average ${require('node:os').loadavg()[0].toFixed(1)}`);
   }
   await pool.close();
+  console.log(`peak RSS ${(require('node:process').resourceUsage().maxRSS / 1024).toFixed(0)} MB (process, including the helper thread)`);
   console.log(`tensors left: ${tf.memory().numTensors}`);
 }
 

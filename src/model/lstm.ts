@@ -11,8 +11,12 @@ import * as tf from '@tensorflow/tfjs';
  * runs on a slow non-XNNPACK path (15-20x slower than the plain product). The rest was ~870 tiny kernels.
  * So here: (1) the input projection of all time steps is one matmul; (2) every matmul is a plain A @ B (the
  * weights are kept transposed so the big one never needs a transpose); (3) backpropagation through time is
- * written out by hand, with the gate arithmetic fused into one JS loop per step over small [4H, B] blocks,
- * so a step runs ~15 kernels instead of ~870. Layouts are "feature-major": an activation block is [features, B].
+ * written out by hand, with the gate arithmetic in short JS loops over small [4H, B] blocks and the gate
+ * activations as one backend sigmoid per step (tanh(x) = 2 sigmoid(2x) - 1), so a step runs ~30 kernels
+ * instead of ~870. Layouts are "feature-major": an activation block is [features, B].
+ * What remains is arithmetic: ~1.05 GFLOP per step, ~85% of it in the projection and its weight gradient,
+ * and one core of wasm SIMD (no FMA) reaches ~25 GFLOP/s here, i.e. >= ~42 ms; hence the optional helper
+ * thread for those two products (BigMatMul).
  */
 
 /**
