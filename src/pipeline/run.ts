@@ -1,0 +1,251 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { PipelineConfig } from '../config';
+import { ConfigError } from '../errors';
+import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic';
+import { initBackend, type BackendReport } from '../runtime/backend';
+import type { ProgressMode } from '../runtime/progress';
+import { readWlaslMetadata } from '../metadata/parse';
+import { buildVideoIndex, summariseIndex, type VideoIndex } from '../metadata/video_index';
+import { countsRows, writeMissingReport, writeBboxMap } from '../metadata/reports';
+import type { Split, VideoEntry, VideoJob } from '../metadata/types';
+import { extractFrames } from '../video/extract';
+import type { Backbone } from '../backbone/weights';
+import { buildFeatureCache, loadBackboneForJobs, type BuildFeatureCacheReport, type FrameProvider } from '../features/build';
+import { CacheSequenceSource } from '../dataset/cache_source';
+import { createHead, fit, saveHistory, type FitOptions, type FitResult } from '../model/train';
+import { evaluate, type EvaluationReport } from '../model/metrics';
+import { saveModelDir } from '../model/model_dir';
+import type { LstmHead } from '../model/head';
+import { saveChart } from '../plot/charts';
+import { accuracyCurveSpec, confusionMatrixSpec, lossCurveSpec, perClassAccuracySpec } from '../plot/specs';
+
+/**
+ * The whole pipeline as named steps, in the order of the original notebook: index the metadata (its
+ * videos_process / bbox_file), extract cropped frames (capture_frames) straight into the frozen backbone and
+ * cache the features ONCE (the original recomputed them every epoch), train the LSTM head with early
+ * stopping, evaluate on the test split (which the original never used), save the model and the charts.
+ * Every step is resumable: a rerun reuses finished frames/features and continues training from the checkpoint.
+ */
+export interface DatasetLocation {
+  /** Folder with WLASL_v0.3.json and videos/<video_id>.mp4 (Kaggle's wlasl-processed layout). */
+  dataDir: string;
+  metadataFile?: string;
+  videosDir?: string;
+  /** WLASL100/300/1000/2000 subset, or none for every gloss in the file. */
+  subset?: number | string;
+  /** nslt_K.json split file. */
+  splitFile?: string;
+}
+
+export interface PipelineOptions extends DatasetLocation {
+  config: PipelineConfig;
+  /** Run folder: model/, metrics.json, history.*, charts/, summary.txt. */
+  runDir: string;
+  /** Caches shared between runs (features); default <dataDir>/.wlasl-cache, or data/.cache for the sample. */
+  cacheDir?: string;
+  /** Continue training from the run folder's checkpoint. */
+  resume?: boolean;
+  /** Feature-extraction worker threads (default: cores). */
+  workers?: number;
+  progress?: ProgressMode;
+  log?: (line: string) => void;
+  /** Called after each epoch (notebooks use it for live curves). */
+  onEpoch?: FitOptions['onEpoch'];
+}
+
+export interface PipelineResult {
+  runDir: string;
+  modelDir: string;
+  backend: BackendReport;
+  index: VideoIndex;
+  features: BuildFeatureCacheReport;
+  fit: FitResult;
+  test: EvaluationReport;
+  val: EvaluationReport;
+  seconds: Record<string, number>;
+  summary: string;
+}
+
+export function resolveDataset(location: DatasetLocation): Required<Pick<DatasetLocation, 'metadataFile' | 'videosDir'>> {
+  const metadataFile = location.metadataFile ?? path.join(location.dataDir, 'WLASL_v0.3.json');
+  const videosDir = location.videosDir ?? path.join(location.dataDir, 'videos');
+  if (!fs.existsSync(metadataFile)) throw new ConfigError(`no WLASL metadata here (expected WLASL_v0.3.json)`, { file: metadataFile });
+  return { metadataFile, videosDir };
+}
+
+/** Step 1: metadata -> index of videos with labels, splits, bboxes and files (missing ones reported). */
+export function loadIndex(location: DatasetLocation): VideoIndex {
+  const { metadataFile, videosDir } = resolveDataset(location);
+  const metadata = readWlaslMetadata(metadataFile);
+  return buildVideoIndex(metadata, { videosDir, subset: location.subset, splitFile: location.splitFile });
+}
+
+export function jobsOf(entries: readonly VideoEntry[]): Array<VideoJob & { split: Split; label: number }> {
+  return entries.filter((e): e is VideoEntry & { path: string } => e.path !== null).map((e) => ({ ...e, path: e.path }));
+}
+
+/** The frame preprocessing that changes features: part of the feature-cache key and of the model directory. */
+export function featurePreprocessing(config: PipelineConfig): Record<string, unknown> {
+  const { window, size, cropToBbox } = config.frames;
+  return { window, size, cropToBbox };
+}
+
+export function defaultCacheDir(dataDir: string): string {
+  return path.join(path.resolve(dataDir), '.wlasl-cache');
+}
+
+/** Steps 2-3: frames straight from ffmpeg into the frozen backbone, features cached once per video. */
+export async function buildFeatures(
+  index: VideoIndex,
+  config: PipelineConfig,
+  options: { cacheDir: string; workers?: number; progress?: ProgressMode; log?: (line: string) => void },
+): Promise<{ backbone: Backbone; report: BuildFeatureCacheReport }> {
+  const jobs = jobsOf(index.present);
+  if (jobs.length === 0) throw new ConfigError(`none of the ${index.entries.length} videos in the metadata exists`, { file: index.videosDir });
+  const frameProvider: FrameProvider<VideoJob> = (job) => extractFrames(job, config.frames);
+  const trainJobs = jobs.filter((j) => j.split === 'train');
+  const backbone = await loadBackboneForJobs(config.backbone, trainJobs.length ? trainJobs : jobs, frameProvider, {
+    weightsCacheDir: process.env.WLASL_WEIGHTS_CACHE ?? path.join(options.cacheDir, 'weights'),
+    log: options.log,
+  });
+  const report = await buildFeatureCache({
+    jobs,
+    cacheRoot: path.join(options.cacheDir, 'features'),
+    backbone,
+    preprocessing: featurePreprocessing(config),
+    frameProvider,
+    workers: options.workers,
+    dtype: config.backbone.cacheFloat16 ? 'float16' : 'float32',
+    progress: options.progress,
+  });
+  return { backbone, report };
+}
+
+/** The sequence dataset of one split, streamed from the feature cache. */
+export function splitSource(index: VideoIndex, cacheDir: string, config: PipelineConfig, split: Split): CacheSequenceSource {
+  const videos = index.present.filter((e) => e.split === split).map((e) => ({ videoId: e.videoId, label: e.label }));
+  return new CacheSequenceSource(cacheDir, videos, config.sequence, index.classes.length);
+}
+
+function formatPct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: PipelineConfig): string {
+  const best = r.fit.history[r.fit.bestEpoch];
+  const lines = [
+    `WLASL CNN-LSTM run: ${r.runDir}`,
+    `data: ${summariseIndex(r.index)}`,
+    `${r.backend.summary}`,
+    `backbone: ${r.features.weightsId} (alpha ${config.backbone.alpha})${r.features.workers ? `, ${r.features.workers} workers` : ''}`,
+    `features: ${r.features.computed} computed, ${r.features.reused} reused, ${r.features.failed.length} failed; ${r.features.framesPerSecond.toFixed(1)} frames/s`,
+    `sequences: T=${config.sequence.sampleSize}, stride ${config.sequence.stride}; head LSTM(${config.model.hidden}) x${config.model.layers}, standardize ${config.model.standardize}, velocity ${config.model.velocity}, dropout ${config.model.dropout}`,
+    `training: ${r.fit.history.length} epochs${r.fit.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.fit.bestEpoch + 1}: val loss ${best?.valLoss.toFixed(4)}, val top-1 ${best ? formatPct(best.valTop1) : '?'}`,
+    `test (per video, ${r.test.perVideo.count} videos): top-1 ${formatPct(r.test.perVideo.top1)}, top-5 ${formatPct(r.test.perVideo.top5)}, top-10 ${formatPct(r.test.perVideo.top10)}`,
+    `test (per sequence, ${r.test.perSequence.count} sequences): top-1 ${formatPct(r.test.perSequence.top1)}, top-5 ${formatPct(r.test.perSequence.top5)}`,
+    `time: ${Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`,
+  ];
+  return lines.join('\n');
+}
+
+/** Writes the charts of a finished run (SVG + PNG + spec). */
+export async function writeRunCharts(runDir: string, fitResult: FitResult, test: EvaluationReport): Promise<void> {
+  const charts = path.join(runDir, 'charts');
+  await saveChart(lossCurveSpec(fitResult.history, fitResult.bestEpoch), path.join(charts, 'loss'));
+  await saveChart(accuracyCurveSpec(fitResult.history), path.join(charts, 'accuracy'));
+  await saveChart(confusionMatrixSpec(test.confusion, test.classNames), path.join(charts, 'confusion'));
+  await saveChart(
+    perClassAccuracySpec(test.perClass.map((c) => ({ gloss: c.name, accuracy: Number.isNaN(c.accuracy) ? 0 : c.accuracy, videos: c.videos }))),
+    path.join(charts, 'per_class'),
+  );
+}
+
+/** Saves the head with everything needed to use it elsewhere (classes, preprocessing, backbone copy). */
+export async function saveRunModel(modelDir: string, head: LstmHead, index: VideoIndex, config: PipelineConfig, backbone: Backbone, training: Record<string, unknown>): Promise<void> {
+  await saveModelDir(modelDir, head, {
+    classes: index.classes,
+    sequenceLength: config.sequence.sampleSize,
+    frames: config.frames,
+    sequence: config.sequence,
+    backbone: { ...backbone.info, dir: 'backbone' },
+    training,
+  });
+  // The backbone travels with the model so a browser or another machine needs nothing else.
+  const target = path.join(modelDir, 'backbone');
+  await fs.promises.rm(target, { recursive: true, force: true });
+  await fs.promises.cp(backbone.info.modelDir, target, { recursive: true });
+}
+
+export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
+  const { config } = options;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const seconds: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      seconds[name] = (Date.now() - t0) / 1000;
+    }
+  };
+  const t0 = Date.now();
+  const backend = await initBackend();
+  log(backend.summary);
+  const runDir = path.resolve(options.runDir);
+  await fs.promises.mkdir(runDir, { recursive: true });
+  const cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir(options.dataDir));
+
+  const index = await timed('index', () => loadIndex(options));
+  log(`index: ${summariseIndex(index)}`);
+  for (const w of index.warnings) log(`warning: ${w}`);
+  await writeMissingReport(index, path.join(runDir, 'data', 'missing_videos.csv'));
+  await writeJsonAtomic(path.join(runDir, 'data', 'counts.json'), countsRows(index));
+  await writeBboxMap(index, path.join(runDir, 'data', 'bbox.json'));
+
+  const { backbone, report: features } = await timed('features', () =>
+    buildFeatures(index, config, { cacheDir, workers: options.workers, progress: options.progress, log }),
+  );
+  log(`features: ${features.cacheDir} (${features.computed} computed, ${features.reused} reused, ${features.failed.length} failed)`);
+  for (const f of features.failed) log(`  skipped ${f.videoId}: ${f.reason}`);
+
+  const train = splitSource(index, features.cacheDir, config, 'train');
+  const val = splitSource(index, features.cacheDir, config, 'val');
+  const test = splitSource(index, features.cacheDir, config, 'test');
+  log(`sequences: train ${train.numSamples}, val ${val.numSamples}, test ${test.numSamples} (T=${config.sequence.sampleSize}, stride ${config.sequence.stride})`);
+
+  const head = await createHead(train, config.model, config.train.seed);
+  const fitResult = await timed('train', () =>
+    fit(head, train, val, config.train, { checkpointDir: path.join(runDir, 'checkpoint'), resume: options.resume, progress: options.progress, onEpoch: options.onEpoch }),
+  );
+  await saveHistory(fitResult.history, runDir);
+
+  const [testReport, valReport] = await timed('evaluate', async () => [
+    await evaluate(head, test, { classNames: index.classes }),
+    await evaluate(head, val, { classNames: index.classes }),
+  ]);
+  await writeJsonAtomic(path.join(runDir, 'metrics.json'), { test: testReport, val: valReport, bestEpoch: fitResult.bestEpoch, stoppedEarly: fitResult.stoppedEarly });
+
+  const modelDir = path.join(runDir, 'model');
+  await timed('save', async () => {
+    await saveRunModel(modelDir, head, index, config, backbone, {
+      config,
+      bestEpoch: fitResult.bestEpoch,
+      epochs: fitResult.history.length,
+      test: { perVideo: testReport.perVideo, perSequence: testReport.perSequence },
+    });
+    await writeRunCharts(runDir, fitResult, testReport);
+  });
+  seconds.total = (Date.now() - t0) / 1000;
+  await writeJsonAtomic(path.join(runDir, 'config.json'), config);
+  const partial = { runDir, modelDir, backend, index, features, fit: fitResult, test: testReport, val: valReport, seconds };
+  const summary = summariseRun(partial, config);
+  await writeFileAtomic(path.join(runDir, 'summary.txt'), summary + '\n');
+  return { ...partial, summary };
+}
+
+export function defaultRunDir(root = 'runs'): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
+  return path.join(root, `${stamp}-${os.hostname().split('.')[0]}`);
+}

@@ -1,0 +1,93 @@
+import type { ChartSpec } from './charts';
+
+/**
+ * The project's standard charts as Vega-Lite specs (data in, spec out), shared by the CLI's run folder and
+ * the notebooks so both show the same pictures.
+ */
+export interface EpochPoint {
+  epoch: number;
+  trainLoss: number;
+  valLoss: number;
+  valTop1: number;
+  valTop5: number;
+}
+
+/** Train and validation loss per epoch, with the best epoch marked. */
+export function lossCurveSpec(history: readonly EpochPoint[], bestEpoch?: number, title = 'Loss per epoch'): ChartSpec {
+  const values = history.flatMap((h) => [
+    { epoch: h.epoch + 1, split: 'train', loss: h.trainLoss },
+    { epoch: h.epoch + 1, split: 'validation', loss: h.valLoss },
+  ]);
+  const layers: unknown[] = [
+    {
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
+        y: { field: 'loss', type: 'quantitative', title: 'cross-entropy' },
+        color: { field: 'split', type: 'nominal', title: null },
+      },
+    },
+  ];
+  if (bestEpoch !== undefined) {
+    layers.push({ data: { values: [{ epoch: bestEpoch + 1 }] }, mark: { type: 'rule', strokeDash: [4, 3], color: 'gray' }, encoding: { x: { field: 'epoch', type: 'quantitative' } } });
+  }
+  return { title, width: 420, height: 220, data: { values }, layer: layers } as ChartSpec;
+}
+
+/** Validation top-1 and top-5 per epoch. */
+export function accuracyCurveSpec(history: readonly EpochPoint[], title = 'Validation accuracy per epoch'): ChartSpec {
+  const values = history.flatMap((h) => [
+    { epoch: h.epoch + 1, metric: 'top-1', accuracy: h.valTop1 },
+    { epoch: h.epoch + 1, metric: 'top-5', accuracy: h.valTop5 },
+  ]);
+  return {
+    title,
+    width: 420,
+    height: 220,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
+      y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' } },
+      color: { field: 'metric', type: 'nominal', title: null },
+    },
+  };
+}
+
+/** Confusion matrix heatmap: rows true gloss, columns predicted, counts in cells. */
+export function confusionMatrixSpec(confusion: readonly (readonly number[])[], classNames: readonly string[], title = 'Confusion matrix (per video, test split)'): ChartSpec {
+  const values = confusion.flatMap((row, t) => row.map((count, p) => ({ true: classNames[t] ?? String(t), predicted: classNames[p] ?? String(p), count })));
+  const side = Math.max(160, Math.min(640, classNames.length * 28));
+  return {
+    title,
+    width: side,
+    height: side,
+    data: { values },
+    encoding: {
+      x: { field: 'predicted', type: 'nominal', sort: [...classNames], title: 'predicted gloss' },
+      y: { field: 'true', type: 'nominal', sort: [...classNames], title: 'true gloss' },
+    },
+    layer: [
+      { mark: 'rect', encoding: { color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues' }, title: 'videos' } } },
+      ...(classNames.length <= 30
+        ? [{ mark: { type: 'text', fontSize: 10 }, transform: [{ filter: 'datum.count > 0' }], encoding: { text: { field: 'count', type: 'quantitative' }, color: { condition: { test: 'datum.count > 2', value: 'white' }, value: 'black' } } }]
+        : []),
+    ],
+  } as ChartSpec;
+}
+
+/** Bars of per-class accuracy. */
+export function perClassAccuracySpec(rows: readonly { gloss: string; accuracy: number; videos: number }[], title = 'Per-class accuracy (per video, test split)'): ChartSpec {
+  return {
+    title,
+    width: 420,
+    height: Math.max(120, rows.length * 16),
+    data: { values: rows.map((r) => ({ ...r })) },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'gloss', type: 'nominal', sort: '-x', title: null },
+      x: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' } },
+      tooltip: [{ field: 'gloss' }, { field: 'accuracy', format: '.0%' }, { field: 'videos' }],
+    },
+  };
+}
