@@ -42,12 +42,15 @@ export function makeGreyRampVideo(file: string, frames = 40): string {
 }
 
 /** A busy 640x480 clip like the benchmark's (test pattern plus noise, so it compresses like real video). */
-export function makeNoisyClip(file: string, options: { width?: number; height?: number; seconds?: number; fps?: number; faststart?: boolean; codec?: 'libx264' | 'mpeg4' } = {}): string {
-  const { width = 640, height = 480, seconds = 2.4, fps = 25, faststart = false, codec = 'libx264' } = options;
+export function makeNoisyClip(
+  file: string,
+  options: { width?: number; height?: number; seconds?: number; fps?: number; faststart?: boolean; codec?: 'libx264' | 'mpeg4'; noise?: number } = {},
+): string {
+  const { width = 640, height = 480, seconds = 2.4, fps = 25, faststart = false, codec = 'libx264', noise = 20 } = options;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const extra = faststart ? ['-movflags', '+faststart'] : [];
   const codecArgs = codec === 'libx264' ? ['-c:v', 'libx264', '-preset', 'veryfast'] : ['-c:v', 'mpeg4', '-q:v', '5'];
-  run(['-f', 'lavfi', '-i', `testsrc=s=${width}x${height}:r=${fps}:d=${seconds},noise=alls=20:allf=t`, ...codecArgs, '-pix_fmt', 'yuv420p', ...extra, file]);
+  run(['-f', 'lavfi', '-i', `testsrc=s=${width}x${height}:r=${fps}:d=${seconds}${noise > 0 ? `,noise=alls=${noise}:allf=t` : ''}`, ...codecArgs, '-pix_fmt', 'yuv420p', ...extra, file]);
   return file;
 }
 

@@ -1,0 +1,193 @@
+/**
+ * Benchmark of the frame stage (issue 4): videos/s and frames/s on 60 generated 640x480 2.4 s clips and on the
+ * real WLASL sample (../shared/data/wlasl-real10), JPEG output (runFrameStage) and raw RGB (extractFrames),
+ * at several concurrencies; with the original's OpenCV loop on the same clips when python3-opencv is there.
+ *
+ *   npx tsx bench/video_stage.ts [--concurrency 2,3] [--threads N] [--clips 60] [--noise 20] [--no-original] [--no-real]
+ *
+ * The machine is shared: wall-clock figures are noisy, compare rows of the same run. CPU ms per clip (this
+ * process plus its ffmpeg/ffprobe children; for the original, the Python process with its decoder threads)
+ * depends much less on other people's load, and cores x 1000 / CPU ms bounds videos/s on an idle machine.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import pLimit from 'p-limit';
+import { DEFAULT_CONFIG, FramesConfig } from '../src/config';
+import type { VideoJob } from '../src/metadata/types';
+import { ffmpegBinaries, ffmpegVersion } from '../src/runtime/ffmpeg';
+import { extractFrames } from '../src/video/extract';
+import { resolveConcurrency, runFrameStage } from '../src/video/stage';
+import { REAL10_DIR, sharedPath } from '../test/helpers';
+import { makeNoisyClip, realJobs } from '../test/video_fixtures';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const clipsWanted = Number(arg('clips', '60'));
+const cores = resolveConcurrency(0);
+const concurrencies = arg('concurrency', String(cores))
+  .split(',')
+  .map(Number);
+const threadsArg = arg('threads', '');
+const threads = threadsArg ? Number(threadsArg) : undefined;
+const runOriginal = !process.argv.includes('--no-original');
+const runReal = !process.argv.includes('--no-real');
+/** Noise strength of the generated clips (0 = plain test pattern, cheap to decode; 20 = busy like camera video). */
+const noise = Number(arg('noise', '20'));
+
+/** CPU seconds used so far by this process and its reaped children (ffmpeg, ffprobe), from /proc. */
+function cpuSeconds(): number {
+  const self = process.cpuUsage();
+  let children = 0;
+  try {
+    // Fields after the ")" of the command name: cutime and cstime are the 14th and 15th (clock ticks, 100/s).
+    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    children = (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    children = NaN;
+  }
+  return (self.user + self.system) / 1e6 + children;
+}
+
+/** Generated clips are kept between runs (they take longer to make than to process). */
+function generatedClips(): VideoJob[] {
+  const dir = path.join(os.tmpdir(), `wlasl-bench-clips-640x480-2.4s${noise === 20 ? '' : `-noise${noise}`}`);
+  const jobs: VideoJob[] = [];
+  for (let i = 0; i < clipsWanted; i++) {
+    const file = path.join(dir, `clip${String(i).padStart(3, '0')}.mp4`);
+    if (!fs.existsSync(file)) {
+      const tmp = `${file}.tmp.mp4`;
+      makeNoisyClip(tmp, { width: 640, height: 480, seconds: 2.4, fps: 25, noise });
+      fs.renameSync(tmp, file);
+    }
+    // A signer-sized box, a few pixels apart per clip, as WLASL bboxes are.
+    jobs.push({ videoId: `clip${i}`, path: file, bbox: [120 + (i % 7), 30 + (i % 5), 520, 470] });
+  }
+  return jobs;
+}
+
+interface Row {
+  set: string;
+  mode: string;
+  concurrency: number;
+  videos: number;
+  seconds: number;
+  frames: number;
+  /** CPU seconds for the whole row (all processes). */
+  cpu: number;
+}
+
+const rows: Row[] = [];
+
+function report(row: Row): void {
+  rows.push(row);
+  const cpuMs = (1000 * row.cpu) / Math.max(row.videos, 1);
+  const line =
+    `${row.set.padEnd(10)} ${row.mode.padEnd(22)} c=${String(row.concurrency).padEnd(2)} ${String(row.videos).padStart(4)} videos ` +
+    `${row.seconds.toFixed(2).padStart(6)} s ${(row.videos / row.seconds).toFixed(1).padStart(6)} videos/s ${(row.frames / row.seconds).toFixed(0).padStart(5)} frames/s ` +
+    `| CPU ${cpuMs.toFixed(0).padStart(4)} ms/video -> idle bound ${((cores * 1000) / cpuMs).toFixed(1)} videos/s`;
+  console.log(line);
+}
+
+async function benchStage(set: string, jobs: VideoJob[], config: FramesConfig, concurrency: number): Promise<void> {
+  const outRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'wlasl-bench-frames-'));
+  try {
+    const cpu0 = cpuSeconds();
+    const s = await runFrameStage(jobs, config, outRoot, { progress: 'none', concurrency, threads });
+    if (s.failed) console.log(`  ${s.failed} failed: ${s.failures.map((f) => `${f.videoId} ${f.kind}`).join(', ')}`);
+    report({ set, mode: 'jpeg (runFrameStage)', concurrency, videos: s.done, seconds: s.seconds, frames: s.done * 31, cpu: cpuSeconds() - cpu0 });
+  } finally {
+    fs.rmSync(outRoot, { recursive: true, force: true });
+  }
+}
+
+async function benchRaw(set: string, jobs: VideoJob[], config: FramesConfig, concurrency: number): Promise<void> {
+  const limit = pLimit(concurrency);
+  const started = Date.now();
+  const cpu0 = cpuSeconds();
+  let frames = 0;
+  let videos = 0;
+  const effectiveThreads = threads ?? (concurrency > 1 ? 1 : undefined);
+  await Promise.all(
+    jobs.map((job) =>
+      limit(async () => {
+        const out = await extractFrames(job, config, { threads: effectiveThreads });
+        frames += out.count;
+        videos++;
+      }),
+    ),
+  );
+  report({ set, mode: 'raw (extractFrames)', concurrency, videos, seconds: (Date.now() - started) / 1000, frames, cpu: cpuSeconds() - cpu0 });
+}
+
+/** The original notebook's capture_frames (OpenCV, frames 5..35, crop, JPEG) over the same clips, one process. */
+function benchOriginal(set: string, jobs: VideoJob[]): void {
+  const peer = sharedPath('peer', 'original_pipeline.py');
+  if (!peer) return console.log(`${set.padEnd(10)} original: skipped (no ../shared/peer/original_pipeline.py)`);
+  const script = `
+import sys, json, time, os, tempfile, resource
+sys.path.insert(0, ${JSON.stringify(path.dirname(peer))})
+from original_pipeline import capture_frames
+import cv2
+cv2.setNumThreads(${cores})
+jobs = json.load(sys.stdin)
+out = tempfile.mkdtemp()
+t = time.time(); r0 = resource.getrusage(resource.RUSAGE_SELF)
+for j in jobs:
+    d = os.path.join(out, j['videoId']); os.makedirs(d)
+    capture_frames(j['path'], d, j['bbox'])
+dt = time.time() - t; r1 = resource.getrusage(resource.RUSAGE_SELF)
+n = sum(len(os.listdir(os.path.join(out, j['videoId']))) for j in jobs)
+print(json.dumps({'seconds': dt, 'frames': n, 'cpu': r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime}))
+`;
+  try {
+    const text = execFileSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify(jobs), encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    const { seconds, frames, cpu } = JSON.parse(text.trim().split('\n').pop()!) as { seconds: number; frames: number; cpu: number };
+    report({ set, mode: 'original OpenCV loop', concurrency: 1, videos: jobs.length, seconds, frames, cpu });
+  } catch (error) {
+    console.log(`${set.padEnd(10)} original: skipped (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+async function main(): Promise<void> {
+  const bins = ffmpegBinaries();
+  console.log(`ffmpeg: ${bins.ffmpeg} (${bins.source})`);
+  console.log(`        ${ffmpegVersion()}`);
+  console.log(`generated clips: ${clipsWanted} x 640x480 2.4 s 25 fps h264, test pattern with noise ${noise}`);
+  console.log(`cores: ${cores}; ffmpeg decoder threads per video: ${threads ?? 'auto (1 when concurrency > 1)'}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log('shared machine: figures are noisy; compare rows of the same run.\n');
+  const config: FramesConfig = { ...DEFAULT_CONFIG.frames };
+
+  const generated = generatedClips();
+  const sets: [string, VideoJob[]][] = [['generated', generated]];
+  if (REAL10_DIR && runReal) sets.push(['real10', realJobs(REAL10_DIR)]);
+  else console.log('real10: skipped (no ../shared/data/wlasl-real10, or --no-real)');
+
+  for (const [set, jobs] of sets) {
+    // One warm-up pass so the page cache holds the inputs for every configuration alike.
+    await benchRaw(`${set}*`, jobs.slice(0, 8), config, cores);
+    rows.pop();
+    for (const c of concurrencies) await benchStage(set, jobs, config, c);
+    for (const c of concurrencies) await benchRaw(set, jobs, config, c);
+    if (runOriginal) benchOriginal(set, jobs);
+    const ours = rows.filter((r) => r.set === set && r.mode.startsWith('jpeg'));
+    const original = rows.find((r) => r.set === set && r.mode.startsWith('original'));
+    if (original && ours.length) {
+      const best = ours.reduce((a, b) => (a.videos / a.seconds > b.videos / b.seconds ? a : b));
+      console.log(
+        `${set}: jpeg stage vs original, same run: ${((best.videos / best.seconds) / (original.videos / original.seconds)).toFixed(2)}x wall, ` +
+          `${((original.cpu / original.videos) / (best.cpu / best.videos)).toFixed(2)}x less CPU per video\n`,
+      );
+    }
+  }
+  console.log(`\nload average now ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
