@@ -9,7 +9,7 @@ import { probeVideo } from '../src/video/probe';
 import { VideoFailure } from '../src/video/types';
 import { VideoError } from '../src/errors';
 import { makeTempDir } from './helpers';
-import { channelMean, makeAudioOnly, makeGradientVideo, makeGreyRampVideo, makeNoisyClip, pixel, truncateCopy } from './video_fixtures';
+import { channelMean, makeAudioOnly, makeGradientVideo, makeGreyRampVideo, makeNoisyClip, pixel, rotatedCopy, truncateCopy } from './video_fixtures';
 
 const dir = makeTempDir('wlasl-video-extract-');
 // 256x192, 60 frames at 25 fps: red = x, green = y, blue = 4 x frame index.
@@ -95,6 +95,22 @@ test('a bbox beyond the frame is clamped to it', async () => {
   assert.deepEqual(corner.plan.crop, { x: 200, y: 100, width: 56, height: 92 });
   const lastX = 200 + (31.5 * 56) / 32 - 0.5;
   assert.ok(Math.abs(pixel(corner.frames.frames, 32, 0, 31, 0, 0) - lastX) <= 1);
+});
+
+test('rotation metadata: frames come out as displayed and the bbox is clamped to the displayed size', async () => {
+  const rotated = rotatedCopy(gradient, path.join(dir, 'rotated.mp4'));
+  const info = await probeVideo(rotated);
+  assert.ok(info.rotation === 90 || info.rotation === 270, `rotation ${info.rotation}`);
+  assert.deepEqual([info.width, info.height], [192, 256]);
+  // The whole displayed frame (192 wide, 256 high): clamped against the stored 256x192 it would lose a strip.
+  const whole = await extractFramesWithPlan(job(rotated, [0, 0, 192, 256]), config());
+  assert.deepEqual(whole.plan.crop, { x: 0, y: 0, width: 192, height: 256 });
+  const uncropped = await extractFrames(job(rotated), config());
+  assert.deepEqual(Buffer.from(whole.frames.frames), Buffer.from(uncropped.frames));
+  // Turned a quarter: source x (red) now runs down the displayed frame, source y (green) across it.
+  const redDown = pixel(uncropped.frames, 32, 0, 16, 31, 0) - pixel(uncropped.frames, 32, 0, 16, 0, 0);
+  const greenAcross = pixel(uncropped.frames, 32, 0, 31, 16, 1) - pixel(uncropped.frames, 32, 0, 0, 16, 1);
+  assert.ok(Math.abs(redDown) > 200 && Math.abs(greenAcross) > 150, `red down ${redDown}, green across ${greenAcross}`);
 });
 
 test('an empty, inverted or outside bbox is an error for that video', async () => {

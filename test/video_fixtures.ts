@@ -54,6 +54,12 @@ export function makeNoisyClip(
   return file;
 }
 
+/** A copy of `source` with rotation metadata (players and ffmpeg show it turned a quarter). */
+export function rotatedCopy(source: string, target: string): string {
+  run(['-i', source, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', target]);
+  return target;
+}
+
 /** An MP4 with only an audio stream. */
 export function makeAudioOnly(file: string): string {
   run(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'aac', file]);

@@ -115,6 +115,14 @@ test('stage: good videos done, each bad kind reported, rerun skips, damage and p
   assert.deepEqual(snapshot(path.join(first.outDir, 'g1')), before);
 });
 
+test('stage: an impossible config is refused before any video is touched', async () => {
+  const outRoot = path.join(dir, 'refused');
+  for (const bad of [{ size: 0 }, { window: { start: 10, end: 5 } }, { jpegQuality: 0 }] as DeepPartial<FramesConfig>[]) {
+    await assert.rejects(runFrameStage([], config(bad), outRoot, { progress: 'none' }), (e: Error) => e.name === 'ConfigError');
+  }
+  assert.ok(!fs.existsSync(outRoot));
+});
+
 test('stage: killed with SIGKILL mid-run, a rerun finishes with output identical to an uninterrupted run', async () => {
   const jobs: VideoJob[] = [];
   for (let i = 0; i < 10; i++) {

@@ -31,11 +31,11 @@ function parseRate(rate: string | undefined): number {
 
 function rotationOf(stream: ProbeStream): number {
   const fromSide = stream.side_data_list?.find((s) => s.rotation !== undefined)?.rotation;
-  const raw = fromSide !== undefined ? Number(fromSide) : Number(stream.tags?.rotate ?? 0);
+  const raw = Number(fromSide ?? stream.tags?.rotate ?? 0);
   if (!Number.isFinite(raw)) return 0;
-  // Display-matrix rotation is counter-clockwise (negative = clockwise); the rotate tag is clockwise.
-  const clockwise = fromSide !== undefined ? -raw : raw;
-  return ((Math.round(clockwise / 90) * 90) % 360 + 360) % 360;
+  // Only whether it is a quarter turn matters here (it swaps width and height); the sign convention of the
+  // display matrix differs between ffprobe versions, so the value is reported as ffprobe gives it.
+  return ((Math.round(raw / 90) * 90) % 360 + 360) % 360;
 }
 
 /** Whether a file starts like an MP4/MOV (an 'ftyp' box): then a missing index means it was cut short. */

@@ -9,7 +9,7 @@ import { publishDirectory, tempDirFor, writeJsonAtomic } from '../runtime/atomic
 import { ffmpegBinaries, ffmpegVersion } from '../runtime/ffmpeg';
 import { createProgress, ProgressMode } from '../runtime/progress';
 import { extractJpegFrames, ExtractOptions } from './extract';
-import { validateWindow } from './geometry';
+import { validateFramesConfig } from './geometry';
 import { FrameFailure, FrameManifest, FrameStageProgress, FrameStageSummary, VideoFailure } from './types';
 
 /**
@@ -30,7 +30,7 @@ export const PARAMS_FILE = 'params.json';
 
 /** e.g. "frames-v1_w5-35_s224_bbox_pad_q92"; with WLASL ranges "wmeta5-35" (the fallback window). */
 export function paramsKey(config: FramesConfig): string {
-  validateWindow(config.window);
+  validateFramesConfig(config);
   const w = config.window;
   const window = `${w.useMetadataRange ? 'wmeta' : 'w'}${w.start}-${w.end}`;
   const crop = config.cropToBbox ? 'bbox' : 'full';

@@ -11,7 +11,7 @@ export interface VideoInfo {
   frameCountExact: boolean;
   codec: string;
   durationS: number;
-  /** Clockwise rotation from the stream's display matrix or rotate tag, in degrees (0, 90, 180, 270). */
+  /** Rotation from the display matrix or rotate tag as ffprobe reports it, in degrees (0, 90, 180, 270). */
   rotation: number;
 }
 
