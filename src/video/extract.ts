@@ -80,16 +80,20 @@ function decodeFailure(job: VideoJob, error: unknown, stderr: string): VideoFail
   return new VideoFailure('decode-failed', `ffmpeg failed: ${detail}`, { file: job.path, cause: error });
 }
 
-/** Runs ffmpeg with raw RGB on stdout and returns the bytes. */
-function runRaw(job: VideoJob, plan: ExtractionPlan, options: ExtractOptions): Promise<{ data: Buffer } & FfmpegRun> {
+/** Runs ffmpeg with raw RGB on stdout; returns the chunks as they came (copied once, by the caller). */
+function runRaw(job: VideoJob, plan: ExtractionPlan, options: ExtractOptions): Promise<{ chunks: Buffer[]; bytes: number } & FfmpegRun> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    let bytes = 0;
     const sink = new PassThrough();
-    sink.on('data', (chunk: Buffer) => chunks.push(chunk));
+    sink.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      bytes += chunk.length;
+    });
     const command = ffmpegCommand(job, plan, options)
       .outputOptions(['-f', 'rawvideo', '-pix_fmt', 'rgb24'])
       .on('error', (error: Error, _stdout: string | null, stderr: string | null) => reject(decodeFailure(job, error, stderr ?? '')))
-      .on('end', (_stdout: string | null, stderr: string | null) => resolve({ data: Buffer.concat(chunks), stderr: stderr ?? '' }));
+      .on('end', (_stdout: string | null, stderr: string | null) => resolve({ chunks, bytes, stderr: stderr ?? '' }));
     command.pipe(sink, { end: true });
   });
 }
@@ -165,18 +169,21 @@ export async function extractFramesWithPlan(
   options: ExtractOptions = {},
 ): Promise<{ frames: ExtractedFrames; plan: ExtractionPlan }> {
   const plan = await planExtraction(job, config, 'raw');
-  const { data, stderr } = await runRaw(job, plan, options);
+  const { chunks, bytes, stderr } = await runRaw(job, plan, options);
   const frameBytes = config.size * config.size * 3;
-  if (data.length % frameBytes !== 0) {
-    throw new VideoFailure('decode-failed', `ffmpeg returned ${data.length} bytes, not a whole number of ${config.size}x${config.size} RGB frames`, { file: job.path });
+  if (bytes % frameBytes !== 0) {
+    throw new VideoFailure('decode-failed', `ffmpeg returned ${bytes} bytes, not a whole number of ${config.size}x${config.size} RGB frames`, { file: job.path });
   }
-  const decoded = data.length / frameBytes;
+  const decoded = bytes / frameBytes;
   const padded = resolveShortfall(job, plan, decoded, stderr, config);
   const count = decoded + padded;
   const frames = new Uint8Array(count * frameBytes);
-  frames.set(data);
-  const last = data.subarray((decoded - 1) * frameBytes);
-  for (let i = decoded; i < count; i++) frames.set(last, i * frameBytes);
+  let offset = 0;
+  for (const chunk of chunks) {
+    frames.set(chunk, offset);
+    offset += chunk.length;
+  }
+  for (let i = decoded; i < count; i++) frames.copyWithin(i * frameBytes, (decoded - 1) * frameBytes, decoded * frameBytes);
   return { frames: { frames, count, size: config.size, padded, sourceFrames: sourceIndices(plan.range.first, decoded, padded) }, plan };
 }
 
