@@ -56,7 +56,8 @@ test('stage: good videos done, each bad kind reported, rerun skips, damage and p
     { videoId: '../evil', path: good[0], bbox: null },
     { videoId: 'g1', path: good[1], bbox: null },
   ];
-  const outRoot = path.join(dir, 'out');
+  // A space and a % in the output path: ffmpeg's image2 muxer would read '%' as part of its pattern.
+  const outRoot = path.join(dir, 'out 100%');
   const cfg = config();
   const events: string[] = [];
   const first = await runFrameStage(jobs, cfg, outRoot, { progress: 'none', onProgress: (e) => events.push(`${e.videoId}:${e.status}`) });

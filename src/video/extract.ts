@@ -72,7 +72,8 @@ function ffmpegCommand(job: VideoJob, plan: ExtractionPlan, options: ExtractOpti
   if (options.threads !== undefined) input.push('-threads', String(options.threads));
   const output = ['-an', '-sn', '-dn', '-vf', plan.filter, '-vsync', '0'];
   if (plan.range.last !== null) output.push('-frames:v', String(plan.expected));
-  return ffmpeg(job.path).inputOptions(input).outputOptions(output);
+  // Absolute, so a name with a colon is never read as a protocol ("a:b.mp4").
+  return ffmpeg(path.resolve(job.path)).inputOptions(input).outputOptions(output);
 }
 
 function decodeFailure(job: VideoJob, error: unknown, stderr: string): VideoFailure {
@@ -103,7 +104,8 @@ function runJpeg(job: VideoJob, plan: ExtractionPlan, dir: string, quality: numb
   return new Promise((resolve, reject) => {
     ffmpegCommand(job, plan, options)
       .outputOptions(['-q:v', String(jpegQscale(quality)), '-start_number', String(plan.range.first), '-f', 'image2'])
-      .output(path.join(dir, '%06d.jpg'))
+      // The image2 muxer reads % in the whole path as a pattern: a literal % in the folder must be doubled.
+      .output(path.join(path.resolve(dir).replace(/%/g, '%%'), '%06d.jpg'))
       .on('error', (error: Error, _stdout: string | null, stderr: string | null) => reject(decodeFailure(job, error, stderr ?? '')))
       .on('end', (_stdout: string | null, stderr: string | null) => resolve({ stderr: stderr ?? '' }))
       .run();

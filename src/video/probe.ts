@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { execFile } from 'node:child_process';
 import { describeError } from '../errors';
 import { ffmpegBinaries } from '../runtime/ffmpeg';
@@ -52,7 +53,7 @@ async function looksLikeMp4(file: string): Promise<boolean> {
 
 function runFfprobe(file: string): Promise<string> {
   const { ffprobe } = ffmpegBinaries();
-  const args = ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', file];
+  const args = ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', path.resolve(file)];
   return new Promise((resolve, reject) => {
     execFile(ffprobe, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) {
@@ -64,7 +65,7 @@ function runFfprobe(file: string): Promise<string> {
         looksLikeMp4(file).then(
           (mp4) => {
             const truncated = sign !== undefined && mp4;
-            const text = truncated ? `truncated (${sign})` : `not a readable video: ${detail.replace(file + ': ', '')}`;
+            const text = truncated ? `truncated (${sign})` : `not a readable video: ${detail.replace(path.resolve(file) + ': ', '')}`;
             reject(new VideoFailure(truncated ? 'truncated' : 'not-a-video', text, { file, cause: error }));
           },
           (readError) => reject(new VideoFailure('missing', `cannot read: ${describeError(readError)}`, { file, cause: readError })),
