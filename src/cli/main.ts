@@ -129,6 +129,104 @@ export function buildProgram(): Command {
     console.log(`\nrun folder: ${result.runDir} (model/, metrics.json, history.csv, charts/, summary.txt)`);
   });
 
+
+  const acquire = program
+    .command('acquire')
+    .description("get WLASL: extract a local wlasl-processed.zip, or download it from Kaggle's API and extract it")
+    .option('--zip <file>', 'a local wlasl-processed.zip to extract')
+    .option('--kaggle', 'download risangbaskoro/wlasl-processed (needs KAGGLE_USERNAME/KAGGLE_KEY or ~/.kaggle/kaggle.json)')
+    .option('--dataset <owner/name>', 'another Kaggle dataset')
+    .requiredOption('--out <dir>', 'folder to extract into (the download goes to <out>.zip)');
+  acquire.action(async (o: { zip?: string; kaggle?: boolean; dataset?: string; out: string }) => {
+    const { extractZip, downloadKaggleDataset } = await import('../acquire/index');
+    if (!o.zip && !o.kaggle) throw new WlaslError('give --zip FILE or --kaggle');
+    let zip = o.zip;
+    if (!zip) {
+      zip = `${path.resolve(o.out)}.zip`;
+      const r = await downloadKaggleDataset({ dataset: o.dataset, outFile: zip, progress: true });
+      console.log(`downloaded ${r.bytes} bytes -> ${r.file}${r.resumedFrom ? ` (resumed from byte ${r.resumedFrom})` : ''}`);
+    }
+    const result = await extractZip(zip, o.out, { progress: true });
+    console.log(`extracted ${result.extracted} files (${result.skipped} already there) -> ${path.resolve(o.out)}`);
+  });
+
+  const prepare = program
+    .command('prepare')
+    .description("organise videos into split/gloss folders (links) and extract cropped JPEG frames (the original's videos_process + capture_frames)")
+    .requiredOption('--out <dir>', 'output folder: <out>/videos/<split>/<gloss>/ and <out>/frames/<params>/<video_id>/')
+    .addOption(new Option('--link <mode>', 'how videos are placed in split/gloss folders').choices(['hardlink', 'symlink', 'copy']).default('hardlink'))
+    .option('--no-frames', 'only organise the videos');
+  addConfigOptions(addDatasetOptions(prepare)).action(async (o: CommonOptions & { out: string; link: 'hardlink' | 'symlink' | 'copy'; frames: boolean }) => {
+    const { loadIndex, jobsOf } = await import('../pipeline/run');
+    const { organiseSplits } = await import('../organise/index');
+    const { runFrameStage, formatFrameSummary } = await import('../video/stage');
+    const config = configFromOptions(o);
+    const index = loadIndex({ dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile });
+    const organised = await organiseSplits(index, path.join(o.out, 'videos'), { mode: o.link, progress: true });
+    console.log(`organised: ${organised.created} new ${organised.mode}s, ${organised.unchanged} already there, ${organised.missing} missing videos -> ${organised.outDir}`);
+    if (!o.frames) return;
+    const summary = await runFrameStage(jobsOf(index.present), { ...config.frames, output: 'jpeg' }, path.join(o.out, 'frames'), {});
+    console.log(formatFrameSummary(summary));
+    if (summary.failed > 0) process.exitCode = 3;
+  });
+
+  const features = program
+    .command('features')
+    .description('run the frozen backbone once over every video and cache the features (resumable)');
+  addConfigOptions(addDatasetOptions(features)).action(async (o: CommonOptions) => {
+    const { loadIndex, buildFeatures, defaultCacheDir } = await import('../pipeline/run');
+    const config = configFromOptions(o);
+    const dataDir = dataDirOf(o);
+    const index = loadIndex({ dataDir, subset: o.subset, splitFile: o.splitFile });
+    const { report } = await buildFeatures(index, config, { cacheDir: path.resolve(o.cacheDir ?? defaultCacheDir(dataDir)), workers: num(o.workers, 'workers') });
+    console.log(`features: ${report.weightsId}: ${report.computed} computed, ${report.reused} reused, ${report.failed.length} failed, ${report.framesPerSecond.toFixed(1)} frames/s -> ${report.cacheDir}`);
+    if (report.failed.length > 0) process.exitCode = 3;
+  });
+
+  const train = program
+    .command('train')
+    .description('train the LSTM head on cached features (features are built first if needed), evaluate, save a run folder')
+    .option('--run-dir <dir>', 'output folder (default: runs/<timestamp>)')
+    .option('--resume', "continue from the run folder's last checkpoint");
+  addConfigOptions(addDatasetOptions(train)).action(async (o: CommonOptions & { runDir?: string; resume?: boolean }) => {
+    // Training is the pipeline with every earlier step cached: it reuses frames/features when they exist.
+    const { runPipeline, defaultRunDir } = await import('../pipeline/run');
+    const result = await runPipeline({ dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile, config: configFromOptions(o), runDir: o.runDir ?? defaultRunDir(), cacheDir: o.cacheDir, resume: o.resume, workers: num(o.workers, 'workers') });
+    console.log('\n' + result.summary);
+  });
+
+  const evaluateCmd = program
+    .command('evaluate')
+    .description("evaluate a saved model directory on a dataset's test split: top-1/5/10 per video and per sequence")
+    .requiredOption('--model <dir>', 'a model directory written by train/run')
+    .option('--split <split>', 'train, val or test', 'test')
+    .option('--out <file>', 'write the full report as JSON');
+  addDatasetOptions(evaluateCmd).action(async (o: CommonOptions & { model: string; split: 'train' | 'val' | 'test'; out?: string }) => {
+    const { evaluateModelDir } = await import('../pipeline/evaluate');
+    const report = await evaluateModelDir(o.model, { dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile, cacheDir: o.cacheDir, split: o.split, out: o.out });
+    console.log(report.text);
+  });
+
+  program
+    .command('predict')
+    .description('recognise the sign in one video with a saved model directory: top-5 glosses with probabilities')
+    .argument('<video>', 'an mp4 (or any video ffmpeg reads)')
+    .requiredOption('--model <dir>', 'a model directory written by train/run')
+    .option('--bbox <x0,y0,x1,y1>', 'crop to this box first (as WLASL bboxes); default: the whole frame')
+    .option('--top <k>', 'how many glosses to show', '5')
+    .option('--json', 'print JSON')
+    .action(async (video: string, o: { model: string; bbox?: string; top: string; json?: boolean }) => {
+      const { predictVideo } = await import('../pipeline/predict');
+      const bbox = o.bbox ? (o.bbox.split(',').map(Number) as [number, number, number, number]) : null;
+      if (bbox && (bbox.length !== 4 || bbox.some((v) => !Number.isFinite(v)))) throw new WlaslError(`--bbox must be x0,y0,x1,y1, got '${o.bbox}'`);
+      const result = await predictVideo(o.model, video, { bbox, top: num(o.top, 'top') });
+      if (o.json) console.log(JSON.stringify(result, null, 2));
+      else {
+        console.log(`${path.basename(video)}: ${result.windows} window(s), ${result.frames} frames, backbone ${result.timings.backboneMs.toFixed(0)} ms, head ${result.timings.headMs.toFixed(0)} ms, total ${result.timings.totalMs.toFixed(0)} ms`);
+        result.top.forEach((t, i) => console.log(`${String(i + 1).padStart(2)}. ${t.gloss.padEnd(20)} ${(100 * t.probability).toFixed(1)}%`));
+      }
+    });
+
   return program;
 }
 
