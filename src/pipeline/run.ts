@@ -164,18 +164,16 @@ export async function writeRunCharts(runDir: string, fitResult: FitResult, test:
 
 /** Saves the head with everything needed to use it elsewhere (classes, preprocessing, backbone copy). */
 export async function saveRunModel(modelDir: string, head: LstmHead, index: VideoIndex, config: PipelineConfig, backbone: Backbone, training: Record<string, unknown>): Promise<void> {
+  // The backbone travels with the model (model/backbone) so a browser or another machine needs nothing else.
   await saveModelDir(modelDir, head, {
     classes: index.classes,
     sequenceLength: config.sequence.sampleSize,
     frames: config.frames,
     sequence: config.sequence,
     backbone: { ...backbone.info, dir: 'backbone' },
+    backboneSourceDir: backbone.info.modelDir,
     training,
   });
-  // The backbone travels with the model so a browser or another machine needs nothing else.
-  const target = path.join(modelDir, 'backbone');
-  await fs.promises.rm(target, { recursive: true, force: true });
-  await fs.promises.cp(backbone.info.modelDir, target, { recursive: true });
 }
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
