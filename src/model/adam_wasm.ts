@@ -85,12 +85,26 @@ function adamModuleBytes(): Uint8Array {
   ]);
 }
 
+/**
+ * The few WebAssembly APIs used here, typed locally: the notebooks' compiler (tslab: lib es2022, no DOM lib,
+ * old @types/node) has no WebAssembly types, and a notebook that trains imports this file.
+ */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
 export interface AdamKernel {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   adam: (p: number, g: number, m: number, v: number, bytes: number, b1: number, b2: number, a1: number, a2: number, stepSize: number, invC2: number, eps: number) => void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+let compiled: object | null | undefined;
 
 /**
  * A fresh instance of the kernel with its own memory, or null where WebAssembly SIMD is unavailable (then
@@ -99,12 +113,12 @@ let compiled: WebAssembly.Module | null | undefined;
 export function createAdamKernel(): AdamKernel | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(adamModuleBytes());
+      compiled = wasmApi ? new wasmApi.Module(adamModuleBytes()) : null;
     } catch {
       compiled = null;
     }
   }
-  if (!compiled) return null;
-  const exports = new WebAssembly.Instance(compiled).exports as unknown as AdamKernel;
+  if (!compiled || !wasmApi) return null;
+  const exports = new wasmApi.Instance(compiled).exports as unknown as AdamKernel;
   return { memory: exports.memory, adam: exports.adam };
 }
