@@ -1,0 +1,99 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PRESETS, resolveConfig, type DeepPartial, type PipelineConfig } from '../config';
+import { ConfigError } from '../errors';
+import { defaultCacheDir } from '../pipeline/run';
+
+/**
+ * What every notebook needs to agree on: which data folder, which config, where the shared feature cache and
+ * the notebooks' run folder are. One switch (the data folder, from WLASL_DATA or the notebook's first cell)
+ * moves all notebooks from the embedded sample to a real WLASL folder; nothing else needs editing.
+ */
+export const SAMPLE_DATA_DIR = 'data/sample';
+
+/**
+ * The embedded sample must run offline and quickly in CI: the ImageNet download is unreachable there, so it
+ * may fall back to seeded random weights (recorded with every output, as `npm start` does), and it uses the
+ * 0.35-wide MobileNetV2 (a fifth of the compute of the original's 1.0) unless a preset or WLASL_ALPHA says
+ * otherwise. A real WLASL folder gets the config as resolved, untouched.
+ */
+export const SAMPLE_OVERRIDES: DeepPartial<PipelineConfig> = { backbone: { alpha: 0.35, allowRandomFallback: true } };
+
+export interface NotebookContext {
+  dataDir: string;
+  /** When the switch names a zip (Kaggle's wlasl-processed.zip): the zip; dataDir is where it is extracted. */
+  zipFile?: string;
+  usingSample: boolean;
+  /** Preset name, or 'defaults' when none. */
+  preset: string;
+  /** Overrides applied on top of the preset (for the record). */
+  overrides: DeepPartial<PipelineConfig>;
+  config: PipelineConfig;
+  /** WLASL100/300/... when WLASL_SUBSET is set. */
+  subset?: string;
+  /** The shared feature cache (<data>/.wlasl-cache), the same one `npm start` uses. */
+  cacheDir: string;
+  /** Where the notebooks keep their trained model, history and charts (ignored by git). */
+  runDir: string;
+  modelDir: string;
+}
+
+function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new ConfigError(`${name} must be a number, got '${raw}'`);
+  return n;
+}
+
+/**
+ * Resolves the notebooks' shared settings. `dataDir` is the notebook's switch; WLASL_PRESET, WLASL_WEIGHTS (a
+ * folder, URL, 'imagenet' or 'random'), WLASL_ALPHA and WLASL_SUBSET refine it without editing a notebook.
+ */
+export function notebookContext(dataDir: string = process.env.WLASL_DATA ?? SAMPLE_DATA_DIR, env: NodeJS.ProcessEnv = process.env, options: { requireData?: boolean } = {}): NotebookContext {
+  const zipFile = /\.zip$/i.test(dataDir) ? path.resolve(dataDir) : undefined;
+  // A zip is extracted beside itself (01_data_acquisition does it): data/wlasl-processed.zip -> data/wlasl-processed/.
+  const resolvedData = zipFile ? zipFile.replace(/\.zip$/i, '') : path.resolve(dataDir);
+  if (options.requireData !== false && !fs.existsSync(path.join(resolvedData, 'WLASL_v0.3.json'))) {
+    const hint = zipFile ? 'run 01_data_acquisition first: it extracts the zip here' : 'point WLASL_DATA (or DATA_DIR in the first cell) at a folder with WLASL_v0.3.json and videos/';
+    throw new ConfigError(`no WLASL_v0.3.json here: ${hint}`, { file: resolvedData });
+  }
+  const usingSample = resolvedData === path.resolve(SAMPLE_DATA_DIR);
+  const preset = env.WLASL_PRESET || (usingSample && PRESETS.sample ? 'sample' : undefined);
+  const presetAlpha = preset ? PRESETS[preset]?.backbone?.alpha : undefined;
+  const sampleOverrides: DeepPartial<PipelineConfig> = usingSample
+    ? { backbone: { ...SAMPLE_OVERRIDES.backbone, ...(presetAlpha !== undefined ? { alpha: presetAlpha } : {}) } }
+    : {};
+  const alpha = envNumber(env, 'WLASL_ALPHA') as PipelineConfig['backbone']['alpha'] | undefined;
+  const overrides: DeepPartial<PipelineConfig> = {
+    ...sampleOverrides,
+    backbone: { ...sampleOverrides.backbone, ...(alpha !== undefined ? { alpha } : {}), ...(env.WLASL_WEIGHTS ? { weights: env.WLASL_WEIGHTS } : {}) },
+  };
+  const config = resolveConfig({ preset, overrides });
+  const runName = usingSample ? 'notebooks' : `notebooks-${path.basename(resolvedData)}`;
+  const runDir = path.resolve('runs', runName);
+  return {
+    dataDir: resolvedData,
+    zipFile,
+    usingSample,
+    preset: preset ?? 'defaults',
+    overrides,
+    config,
+    subset: env.WLASL_SUBSET || undefined,
+    cacheDir: defaultCacheDir(resolvedData),
+    runDir,
+    modelDir: path.join(runDir, 'model'),
+  };
+}
+
+/** Two lines for the top of a notebook: the data and the recipe in use. */
+export function describeContext(ctx: NotebookContext): string {
+  const b = ctx.config.backbone;
+  // Relative to the repository root (the kernel's working directory), so outputs do not carry this machine's paths.
+  const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+  return [
+    `data: ${rel(ctx.dataDir)}${ctx.usingSample ? ' (the embedded sample)' : ''}${ctx.subset ? `, subset ${ctx.subset}` : ''}`,
+    `config: preset ${ctx.preset}; backbone MobileNetV2 alpha ${b.alpha}, weights ${b.weights}${b.allowRandomFallback ? ' (random fallback allowed)' : ''}; overrides ${JSON.stringify(ctx.overrides)}`,
+    `cache: ${rel(ctx.cacheDir)}; notebook run folder: ${rel(ctx.runDir)}`,
+  ].join('\n');
+}
