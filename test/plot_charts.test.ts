@@ -37,12 +37,19 @@ test('saveChart writes a real PNG of the chart size, the SVG and the spec', asyn
   assert.match(fs.readFileSync(out.svg, 'utf8'), /<svg/);
 });
 
-test('the notebook bundle carries Vega-Lite for JupyterLab and a PNG fallback in one output', async () => {
+test('the notebook bundle carries Vega-Lite for JupyterLab, a static SVG and a PNG in one output', async () => {
   const bundle = await chartBundle(lossCurve);
+  assert.equal(VEGA_LITE_MIME, 'application/vnd.vegalite.v5+json');
   assert.deepEqual(bundle[VEGA_LITE_MIME], lossCurve);
+  const svg = bundle['image/svg+xml'] as string;
+  assert.match(svg, /^<svg/);
+  assert.match(svg, /Loss per epoch/);
+  assert.equal((svg.match(/class="mark-line/g) ?? []).length, 1);
   const png = Buffer.from(bundle['image/png'] as string, 'base64');
   assert.equal((await sharp(png).metadata()).format, 'png');
   assert.match(bundle['text/plain'] as string, /Loss per epoch/);
+  const light = await chartBundle(lossCurve, { svg: false, png: false });
+  assert.deepEqual(Object.keys(light).sort(), [VEGA_LITE_MIME, 'text/plain'].sort());
 });
 
 test('a DataFrame becomes an HTML table with escaped cells and a row limit', () => {

@@ -34,16 +34,19 @@ export async function chartToPng(spec: ChartSpec, density = 144): Promise<Buffer
   return svgToPng(await chartToSvg(spec), density);
 }
 
-/** The notebook bundle: Vega-Lite for JupyterLab, PNG for GitHub/nbconvert, plain text for terminals. */
+/**
+ * The notebook bundle, one output: Vega-Lite for JupyterLab, static SVG for viewers without a Vega renderer
+ * (nbconvert HTML, VS Code), PNG for GitHub's viewer, plain text for terminals. Each viewer picks the richest
+ * type it renders, so the chart is never shown twice. `svg: false` / `png: false` drop a static copy.
+ */
 export async function chartBundle(spec: ChartSpec, options: { png?: boolean; svg?: boolean } = {}): Promise<MimeBundle> {
   const svg = await chartToSvg(spec);
   const bundle: MimeBundle = {
     [VEGA_LITE_MIME]: spec,
     'text/plain': `<Vega-Lite chart${typeof spec.title === 'string' ? `: ${spec.title}` : ''}>`,
   };
-  // PNG is what GitHub's notebook viewer shows; SVG is optional to keep committed notebooks light.
+  if (options.svg !== false) bundle['image/svg+xml'] = svg;
   if (options.png !== false) bundle['image/png'] = (await svgToPng(svg, 96)).toString('base64');
-  if (options.svg) bundle['image/svg+xml'] = svg;
   return bundle;
 }
 
