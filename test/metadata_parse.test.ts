@@ -4,9 +4,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MetadataError } from '../src/errors';
 import { parseWlaslMetadata, readWlaslMetadata, subsetGlosses, parseSubset, generateWlaslLikeMetadata, parseSplitFile } from '../src/metadata/index';
-import { REAL10_DIR, makeTempDir } from './helpers';
+import { REAL10_DIR, REPO_ROOT, makeTempDir } from './helpers';
 
-const realJson = REAL10_DIR ? path.join(REAL10_DIR, 'WLASL_v0.3.json') : undefined;
+// Real files: the committed embedded sample always, the 10 real WLASL glosses of ../shared when present.
+const REAL_JSONS: [string, string][] = [
+  ['the embedded sample', path.join(REPO_ROOT, 'data', 'sample', 'WLASL_v0.3.json')],
+  ...(REAL10_DIR ? [['the 10-gloss real WLASL subset', path.join(REAL10_DIR, 'WLASL_v0.3.json')] as [string, string]] : []),
+];
 
 function oneGloss(instanceOverrides: Record<string, unknown>): string {
   const instance = { bbox: [10, 20, 300, 400], fps: 25, frame_end: -1, frame_start: 1, instance_id: 0, signer_id: 3, source: 's', split: 'train', url: 'u', variation_id: 0, video_id: '01234', ...instanceOverrides };
@@ -24,9 +28,9 @@ function expectMetadataError(fn: () => unknown, ...fragments: (string | RegExp)[
   });
 }
 
-test('parses the real WLASL_v0.3.json of the 10-gloss sample', { skip: !realJson && 'real WLASL data absent' }, () => {
-  const metadata = readWlaslMetadata(realJson!);
-  const raw = JSON.parse(fs.readFileSync(realJson!, 'utf8')) as { gloss: string; instances: { video_id: string; bbox: number[]; split: string }[] }[];
+for (const [name, realJson] of REAL_JSONS) test(`parses the real WLASL_v0.3.json of ${name}`, () => {
+  const metadata = readWlaslMetadata(realJson);
+  const raw = JSON.parse(fs.readFileSync(realJson, 'utf8')) as { gloss: string; instances: { video_id: string; bbox: number[]; split: string }[] }[];
   assert.equal(metadata.glosses.length, raw.length);
   assert.deepEqual(metadata.glosses.map((g) => g.gloss), raw.map((g) => g.gloss));
   assert.equal(metadata.instanceCount, raw.reduce((n, g) => n + g.instances.length, 0));
