@@ -24,3 +24,18 @@ export function normalizePixels(rgb: Uint8Array, normalization: Normalization, o
   for (let i = 0; i < rgb.length; i++) dst[i] = rgb[i]! * scale + offset;
   return dst;
 }
+
+/**
+ * RGB <-> BGR for interleaved uint8 pixels (a copy). What cv2.imread hands over is BGR; the original fed that
+ * order to an RGB model. The notebooks use this to show the frame the original's model actually saw.
+ */
+export function swapRedBlue(pixels: Uint8Array): Uint8Array {
+  if (pixels.length % 3 !== 0) throw new RangeError(`${pixels.length} values are not whole RGB pixels`);
+  const out = new Uint8Array(pixels.length);
+  for (let i = 0; i < pixels.length; i += 3) {
+    out[i] = pixels[i + 2]!;
+    out[i + 1] = pixels[i + 1]!;
+    out[i + 2] = pixels[i]!;
+  }
+  return out;
+}

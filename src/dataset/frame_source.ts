@@ -92,6 +92,13 @@ export class FrameSequenceSource {
     return this.sampleList;
   }
 
+  /** The raw RGB uint8 frames [length, size, size, 3] of sample `index`, before normalisation (for looking at). */
+  async sampleFrames(index: number): Promise<Uint8Array> {
+    const s = this.sampleList[index];
+    if (!s) throw new RangeError(`sample ${index} is outside 0..${this.numSamples - 1}`);
+    return this.loadWindow(s.videoId, s.start, s.length);
+  }
+
   async *batches(batchSize: number, options: { shuffle: boolean; seed: number }): AsyncIterable<FrameBatch> {
     const order = options.shuffle ? seededPermutation(this.numSamples, options.seed) : Array.from({ length: this.numSamples }, (_, i) => i);
     const perSample = (this.sampleList[0]?.length ?? 0) * this.size * this.size * 3;

@@ -14,6 +14,12 @@ export interface MeanPoolOptions {
   seed: number;
 }
 
+/**
+ * The control's own recipe (a linear model on 1280-d means needs a faster rate and more epochs than the LSTM's
+ * Adam 1e-4): the settings bench/recipes.ts measured it with. Callers override the seed to match a run.
+ */
+export const DEFAULT_MEAN_POOL_OPTIONS: MeanPoolOptions = { epochs: 60, learningRate: 1e-3, batchSize: 16, seed: 42 };
+
 async function meanPooled(source: SequenceSource, seed: number, shuffle: boolean, batchSize: number) {
   const out: { x: tf.Tensor2D; labels: Int32Array; videoIds: string[] }[] = [];
   for await (const b of source.batches(batchSize, { shuffle, seed })) {

@@ -6,6 +6,8 @@ import { decodeJpeg } from '../dataset/frame_source';
 import type { CropRect } from '../video/types';
 import { escapeHtml } from '../plot/table';
 import { displayBundle } from '../plot/notebook';
+import { imageGridSpec, type ImageGridCell } from '../plot/specs';
+import type { ChartSpec } from '../plot/charts';
 
 /**
  * Pictures for the notebooks, small enough to keep in a committed notebook: the show_sample counterpart (rows
@@ -131,4 +133,51 @@ export function showImageRow(images: readonly { bytes: Buffer; caption: string }
     })
     .join('');
   displayBundle({ 'text/html': `<div>${cells}</div>`, 'text/plain': images.map((i) => `<${i.caption}>`).join('\n') });
+}
+
+/** One RGB uint8 frame [size, size, 3] as a small JPEG. */
+export async function frameJpeg(frame: Uint8Array, size: number, options: { width?: number; quality?: number } = {}): Promise<Buffer> {
+  const width = options.width ?? size;
+  return sharp(Buffer.from(frame.buffer, frame.byteOffset, size * size * 3), { raw: { width: size, height: size, channels: 3 } })
+    .resize(width, width)
+    .jpeg({ quality: options.quality ?? 75 })
+    .toBuffer();
+}
+
+/**
+ * The same rows as sequenceGrid, as a Vega-Lite chart (image marks with JPEG data URIs): JupyterLab renders it
+ * natively and the stored PNG fallback shows the same grid. Columns are named by the row's captions when
+ * every row has them, else "frame 1..T".
+ */
+export async function sequenceGridChart(rows: readonly GridRow[], options: { thumb?: number; title?: string; columnTitle?: string } = {}): Promise<ChartSpec> {
+  if (rows.length === 0) throw new RangeError('sequenceGridChart needs at least one row');
+  const thumb = options.thumb ?? 64;
+  const cells: ImageGridCell[] = [];
+  for (const row of rows) {
+    const bytes = row.size * row.size * 3;
+    for (let f = 0; f < row.count; f++) {
+      const jpeg = await frameJpeg(row.frames.subarray(f * bytes, (f + 1) * bytes), row.size, { width: thumb });
+      cells.push({ row: row.label, column: `frame ${f + 1}`, url: `data:image/jpeg;base64,${jpeg.toString('base64')}` });
+    }
+  }
+  return imageGridSpec(cells, { thumb, title: options.title, columnTitle: options.columnTitle ?? 'position in the sequence' });
+}
+
+/** Per-channel min, max and mean of interleaved pixel values (uint8 or normalised floats). */
+export function channelStats(pixels: ArrayLike<number>, names: readonly string[] = ['R', 'G', 'B']): { channel: string; min: number; max: number; mean: number }[] {
+  const n = names.length;
+  return names.map((channel, c) => {
+    let min = Infinity;
+    let max = -Infinity;
+    let sum = 0;
+    let count = 0;
+    for (let i = c; i < pixels.length; i += n) {
+      const v = pixels[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      sum += v;
+      count++;
+    }
+    return { channel, min, max, mean: count ? sum / count : NaN };
+  });
 }

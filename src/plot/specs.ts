@@ -91,3 +91,48 @@ export function perClassAccuracySpec(rows: readonly { gloss: string; accuracy: n
     },
   };
 }
+
+/** One picture in an image grid: its row (e.g. a sample's gloss and video), its column and a data URI. */
+export interface ImageGridCell {
+  row: string;
+  column: string;
+  url: string;
+}
+
+/**
+ * A grid of thumbnails as a Vega-Lite image mark (the original's show_sample, one row per sequence): rows
+ * labelled on the left, columns in the given order. The images are data URIs, so the spec is self-contained
+ * and its static SVG/PNG (vega's headless renderer + sharp) shows the same pictures.
+ */
+export function imageGridSpec(cells: readonly ImageGridCell[], options: { thumb?: number; title?: string; columnTitle?: string } = {}): ChartSpec {
+  const thumb = options.thumb ?? 64;
+  const columns = [...new Set(cells.map((c) => c.column))];
+  const rows = [...new Set(cells.map((c) => c.row))];
+  return {
+    ...(options.title ? { title: options.title } : {}),
+    width: { step: thumb + 4 },
+    height: { step: thumb + 4 },
+    data: { values: cells.map((c) => ({ ...c })) },
+    mark: { type: 'image', width: thumb, height: thumb },
+    encoding: {
+      x: { field: 'column', type: 'ordinal', sort: columns, title: options.columnTitle ?? null, axis: { orient: 'top', labelAngle: 0, ticks: false, domain: false } },
+      y: { field: 'row', type: 'nominal', sort: rows, title: null, axis: { ticks: false, domain: false, labelFontSize: 11, labelLimit: 400 } },
+      url: { field: 'url', type: 'nominal' },
+    },
+  } as ChartSpec;
+}
+
+/** Horizontal bars of the top-k glosses of one prediction, most probable first. */
+export function topKSpec(top: readonly { gloss: string; probability: number }[], title = 'Top predictions'): ChartSpec {
+  return {
+    title,
+    width: 360,
+    height: Math.max(60, top.length * 22),
+    data: { values: top.map((t, rank) => ({ rank: rank + 1, gloss: t.gloss, probability: t.probability })) },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'gloss', type: 'nominal', sort: { field: 'rank' }, title: null },
+      x: { field: 'probability', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' } },
+    },
+  };
+}
