@@ -1,9 +1,9 @@
 /**
- * Benchmark of the frame stage (issue 4): videos/s and frames/s on 60 generated 640x480 2.4 s clips and on the
- * real WLASL sample (../shared/data/wlasl-real10), JPEG output (runFrameStage) and raw RGB (extractFrames),
+ * Benchmark of the frame stage (issue 4): videos/s and frames/s on the embedded sample (data/sample), on 60
+ * generated 640x480 2.4 s clips and on real WLASL clips (../shared/data/wlasl-real10), JPEG output (runFrameStage) and raw RGB (extractFrames),
  * at several concurrencies; with the original's OpenCV loop on the same clips when python3-opencv is there.
  *
- *   npx tsx bench/video_stage.ts [--concurrency 2,3] [--threads N] [--clips 60] [--noise 20] [--no-original] [--no-real]
+ *   npx tsx bench/video_stage.ts [--concurrency 2,3] [--threads N] [--clips 60] [--noise 20] [--no-original] [--no-sample] [--no-real]
  *
  * The machine is shared: wall-clock figures are noisy, compare rows of the same run. CPU ms per clip (this
  * process plus its ffmpeg/ffprobe children; for the original, the Python process with its decoder threads)
@@ -19,7 +19,7 @@ import type { VideoJob } from '../src/metadata/types';
 import { ffmpegBinaries, ffmpegVersion } from '../src/runtime/ffmpeg';
 import { extractFrames } from '../src/video/extract';
 import { resolveConcurrency, runFrameStage } from '../src/video/stage';
-import { REAL10_DIR, sharedPath } from '../test/helpers';
+import { REAL10_DIR, REPO_ROOT, sharedPath } from '../test/helpers';
 import { makeNoisyClip, realJobs } from '../test/video_fixtures';
 
 function arg(name: string, fallback: string): string {
@@ -36,6 +36,7 @@ const threadsArg = arg('threads', '');
 const threads = threadsArg ? Number(threadsArg) : undefined;
 const runOriginal = !process.argv.includes('--no-original');
 const runReal = !process.argv.includes('--no-real');
+const runSample = !process.argv.includes('--no-sample');
 /** Noise strength of the generated clips (0 = plain test pattern, cheap to decode; 20 = busy like camera video). */
 const noise = Number(arg('noise', '20'));
 
@@ -163,7 +164,10 @@ async function main(): Promise<void> {
   const config: FramesConfig = { ...DEFAULT_CONFIG.frames };
 
   const generated = generatedClips();
-  const sets: [string, VideoJob[]][] = [['generated', generated]];
+  const sets: [string, VideoJob[]][] = [];
+  // The embedded sample: 192 clips, 320-640 px wide, 2-3 s, with their WLASL-style bboxes.
+  if (runSample) sets.push(['sample', realJobs(path.join(REPO_ROOT, 'data', 'sample'))]);
+  sets.push(['generated', generated]);
   if (REAL10_DIR && runReal) sets.push(['real10', realJobs(REAL10_DIR)]);
   else console.log('real10: skipped (no ../shared/data/wlasl-real10, or --no-real)');
 

@@ -33,6 +33,9 @@ interface CommonOptions {
   velocity?: boolean;
   frameStart?: string;
   frameEnd?: string;
+  metadataRange?: boolean;
+  shortVideo?: 'pad' | 'skip';
+  concurrency?: string;
   workers?: string;
   cacheDir?: string;
 }
@@ -48,7 +51,10 @@ function num(value: string | undefined, name: string): number | undefined {
 export function configFromOptions(o: CommonOptions): PipelineConfig {
   const usingSample = o.sample || !o.data;
   const overrides: DeepPartial<PipelineConfig> = {
-    frames: { window: { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end') } },
+    frames: {
+      window: { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: o.metadataRange, shortVideoPolicy: o.shortVideo },
+      concurrency: num(o.concurrency, 'concurrency'),
+    },
     sequence: { sampleSize: num(o.sampleSize, 'sample-size'), stride: num(o.stride, 'stride') },
     backbone: {
       weights: o.weights,
@@ -84,6 +90,9 @@ function addConfigOptions(cmd: Command): Command {
     .option('--float16', 'store cached features as float16')
     .option('--frame-start <n>', 'first source frame kept (0-based)')
     .option('--frame-end <n>', 'last source frame kept (inclusive)')
+    .option('--metadata-range', "use each instance's WLASL frame_start/frame_end instead of --frame-start/--frame-end")
+    .addOption(new Option('--short-video <policy>', 'a video shorter than the window: pad (repeat its last frame) or skip (and report it)').choices(['pad', 'skip']))
+    .option('--concurrency <n>', 'videos decoded at once (default: cores)')
     .option('--sample-size <T>', 'frames per sequence')
     .option('--stride <n>', 'frames between sequence starts')
     .option('--hidden <n>', 'LSTM units')

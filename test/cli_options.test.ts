@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Command } from 'commander';
+import { buildProgram, configFromOptions } from '../src/cli/main';
+import { DEFAULT_CONFIG } from '../src/config';
+
+/** Parses `args` with the real `prepare` command (its action replaced) and returns the config they give. */
+function prepareConfig(args: string[]) {
+  const program = buildProgram();
+  const prepare = program.commands.find((c: Command) => c.name() === 'prepare')!;
+  let options: Parameters<typeof configFromOptions>[0] | undefined;
+  prepare.action((o: Parameters<typeof configFromOptions>[0]) => {
+    options = o;
+  });
+  prepare.exitOverride();
+  prepare.configureOutput({ writeErr: () => undefined });
+  prepare.parse(['--out', '/tmp/unused', ...args], { from: 'user' });
+  return configFromOptions(options!);
+}
+
+test('frame options on the command line: window, WLASL frame range, short-video policy, concurrency', () => {
+  const defaults = prepareConfig([]);
+  assert.deepEqual(defaults.frames, DEFAULT_CONFIG.frames);
+  assert.deepEqual(defaults.frames.window, { start: 5, end: 35, useMetadataRange: false, shortVideoPolicy: 'pad' });
+
+  const custom = prepareConfig(['--frame-start', '0', '--frame-end', '47', '--metadata-range', '--short-video', 'skip', '--concurrency', '3']);
+  assert.deepEqual(custom.frames.window, { start: 0, end: 47, useMetadataRange: true, shortVideoPolicy: 'skip' });
+  assert.equal(custom.frames.concurrency, 3);
+  // Fields not given keep their defaults.
+  assert.equal(custom.frames.size, DEFAULT_CONFIG.frames.size);
+  assert.equal(custom.frames.cropToBbox, DEFAULT_CONFIG.frames.cropToBbox);
+
+  assert.throws(() => prepareConfig(['--short-video', 'drop']), /Allowed choices are pad, skip/);
+  assert.throws(() => prepareConfig(['--concurrency', 'many']), /--concurrency must be a number/);
+});
