@@ -40,6 +40,39 @@ export class CacheError extends WlaslError {}
 /** A model directory that is missing files, damaged, or does not match its config. */
 export class ModelDirError extends WlaslError {}
 
+/** An output that cannot be written: disk full, read-only or forbidden folder. `code` is the system's (ENOSPC...). */
+export class OutputError extends WlaslError {
+  readonly code?: string;
+
+  constructor(message: string, options: { file?: string; cause?: unknown; code?: string } = {}) {
+    super(message, options);
+    this.code = options.code;
+  }
+}
+
+const WRITE_PROBLEMS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'input/output error',
+};
+
+/** "no space left on device (ENOSPC)" when a failed write (raw or OutputError) concerns the output location. */
+export function writeProblem(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && code in WRITE_PROBLEMS ? `${WRITE_PROBLEMS[code]} (${code})` : undefined;
+}
+
+/** Wraps a failed write of `file` as an OutputError saying what happened ("no space left on device (ENOSPC)"). */
+export function outputError(error: unknown, file: string, what = 'cannot write'): WlaslError {
+  if (error instanceof WlaslError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const problem = writeProblem(error) ?? code ?? (error as Error | undefined)?.message ?? String(error);
+  return new OutputError(`${what}: ${problem}`, { file, cause: error, code });
+}
+
 /** The one line to show a user for any error: our errors already carry file and reason. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;

@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pLimit from 'p-limit';
 import type { BackboneConfig } from '../config';
-import { ConfigError, describeError } from '../errors';
+import { ConfigError, describeError, outputError } from '../errors';
 import { writeJsonAtomic } from '../runtime/atomic';
 import { createProgress, type ProgressMode } from '../runtime/progress';
 import { seededShuffle } from '../dataset/shuffle';
@@ -75,10 +75,15 @@ export async function buildFeatureCache<J extends { videoId: string }>(options: 
   const progress = createProgress('features', pending.length, { unit: 'videos', mode: options.progress });
   // Decoding runs ahead of the backbone so workers never wait, but at most two videos per worker are held.
   const limit = pLimit(Math.max(1, workerCount * 2));
+  // A write that fails (disk full, read-only) stops the build: every later video would fail the same way.
+  // Queued videos are dropped, running ones finish, and only then is the error thrown, so nothing is
+  // written after it. Files already written are complete (atomic writes) and kept for the next run.
+  let writeFailure: unknown;
   try {
     await Promise.all(
       pending.map((job) =>
         limit(async () => {
+          if (writeFailure !== undefined) return;
           let decoded: DecodedFrames;
           try {
             decoded = await options.frameProvider(job);
@@ -90,7 +95,13 @@ export async function buildFeatureCache<J extends { videoId: string }>(options: 
           }
           const count = decoded.count;
           const features = await embed(decoded);
-          await cache.write(job.videoId, features, count);
+          if (writeFailure !== undefined) return;
+          try {
+            await cache.write(job.videoId, features, count);
+          } catch (error) {
+            writeFailure ??= error;
+            return;
+          }
           computed++;
           frames += count;
           progress.tick(1, job.videoId);
@@ -99,6 +110,10 @@ export async function buildFeatureCache<J extends { videoId: string }>(options: 
     );
   } finally {
     await pool?.close();
+  }
+  if (writeFailure !== undefined) {
+    progress.stop(`features: stopped after ${computed} computed: cannot write to ${cache.dir}`);
+    throw outputError(writeFailure, cache.dir, 'cannot write features');
   }
   const seconds = (Date.now() - started) / 1000;
   await writeJsonAtomic(path.join(cache.dir, 'failures.json'), { updatedAt: new Date().toISOString(), failed });

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { outputError } from '../errors';
 
 /**
  * Atomic file writes: write to a temporary sibling, fsync, then rename. A kill at any moment leaves either
@@ -10,8 +11,13 @@ export function tempSibling(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
+/** Errors name the target and the problem (OutputError: "no space left on device (ENOSPC)"); no temporary is left. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  await fs.promises.mkdir(path.dirname(target), { recursive: true });
+  try {
+    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+  } catch (error) {
+    throw outputError(error, path.dirname(target), 'cannot create the folder');
+  }
   const tmp = tempSibling(target);
   try {
     const handle = await fs.promises.open(tmp, 'w');
@@ -24,12 +30,16 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     await fs.promises.rename(tmp, target);
   } catch (error) {
     await fs.promises.rm(tmp, { force: true });
-    throw error;
+    throw outputError(error, target);
   }
 }
 
 export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(target), { recursive: true });
+  try {
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+  } catch (error) {
+    throw outputError(error, path.dirname(target), 'cannot create the folder');
+  }
   const tmp = tempSibling(target);
   try {
     const fd = fs.openSync(tmp, 'w');
@@ -42,7 +52,7 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array): 
     fs.renameSync(tmp, target);
   } catch (error) {
     fs.rmSync(tmp, { force: true });
-    throw error;
+    throw outputError(error, target);
   }
 }
 

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pLimit from 'p-limit';
 import type { FramesConfig } from '../config';
-import { describeError } from '../errors';
+import { describeError, outputError, writeProblem } from '../errors';
 import type { VideoJob } from '../metadata/types';
 import { publishDirectory, tempDirFor, writeJsonAtomic } from '../runtime/atomic';
 import { ffmpegBinaries, ffmpegVersion } from '../runtime/ffmpeg';
@@ -161,14 +161,17 @@ async function extractOne(job: VideoJob, config: FramesConfig, outDir: string, k
   }
 }
 
-function toFailure(job: VideoJob, error: unknown): FrameFailure {
+function toFailure(job: VideoJob, error: unknown, outDir: string): FrameFailure {
   if (error instanceof VideoFailure) {
     const prefix = `${error.file}: `;
     const reason = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
     return { videoId: job.videoId, file: job.path, kind: error.kind, reason };
   }
-  // Anything else (disk full, permissions) is recorded for this video; the run goes on.
-  return { videoId: job.videoId, file: job.path, kind: 'write-failed', reason: describeError(error) };
+  // Anything else (disk full, permissions) is recorded for this video, its partial folder already removed;
+  // the reason names the output folder, since the source video is not at fault.
+  const problem = writeProblem(error);
+  const reason = problem ? `cannot write its frames to ${path.join(outDir, job.videoId)}: ${problem}` : describeError(error);
+  return { videoId: job.videoId, file: job.path, kind: 'write-failed', reason };
 }
 
 /**
@@ -184,7 +187,11 @@ export async function runFrameStage(
   const started = Date.now();
   const key = paramsKey(config);
   const outDir = path.join(outRoot, key);
-  await fs.promises.mkdir(outDir, { recursive: true });
+  try {
+    await fs.promises.mkdir(outDir, { recursive: true });
+  } catch (error) {
+    throw outputError(error, outDir, 'cannot create the frames folder');
+  }
   await writeJsonAtomic(path.join(outDir, PARAMS_FILE), { paramsKey: key, ...outputParams(config) });
   await removeStaleTemporaries(outDir);
 
@@ -224,7 +231,7 @@ export async function runFrameStage(
           done++;
           finish(job, 'done');
         } catch (error) {
-          failures.push(toFailure(job, error));
+          failures.push(toFailure(job, error, outDir));
           finish(job, 'failed');
         }
       }),
