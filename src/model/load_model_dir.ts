@@ -20,6 +20,6 @@ export async function loadRecognizerFromDirectory(modelDir: string): Promise<Rec
   const head = await tf.loadLayersModel(directoryLoader(modelDir));
   const backbone = await tf.loadLayersModel(directoryLoader(path.join(modelDir, info.backbone.dir)));
   const recognizer = { backbone, head, info };
-  checkRecognizer(recognizer);
+  checkRecognizer(recognizer, modelDir);
   return recognizer;
 }

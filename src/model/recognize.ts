@@ -25,22 +25,26 @@ export interface Recognition {
   timings: { backboneMs: number; headMs: number };
 }
 
-/** Checks that the head and backbone fit together and with wlasl-model.json, before any video is read. */
-export function checkRecognizer(r: Recognizer): void {
+/**
+ * Checks that the head and backbone fit together and with wlasl-model.json, before any video is read.
+ * `dir` (the model directory or URL) prefixes the files named in errors.
+ */
+export function checkRecognizer(r: Recognizer, dir?: string): void {
+  const at = (name: string) => (dir ? `${dir.replace(/[\\/]+$/, '')}/${name}` : name);
   const head = r.head.inputs[0]!.shape;
   const out = r.head.outputs[0]!.shape;
   const { sampleSize } = r.info.sequence;
-  if (head.length !== 3) throw new ModelDirError(`head input must be [batch, steps, features], got [${head.join(', ')}]`, { file: 'model.json' });
+  if (head.length !== 3) throw new ModelDirError(`head input must be [batch, steps, features], got [${head.join(', ')}]`, { file: at('model.json') });
   if (head[1] !== null && head[1] !== sampleSize) {
-    throw new ModelDirError(`head expects ${head[1]} steps, wlasl-model.json says sequence.sampleSize ${sampleSize}`, { file: 'model.json' });
+    throw new ModelDirError(`head expects ${head[1]} steps, wlasl-model.json says sequence.sampleSize ${sampleSize}`, { file: at('model.json') });
   }
   if (out[out.length - 1] !== r.info.classes.length) {
-    throw new ModelDirError(`head gives ${out[out.length - 1]} classes, wlasl-model.json lists ${r.info.classes.length}`, { file: 'model.json' });
+    throw new ModelDirError(`head gives ${out[out.length - 1]} classes, wlasl-model.json lists ${r.info.classes.length}`, { file: at('model.json') });
   }
   const dim = backboneFeatureDim(r.backbone);
   const expected = r.info.velocity ? 2 * dim : dim;
   if (head[2] !== expected) {
-    throw new ModelDirError(`head expects ${head[2]} features per step, the backbone gives ${dim}${r.info.velocity ? ' (x2 with velocity)' : ''}`, { file: 'model.json' });
+    throw new ModelDirError(`head expects ${head[2]} features per step, the backbone gives ${dim}${r.info.velocity ? ' (x2 with velocity)' : ''}`, { file: at('model.json') });
   }
 }
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, WlaslError } from '../errors';
+import { ConfigError, UnsafeNameError, WlaslError } from '../errors';
 import { tempSibling, writeJsonAtomic } from '../runtime/atomic';
 import { createProgress } from '../runtime/progress';
 import type { VideoIndex } from '../metadata/video_index';
@@ -79,7 +79,13 @@ export async function organiseSplits(index: VideoIndex, outDir: string, options:
   const mode = options.mode ?? 'hardlink';
   if (!['hardlink', 'symlink', 'copy'].includes(mode)) throw new ConfigError(`organise mode must be hardlink, symlink or copy, got '${mode}'`);
   const root = path.resolve(outDir);
-  const names = safeGlossNames(index.classes);
+  let names: Map<string, string>;
+  try {
+    names = safeGlossNames(index.classes);
+  } catch (error) {
+    // The gloss comes from the metadata file: name it, so the user knows what to edit.
+    throw error instanceof UnsafeNameError && !error.file ? new UnsafeNameError(error.message, { file: index.metadataFile, cause: error }) : error;
+  }
   const mappingFile = path.join(root, GLOSS_MAPPING_FILE);
   await fs.promises.mkdir(root, { recursive: true });
   await writeJsonAtomic(mappingFile, Object.fromEntries([...names].map(([gloss, safe]) => [safe, gloss])));

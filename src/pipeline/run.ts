@@ -68,6 +68,9 @@ export interface PipelineResult {
   summary: string;
 }
 
+/** <runDir>/data/skipped_videos.json: videos left out of the run (unreadable, too short, bad bbox) and why. */
+export const SKIPPED_VIDEOS_FILE = 'skipped_videos.json';
+
 export function resolveDataset(location: DatasetLocation): Required<Pick<DatasetLocation, 'metadataFile' | 'videosDir'>> {
   const metadataFile = location.metadataFile ?? path.join(location.dataDir, 'WLASL_v0.3.json');
   const videosDir = location.videosDir ?? path.join(location.dataDir, 'videos');
@@ -104,6 +107,8 @@ export async function buildFeatures(
 ): Promise<{ backbone: Backbone; report: BuildFeatureCacheReport }> {
   const jobs = jobsOf(index.present);
   if (jobs.length === 0) throw new ConfigError(`none of the ${index.entries.length} videos in the metadata exists`, { file: index.videosDir });
+  // The backbone is built in this thread (loading, calibration): the CLI's features command has no other init.
+  await initBackend();
   const frameProvider: FrameProvider<VideoJob> = (job) => extractFrames(job, config.frames);
   const trainJobs = jobs.filter((j) => j.split === 'train');
   const backbone = await loadBackboneForJobs(config.backbone, trainJobs.length ? trainJobs : jobs, frameProvider, {
@@ -140,7 +145,7 @@ export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: Pipelin
     `data: ${summariseIndex(r.index)}`,
     `${r.backend.summary}`,
     `backbone: ${r.features.weightsId} (alpha ${config.backbone.alpha})${r.features.workers ? `, ${r.features.workers} workers` : ''}`,
-    `features: ${r.features.computed} computed, ${r.features.reused} reused, ${r.features.failed.length} failed; ${r.features.framesPerSecond.toFixed(1)} frames/s`,
+    `features: ${r.features.computed} computed, ${r.features.reused} reused, ${r.features.failed.length} failed${r.features.failed.length ? ` (data/${SKIPPED_VIDEOS_FILE})` : ''}; ${r.features.framesPerSecond.toFixed(1)} frames/s`,
     `sequences: T=${config.sequence.sampleSize}, stride ${config.sequence.stride}; head LSTM(${config.model.hidden}) x${config.model.layers}, standardize ${config.model.standardize}, velocity ${config.model.velocity}, dropout ${config.model.dropout}`,
     `training: ${r.fit.history.length} epochs${r.fit.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.fit.bestEpoch + 1}: val loss ${best?.valLoss.toFixed(4)}, val top-1 ${best ? formatPct(best.valTop1) : '?'}`,
     `test (per video, ${r.test.perVideo.count} videos): top-1 ${formatPct(r.test.perVideo.top1)}, top-5 ${formatPct(r.test.perVideo.top5)}, top-10 ${formatPct(r.test.perVideo.top10)}`,
@@ -207,6 +212,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   );
   log(`features: ${features.cacheDir} (${features.computed} computed, ${features.reused} reused, ${features.failed.length} failed)`);
   for (const f of features.failed) log(`  skipped ${f.videoId}: ${f.reason}`);
+  // The run's own record of what it left out (the cache's failures.json is shared and overwritten by other runs).
+  await writeJsonAtomic(path.join(runDir, 'data', SKIPPED_VIDEOS_FILE), { skipped: features.failed });
 
   const train = splitSource(index, features.cacheDir, config, 'train');
   const val = splitSource(index, features.cacheDir, config, 'val');

@@ -16,11 +16,16 @@ export type ChartSpec = TopLevelSpec;
 
 export const VEGA_LITE_MIME = 'application/vnd.vegalite.v5+json';
 
+/** Characters XML 1.0 forbids (NUL and other control characters, lone surrogates). */
+const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
 export async function chartToSvg(spec: ChartSpec): Promise<string> {
   // vega ingests inline data objects in place (tuple ids); render a copy so the caller's spec stays clean.
   const view = new vega.View(vega.parse(vl.compile(structuredClone(spec)).spec), { renderer: 'none' });
   try {
-    return await view.toSVG();
+    // Labels are data (WLASL glosses may hold any character): one NUL would make the SVG unparseable and the
+    // PNG conversion fail at the end of a finished run, so forbidden characters are shown as U+FFFD.
+    return (await view.toSVG()).replace(NOT_XML, '\uFFFD');
   } finally {
     view.finalize();
   }
