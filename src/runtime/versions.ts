@@ -5,13 +5,23 @@ import { ffmpegBinaries, ffmpegVersion } from './ffmpeg';
 /** Versions of everything the pipeline's results depend on, for notebooks, logs and run folders. */
 const PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node-gpu', 'sharp', 'fluent-ffmpeg', 'vega', 'vega-lite', 'danfojs-node', 'tslab'];
 
+/**
+ * The installed version of a package, read from its package.json. Not through require.resolve('<name>/package.json'):
+ * packages with an "exports" map that omits it (sharp 0.35) refuse that, so the node_modules folders a require
+ * from the project root would search are looked into directly.
+ */
 function packageVersion(name: string): string {
-  try {
-    const pkgJson = require.resolve(`${name}/package.json`, { paths: [path.resolve(__dirname, '..', '..')] });
-    return (JSON.parse(fs.readFileSync(pkgJson, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'not installed';
+  const lookup = require.resolve.paths(name) ?? [];
+  for (const dir of [path.resolve(__dirname, '..', '..', 'node_modules'), ...lookup]) {
+    const pkgJson = path.join(dir, name, 'package.json');
+    try {
+      const pkg = JSON.parse(fs.readFileSync(pkgJson, 'utf8')) as { name?: string; version?: string };
+      if (pkg.version) return pkg.version;
+    } catch {
+      // not in this folder: try the next one
+    }
   }
+  return 'not installed';
 }
 
 export interface Versions {
