@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { outputError } from '../errors';
+import { outputError, type WlaslError } from '../errors';
 
 /**
  * Atomic file writes: write to a temporary sibling, fsync, then rename. A kill at any moment leaves either
@@ -11,12 +11,29 @@ export function tempSibling(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
+/**
+ * The error for a folder that could not be made. A recursive mkdir under a read-only mount reports ENOENT,
+ * which would send the user looking for a missing folder: the nearest existing ancestor says what is wrong.
+ */
+export function mkdirError(error: unknown, dir: string, what = 'cannot create the folder'): WlaslError {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    let ancestor = path.dirname(dir);
+    while (!fs.existsSync(ancestor) && path.dirname(ancestor) !== ancestor) ancestor = path.dirname(ancestor);
+    try {
+      fs.accessSync(ancestor, fs.constants.W_OK);
+    } catch (accessError) {
+      return outputError(accessError, dir, what);
+    }
+  }
+  return outputError(error, dir, what);
+}
+
 /** Errors name the target and the problem (OutputError: "no space left on device (ENOSPC)"); no temporary is left. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   try {
     await fs.promises.mkdir(path.dirname(target), { recursive: true });
   } catch (error) {
-    throw outputError(error, path.dirname(target), 'cannot create the folder');
+    throw mkdirError(error, path.dirname(target));
   }
   const tmp = tempSibling(target);
   try {
@@ -38,7 +55,7 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array): 
   try {
     fs.mkdirSync(path.dirname(target), { recursive: true });
   } catch (error) {
-    throw outputError(error, path.dirname(target), 'cannot create the folder');
+    throw mkdirError(error, path.dirname(target));
   }
   const tmp = tempSibling(target);
   try {

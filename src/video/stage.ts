@@ -3,9 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pLimit from 'p-limit';
 import type { FramesConfig } from '../config';
-import { describeError, outputError, writeProblem } from '../errors';
+import { describeError, writeProblem } from '../errors';
 import type { VideoJob } from '../metadata/types';
-import { publishDirectory, tempDirFor, writeJsonAtomic } from '../runtime/atomic';
+import { mkdirError, publishDirectory, tempDirFor, writeJsonAtomic } from '../runtime/atomic';
 import { ffmpegBinaries, ffmpegVersion } from '../runtime/ffmpeg';
 import { createProgress, ProgressMode } from '../runtime/progress';
 import { extractJpegFrames, ExtractOptions } from './extract';
@@ -190,7 +190,7 @@ export async function runFrameStage(
   try {
     await fs.promises.mkdir(outDir, { recursive: true });
   } catch (error) {
-    throw outputError(error, outDir, 'cannot create the frames folder');
+    throw mkdirError(error, outDir, 'cannot create the frames folder');
   }
   await writeJsonAtomic(path.join(outDir, PARAMS_FILE), { paramsKey: key, ...outputParams(config) });
   await removeStaleTemporaries(outDir);
