@@ -181,3 +181,32 @@ test('unreachable weights with no cache: one clear error, or the random fallback
   await assert.rejects(loadBackbone(config({ weights: path.join(dir, 'nope') })), /this folder does not exist/);
   fallback.model.dispose();
 });
+
+test("'imagenet' asks for Teachable Machine's Keras MobileNetV2 no-top URL for the width, and offline with no cache says so in one line", async () => {
+  await initBackend();
+  const dir = makeTempDir();
+  const asked: string[] = [];
+  const realFetch = globalThis.fetch;
+  // Offline as on these machines (DNS fails), without depending on the network being down.
+  globalThis.fetch = (async (input: string | URL | Request) => {
+    asked.push(String(input));
+    throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ENOTFOUND' } });
+  }) as typeof fetch;
+  try {
+    for (const alpha of [1.0, 0.35] as const) {
+      await assert.rejects(loadBackbone(config({ alpha, weights: 'imagenet' }), { weightsCacheDir: dir, log: () => undefined }), (e: Error) => {
+        assert.ok(e instanceof WeightsError);
+        assert.ok(!e.message.includes('\n'), 'one line');
+        assert.match(e.message, /^ImageNet MobileNetV2 weights unavailable: .*ENOTFOUND.*no cached copy in .*allow the random fallback/);
+        return true;
+      });
+    }
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  // googlecreativelab/teachablemachine-community libraries/image/src/custom-mobilenet.ts builds these with alpha.toFixed(2).
+  assert.deepEqual(asked, [
+    'https://storage.googleapis.com/teachable-machine-models/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.00_224_no_top/model.json',
+    'https://storage.googleapis.com/teachable-machine-models/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top/model.json',
+  ]);
+});

@@ -97,3 +97,59 @@ test('frames from JPEG folders come out RGB, scaled to [-1, 1], shaped [B, T, 22
   close(blue, [-1, -1, 1]);
   batch.x.dispose();
 });
+
+test('raw frames from the video stage: each window holds its own frames, RGB scaled to [-1, 1], labelled; one decode per video', async () => {
+  await initBackend();
+  // Two videos of 7 and 11 frames, each frame a flat colour that encodes (video, frame): R = video, G = frame, B = 200.
+  const size = 224;
+  const frameBytes = size * size * 3;
+  const frameCounts: Record<string, number> = { v0: 7, v1: 11 };
+  const decodes: string[] = [];
+  const provider = async (videoId: string) => {
+    decodes.push(videoId);
+    const count = frameCounts[videoId]!;
+    const frames = new Uint8Array(count * frameBytes);
+    const video = Number(videoId.slice(1));
+    for (let f = 0; f < count; f++) {
+      for (let p = 0; p < size * size; p++) frames.set([video * 100, f * 10, 200], f * frameBytes + p * 3);
+    }
+    return { frames, count, size };
+  };
+  const videos = [
+    { videoId: 'v0', label: 3, frames: 7 },
+    { videoId: 'v1', label: 1, frames: 11 },
+  ];
+  const source = FrameSequenceSource.fromFrameProvider(videos, provider, { sampleSize: 5, stride: 3 }, 4);
+  // v0: windows at 0 (7 frames); v1: windows at 0, 3, 6 (11 frames).
+  assert.deepEqual(source.samples().map((s) => [s.videoId, s.start]), [['v0', 0], ['v1', 0], ['v1', 3], ['v1', 6]]);
+  const seen: Array<{ videoId: string; label: number; firstFrameG: number; lastFrameG: number; r: number; b: number }> = [];
+  for await (const batch of source.batches(3, { shuffle: false, seed: 1 })) {
+    assert.deepEqual(batch.x.shape.slice(1), [5, size, size, 3]);
+    const x = batch.x.dataSync();
+    const perSample = 5 * frameBytes;
+    batch.videoIds.forEach((videoId, k) => {
+      const at = (t: number, c: number) => x[k * perSample + t * frameBytes + 1000 * 3 + c]!;
+      seen.push({ videoId, label: batch.labels[k]!, firstFrameG: at(0, 1), lastFrameG: at(4, 1), r: at(0, 0), b: at(0, 2) });
+    });
+    batch.x.dispose();
+  }
+  const scaled = (v: number) => v / 127.5 - 1;
+  const close = (a: number, b: number) => Math.abs(a - b) < 1e-6;
+  const expected = [['v0', 3, 0], ['v1', 1, 0], ['v1', 1, 3], ['v1', 1, 6]] as const;
+  assert.equal(seen.length, expected.length);
+  expected.forEach(([videoId, label, start], i) => {
+    const s = seen[i]!;
+    assert.equal(s.videoId, videoId);
+    assert.equal(s.label, label);
+    assert.ok(close(s.firstFrameG, scaled(start * 10)) && close(s.lastFrameG, scaled((start + 4) * 10)), `window ${i} covers frames ${start}..${start + 4}: ${JSON.stringify(s)}`);
+    assert.ok(close(s.r, scaled(Number(videoId.slice(1)) * 100)) && close(s.b, scaled(200)), `RGB order kept: ${JSON.stringify(s)}`);
+  });
+  assert.deepEqual(decodes, ['v0', 'v1'], 'consecutive windows of one video reuse its decoded frames');
+  await assert.rejects(
+    (async () => {
+      const wrong = FrameSequenceSource.fromFrameProvider([{ videoId: 'v0', label: 0, frames: 7 }], async () => ({ frames: new Uint8Array(7 * 112 * 112 * 3), count: 7, size: 112 }), { sampleSize: 5, stride: 5 }, 1);
+      for await (const batch of wrong.batches(1, { shuffle: false, seed: 1 })) batch.x.dispose();
+    })(),
+    /frames are 112x112, expected 224/,
+  );
+});
