@@ -86,7 +86,7 @@ export function parseModelInfo(json: unknown, file = MODEL_INFO_FILE): WlaslMode
     info = {
       classes: m.classes,
       sequence: { sampleSize: sequence.sampleSize, stride: sequence.stride },
-      frames: { window: m.frames?.window ?? DEFAULT_WINDOW, size: m.frames?.size ?? DEFAULT_SIZE, cropToBbox: m.frames?.cropToBbox ?? true },
+      frames: { window: m.frames?.window ? { start: m.frames.window.start, end: m.frames.window.end } : DEFAULT_WINDOW, size: m.frames?.size ?? DEFAULT_SIZE, cropToBbox: m.frames?.cropToBbox ?? true },
       normalization: m.backbone?.normalization ?? 'minus1to1',
       featureStats: null, // folded into model.json by saveModelDir
       velocity: m.head.velocity,
@@ -101,7 +101,9 @@ export function parseModelInfo(json: unknown, file = MODEL_INFO_FILE): WlaslMode
       sequence: { sampleSize: m.sequence.sampleSize, stride: m.sequence.stride },
       frames: { window: { start: m.frames.window.start, end: m.frames.window.end }, size: m.frames.size, cropToBbox: m.frames.cropToBbox },
       normalization: m.normalization,
-      featureStats: m.featureStats,
+      // Rebuilt, not passed through: tslab compiles without strictNullChecks, where zod infers every key as
+      // optional and the parsed object would not fit the interface (notebook 07 imports this file).
+      featureStats: m.featureStats ? { mean: m.featureStats.mean, std: m.featureStats.std } : null,
       velocity: m.velocity,
       backbone: { alpha: m.backbone.alpha, weightsId: m.backbone.weightsId, dir: m.backbone.dir },
     };
