@@ -49,10 +49,19 @@ def main():
     except Exception as e:  # kernel died, timeout, ...
         print(f"{src}: could not execute: {type(e).__name__}: {e}", file=sys.stderr)
         status = 2
-    nbformat.write(nb, dst)
+    error_text = None
     if failed_index is not None:
         cell = nb.cells[failed_index]
-        print(f"--- {src}, cell {failed_index}:\n{cell.source}\n--- error:\n{cell_error_text(cell) or '(no error text)'}", file=sys.stderr)
+        error_text = cell_error_text(cell) or "(no error text)"
+        # tslab puts its errors on stderr and sends no error output: add one, so the executed copy itself
+        # says which cell failed (scripts/notebook_expect.ts and any viewer see it).
+        if not any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            lines = [l for l in error_text.splitlines() if l.strip()]
+            summary = next((l for l in lines if re.match(r"^\w*(Error|Exception)\b", l)), lines[0] if lines else error_text)
+            cell.outputs.append(nbformat.v4.new_output("error", ename="CellExecutionError", evalue=summary.strip(), traceback=lines))
+    nbformat.write(nb, dst)
+    if failed_index is not None:
+        print(f"--- {src}, cell {failed_index}:\n{nb.cells[failed_index].source}\n--- error:\n{error_text}", file=sys.stderr)
     sys.exit(status)
 
 

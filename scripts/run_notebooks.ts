@@ -7,6 +7,9 @@
  *
  * Each notebook runs through scripts/execute_notebook.py (nbclient), which keeps the executed copy even when a cell
  * fails and reports that cell's own stderr: tslab's error reply carries an empty message.
+ * A notebook that ran is then checked against the outputs it declares in `metadata.wlasl.expect` (see
+ * scripts/notebook_expect.ts): a missing chart or table, an error output or a cell that did not run fails it.
+ * Notebooks in notebooks/ must declare expectations; a notebook from elsewhere given as an argument need not.
  * Executed copies go to .executed/ (ignored by git): committed notebooks keep their own light outputs. The
  * kernelspec is written into .executed/jupyter and put first on JUPYTER_PATH, so the run uses this checkout's
  * kernel whatever the user has installed.
@@ -15,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KERNEL_NAME, kernelSpec, findJupyter } from './install_kernel';
+import { checkExecutedFile } from './notebook_expect';
 
 const root = path.resolve(__dirname, '..');
 const outDir = path.join(root, '.executed');
@@ -74,7 +78,17 @@ function main(): number {
       console.error(`FAIL ${name} (${seconds.toFixed(1)} s)`);
       console.error(result.stderr.split('\n').filter((l) => !/Debugger warning|frozen modules|Xfrozen_modules|PYDEVD|Debugging will proceed/.test(l)).join('\n'));
     } else {
-      console.log(`ok   ${name} (${seconds.toFixed(1)} s)`);
+      const problems = checkExecutedFile(path.join(outDir, name), {
+        label: path.relative(root, input),
+        requireExpectations: path.dirname(input) === path.join(root, 'notebooks'),
+      });
+      if (problems.length > 0) {
+        failed++;
+        console.error(`FAIL ${name} (${seconds.toFixed(1)} s): ran, but the executed copy .executed/${name} lacks what it promises:`);
+        for (const p of problems) console.error(`  ${p}`);
+      } else {
+        console.log(`ok   ${name} (${seconds.toFixed(1)} s)`);
+      }
     }
     timings.push(`${name}\t${seconds.toFixed(1)}`);
   }
