@@ -1,7 +1,9 @@
 /**
  * Feature-cache build time on the real sample set (../shared/data/wlasl-real10, 110 WLASL clips): frames
- * 5..35 cropped to the WLASL bbox by the video stage, then the backbone in worker threads. Runs twice: a
- * cold build, then a rerun that must reuse everything.
+ * 5..35 cropped to the WLASL bbox by the video stage, then the backbone in worker threads. Runs a cold
+ * build, a rerun that must reuse everything, and a resumed build (a fresh cache holding the first half, as
+ * an interrupted run leaves it, then the whole set). CPU-seconds count this process and its worker threads,
+ * not the ffmpeg children.
  *
  *   npx tsx bench/feature_cache.ts [--alpha 0.35|1] [--workers 2] [--batch 8] [--limit 110]
  *
@@ -56,16 +58,40 @@ async function main(): Promise<void> {
   );
   console.log(`backbone ${backbone.info.weightsId} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const preprocessing = { window: frames.window, size: frames.size, cropToBbox: frames.cropToBbox };
+  let cpu = process.cpuUsage();
   const cold = await buildFeatureCache({ jobs: selected, cacheRoot: path.join(dir, 'cache'), backbone, preprocessing, frameProvider, workers, batchSize });
+  let cpuSeconds = cpuSince(cpu);
   console.log(
     `cold build: ${cold.computed} videos, ${cold.frames} frames in ${cold.seconds.toFixed(1)} s = ${cold.framesPerSecond.toFixed(1)} frames/s end to end ` +
-      `(decode + crop + backbone, ${cold.workers} workers, batch ${batchSize}); ${cold.failed.length} skipped`,
+      `(decode + crop + backbone, ${cold.workers} workers, batch ${batchSize}); ${cpuSeconds.toFixed(1)} CPU-s = ${(cold.frames / cpuSeconds).toFixed(1)} frames per CPU-s; ` +
+      `${cold.failed.length} skipped; load ${load()}`,
   );
+  for (const f of cold.failed) console.log(`  skipped ${f.videoId}: ${f.reason}`);
   const size = fs.readdirSync(cold.cacheDir).filter((n) => n.endsWith('.bin')).reduce((n, f) => n + fs.statSync(path.join(cold.cacheDir, f)).size, 0);
   console.log(`cache: ${(size / 1e6).toFixed(1)} MB in ${cold.cacheDir}`);
   started = Date.now();
   const warm = await buildFeatureCache({ jobs: selected, cacheRoot: path.join(dir, 'cache'), backbone, preprocessing, frameProvider, workers, batchSize });
-  console.log(`rerun: ${warm.reused} reused, ${warm.computed} computed in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+  console.log(`rerun: ${warm.reused} reused, ${warm.computed} computed in ${((Date.now() - started) / 1000).toFixed(2)} s; load ${load()}`);
+
+  const resumeRoot = path.join(dir, 'cache-resumed');
+  const half = Math.floor(selected.length / 2);
+  await buildFeatureCache({ jobs: selected.slice(0, half), cacheRoot: resumeRoot, backbone, preprocessing, frameProvider, workers, batchSize, progress: 'none' });
+  cpu = process.cpuUsage();
+  const resumed = await buildFeatureCache({ jobs: selected, cacheRoot: resumeRoot, backbone, preprocessing, frameProvider, workers, batchSize });
+  cpuSeconds = cpuSince(cpu);
+  console.log(
+    `resumed build: ${resumed.reused} reused, ${resumed.computed} computed (${resumed.frames} frames) in ${resumed.seconds.toFixed(1)} s = ` +
+      `${resumed.framesPerSecond.toFixed(1)} frames/s; ${cpuSeconds.toFixed(1)} CPU-s = ${(resumed.frames / cpuSeconds).toFixed(1)} frames per CPU-s; load ${load()}`,
+  );
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
+
+function load(): string {
+  return os.loadavg().map((l) => l.toFixed(1)).join(' ');
 }
 
 void main();
