@@ -11,6 +11,7 @@ import { recognizeFrames, type Recognizer } from '../src/model/recognize';
 import { initBackend } from '../src/runtime/backend';
 import { ffmpegBinaries } from '../src/runtime/ffmpeg';
 import { extractFrames } from '../src/video/extract';
+import { predictVideo } from '../src/pipeline/predict';
 import { ensureWebBuild, startWebServer, type WebServer } from '../scripts/serve_web';
 import { makeTempDir, REPO_ROOT } from './helpers';
 import { buildFixtureModel, fixtureVideos, nodeFramesConfig, type FixtureVideo } from './web_fixture';
@@ -114,6 +115,9 @@ describe('browser page (headless Chromium)', { skip }, () => {
     const nodeFrames = await extractFrames({ videoId: path.basename(video.path), path: video.path, bbox: null }, nodeFramesConfig(recognizer.info));
     const node = await recognizeFrames(recognizer, nodeFrames.frames, nodeFrames.count);
     assert.equal(result.recognition.top[0]!.gloss, node.top[0]!.gloss, 'browser and Node disagree on the top gloss');
+    // And Node's `predict` (the CLI's path: folded backbone, the model directory's own frame settings) agrees too.
+    const predicted = await predictVideo(modelDir, video.path);
+    assert.equal(result.recognition.top[0]!.gloss, predicted.top[0]!.gloss, 'browser and Node predict disagree on the top gloss');
     assert.equal(result.frames.count, nodeFrames.count);
     assert.deepEqual(result.frames.selection.indices, nodeFrames.sourceFrames);
     assert.deepEqual(result.frames.frameMismatches, [], 'the browser presented other frames than it asked for');
@@ -145,7 +149,7 @@ describe('browser page (headless Chromium)', { skip }, () => {
     const nodeTop = node.top[0]!;
     t.diagnostic(`video ${path.basename(video.path)} (${videoSource}, gloss ${video.gloss}); backend ${state.backend}`);
     t.diagnostic(`page load to model ready ${loadMs} ms; choose file to prediction ${predictMs} ms (frames ${result.timings.framesMs!.toFixed(0)} ms, backbone ${result.timings.backboneMs!.toFixed(0)} ms)`);
-    t.diagnostic(`browser top ${result.recognition.top[0]!.gloss} ${result.recognition.top[0]!.probability.toFixed(3)}; Node ${nodeTop.gloss} ${nodeTop.probability.toFixed(3)}; mean |input diff| ${(meanAbs * 127.5).toFixed(2)} levels`);
+    t.diagnostic(`browser top ${result.recognition.top[0]!.gloss} ${result.recognition.top[0]!.probability.toFixed(3)}; Node ${nodeTop.gloss} ${nodeTop.probability.toFixed(3)}; predict ${predicted.top[0]!.gloss} ${predicted.top[0]!.probability.toFixed(3)}; mean |input diff| ${(meanAbs * 127.5).toFixed(2)} levels`);
   });
 
   test('clear messages for an unsupported file and a clip too short', async () => {
