@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 import { initBackend } from '../src/runtime/backend';
@@ -61,7 +62,8 @@ async function main(): Promise<void> {
         `${backend.padEnd(6)} ` +
           Object.entries(rows)
             .map(([k, v]) => `${k} ${median(v).toFixed(0)} (min ${Math.min(...v).toFixed(0)})`)
-            .join(', '),
+            .join(', ') +
+          `; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
       );
     }
   } finally {
