@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { DEFAULT_CONFIG, mergeConfig } from '../src/config';
+import { createProgress } from '../src/runtime/progress';
+import { ffmpegBinaries } from '../src/runtime/ffmpeg';
+import { makeTempDir, REPO_ROOT } from './helpers';
+import { makeGradientVideo } from './video_fixtures';
+
+const dir = makeTempDir('wlasl-video-progress-');
+const clips = Array.from({ length: 6 }, (_, i) => makeGradientVideo(path.join(dir, 'in', `v${i}.mp4`), { width: 64, height: 48, frames: 40 }));
+
+/**
+ * Runs the frame stage in a child process with the given env (progress goes to the real stderr, and the
+ * ffmpeg binary can be a logging wrapper). Returns its stderr and the summary it prints.
+ */
+function runStage(env: Record<string, string>, concurrency: number, extraJobs: { videoId: string; path: string }[] = []) {
+  const out = fs.mkdtempSync(path.join(dir, 'out-'));
+  const jobs = [...clips.map((file) => ({ videoId: path.basename(file, '.mp4'), path: file, bbox: null })), ...extraJobs.map((j) => ({ ...j, bbox: null }))];
+  const config = mergeConfig(DEFAULT_CONFIG.frames, { size: 16, concurrency });
+  const code = `
+const { runFrameStage } = require('./src/video/stage');
+runFrameStage(${JSON.stringify(jobs)}, ${JSON.stringify(config)}, ${JSON.stringify(out)})
+  .then((s) => console.log(JSON.stringify({ done: s.done, skipped: s.skipped, failed: s.failed })));
+`;
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { cwd: REPO_ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  return { stderr: result.stderr, summary: JSON.parse(result.stdout.trim().split('\n').pop()!) as { done: number; skipped: number; failed: number } };
+}
+
+test('stage progress: lines with count, rate and ETA; a final summary with done, already done, failed and time', () => {
+  const { stderr, summary } = runStage({ WLASL_PROGRESS: 'lines' }, 2, [{ videoId: 'gone', path: path.join(dir, 'in', 'gone.mp4') }]);
+  assert.deepEqual(summary, { done: 6, skipped: 0, failed: 1 });
+  const lines = stderr.trim().split('\n');
+  const progressLines = lines.filter((l) => l.startsWith('frames: ') && / videos \(\d+%\)/.test(l));
+  assert.ok(progressLines.length >= 2, stderr);
+  for (const l of progressLines) assert.match(l, /^frames: \d+\/7 videos \(\d+%\) \d+\.\d\/s ETA (\d+s|\d+m\d\ds|\?)/);
+  assert.match(progressLines.at(-1)!, /^frames: 7\/7 videos \(100%\) .* ETA 0s/);
+  assert.match(lines.at(-1)!, /^frames: 6 done \(0 padded\), 0 already done, 1 failed \(1 missing; see .*report\.json\) in \d+\.\ds -> /);
+});
+
+test('the terminal bar shows count, rate and ETA', async () => {
+  const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 120, rows: 30, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+  let text = '';
+  stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const bar = createProgress('frames', 4, { mode: 'bar', stream: stream as unknown as NodeJS.WriteStream, unit: 'videos' });
+  for (let i = 0; i < 4; i++) {
+    await new Promise((r) => setTimeout(r, 30));
+    bar.tick(1, `v${i}`);
+  }
+  bar.stop('frames: 4 done');
+  assert.match(text, /frames \|[^|]+\| 4\/4 videos \| \d+\.\d\/s \| ETA \d+s \| v3/);
+  assert.match(text, /frames: 4 done\n$/);
+});
+
+test('stage concurrency is bounded: never more ffmpeg processes at once than asked', () => {
+  // A wrapper that logs when each frame-extraction ffmpeg starts and ends (capability queries are not logged).
+  const log = path.join(dir, 'ffmpeg-calls.log');
+  const wrapper = path.join(dir, 'ffmpeg-wrapper');
+  fs.writeFileSync(
+    wrapper,
+    `#!/bin/sh\ncase "$*" in *-vf*) echo "start $$" >> "${log}"; "${ffmpegBinaries().ffmpeg}" "$@"; rc=$?; echo "end $$" >> "${log}"; exit $rc;; esac\nexec "${ffmpegBinaries().ffmpeg}" "$@"\n`,
+    { mode: 0o755 },
+  );
+  for (const concurrency of [1, 2]) {
+    fs.rmSync(log, { force: true });
+    const { summary } = runStage({ WLASL_PROGRESS: 'none', WLASL_FFMPEG: wrapper }, concurrency);
+    assert.deepEqual(summary, { done: 6, skipped: 0, failed: 0 });
+    let running = 0;
+    let peak = 0;
+    const events = fs.readFileSync(log, 'utf8').trim().split('\n');
+    assert.equal(events.filter((e) => e.startsWith('start')).length, 6, 'one ffmpeg call per video');
+    for (const e of events) {
+      running += e.startsWith('start') ? 1 : -1;
+      peak = Math.max(peak, running);
+    }
+    assert.equal(running, 0);
+    assert.ok(peak <= concurrency, `concurrency ${concurrency}: ${peak} ffmpeg processes at once`);
+  }
+});
