@@ -56,7 +56,7 @@ test('the terminal bar shows count, rate and ETA', async () => {
   assert.match(text, /frames: 4 done\n$/);
 });
 
-test('stage concurrency is bounded: never more ffmpeg processes at once than asked', () => {
+test('stage: one ffprobe and one ffmpeg call per video, and never more ffmpeg processes at once than the concurrency', () => {
   // A wrapper that logs when each frame-extraction ffmpeg starts and ends (capability queries are not logged).
   const log = path.join(dir, 'ffmpeg-calls.log');
   const wrapper = path.join(dir, 'ffmpeg-wrapper');
@@ -65,9 +65,15 @@ test('stage concurrency is bounded: never more ffmpeg processes at once than ask
     `#!/bin/sh\ncase "$*" in *-vf*) echo "start $$" >> "${log}"; "${ffmpegBinaries().ffmpeg}" "$@"; rc=$?; echo "end $$" >> "${log}"; exit $rc;; esac\nexec "${ffmpegBinaries().ffmpeg}" "$@"\n`,
     { mode: 0o755 },
   );
+  const probeWrapper = path.join(dir, 'ffprobe-wrapper');
+  fs.writeFileSync(probeWrapper, `#!/bin/sh\necho "probe $*" >> "${log}.probe"\nexec "${ffmpegBinaries().ffprobe}" "$@"\n`, { mode: 0o755 });
   for (const concurrency of [1, 2]) {
     fs.rmSync(log, { force: true });
-    const { summary } = runStage({ WLASL_PROGRESS: 'none', WLASL_FFMPEG: wrapper }, concurrency);
+    fs.rmSync(`${log}.probe`, { force: true });
+    const { summary } = runStage({ WLASL_PROGRESS: 'none', WLASL_FFMPEG: wrapper, WLASL_FFPROBE: probeWrapper }, concurrency);
+    const probes = fs.readFileSync(`${log}.probe`, 'utf8').trim().split('\n');
+    assert.equal(probes.length, 6, 'ffprobe once per video');
+    for (const clip of clips) assert.equal(probes.filter((p) => p.endsWith(clip)).length, 1, clip);
     assert.deepEqual(summary, { done: 6, skipped: 0, failed: 0 });
     let running = 0;
     let peak = 0;
