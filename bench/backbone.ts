@@ -6,8 +6,13 @@
  *
  *   npx tsx bench/backbone.ts [--seconds 3] [--workers 2] [--alphas 1,0.35] [--batches 1,2,4,8,16]
  *
- * The machine is shared: numbers are noisy, run it twice.
+ * The machine is shared: numbers are noisy, run it twice. When /usr/bin/python3 has torch (Debian's
+ * python3-torch, the original's stack), the original's backbone (torchvision MobileNetV2 features + pooling,
+ * eval, no_grad) is timed too with 1 and 2 threads, and the BLAS library torch loaded is named: Debian's
+ * torch uses whatever libblas.so.3 the alternatives point at, and the reference BLAS makes its 1x1
+ * convolutions several times slower than OpenBLAS does.
  */
+import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -97,6 +102,36 @@ async function main(): Promise<void> {
     }
     backbone.model.dispose();
     backbone.fast?.dispose();
+  }
+  torchBaseline();
+}
+
+const TORCH_SCRIPT = `
+import os, sys, time, torch, torchvision
+seconds, batches = float(sys.argv[1]), [int(b) for b in sys.argv[2].split(',')]
+model = torchvision.models.mobilenet_v2(weights=None).features.eval()
+blas = sorted({l.split()[-1] for l in open('/proc/self/maps') if 'blas' in l and l.split()[-1].startswith('/')})
+print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, BLAS {' '.join(blas) or 'none loaded'}")
+for threads in (1, 2):
+    torch.set_num_threads(threads)
+    for batch in batches:
+        x = torch.rand(batch, 3, 224, 224) * 2 - 1
+        with torch.no_grad():
+            model(x).mean((2, 3))
+            n, t0, c0 = 0, time.perf_counter(), time.process_time()
+            while time.perf_counter() - t0 < seconds:
+                model(x).mean((2, 3)); n += batch
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"  {threads} thread{'s' if threads > 1 else ' '} batch {batch:2d}: {n / wall:5.1f} frames/s ({n / cpu:.1f} per CPU-s); load {os.getloadavg()[0]:.1f}")
+`;
+
+/** The original's backbone in PyTorch on this machine, for the >= 37 frames/s (2 threads) comparison. */
+function torchBaseline(): void {
+  console.log('\nOriginal stack: torchvision MobileNetV2 (alpha 1.0) features + average pool, PyTorch CPU');
+  try {
+    process.stdout.write(execFileSync('/usr/bin/python3', ['-c', TORCH_SCRIPT, String(seconds), batches.filter((b) => b <= 16).join(',')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+  } catch (error) {
+    console.log(`  skipped: /usr/bin/python3 with torch and torchvision is not usable here (${(error as Error).message.split('\n')[0]})`);
   }
 }
 
