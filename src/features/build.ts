@@ -10,6 +10,7 @@ import { embedFrames, loadBackbone, type Backbone, type BackboneOptions } from '
 import { MOBILENET_INPUT_SIZE } from '../backbone/preprocess';
 import { openFeatureCache, type FeatureDtype, type PreprocessingParams } from './cache';
 import { FeatureWorkerPool } from './worker_pool';
+import { VideoFailure, type VideoFailureKind } from '../video/types';
 
 /** Decoded frames of one video: RGB uint8 [count, size, size, 3] (the video stage's extractFrames result). */
 export interface DecodedFrames {
@@ -133,6 +134,25 @@ export async function buildFeatureCache<J extends { videoId: string }>(options: 
   };
 }
 
+/** Failures that are properties of the file itself, so skipping the video is the same choice on every run. */
+const FILE_FAILURE_KINDS: ReadonlySet<VideoFailureKind> = new Set(['unsafe-id', 'missing', 'empty', 'not-a-video', 'no-video-stream', 'truncated', 'bad-bbox', 'bad-range', 'short']);
+
+/**
+ * One video's frames for calibration, or null when the file itself is bad. Anything else (ffmpeg could not
+ * start on a loaded machine, a transient read error) is retried and then thrown: silently calibrating on
+ * other videos' frames would give other weights, and a resumed run would not match an uninterrupted one.
+ */
+async function calibrationFramesOf<J extends { videoId: string }>(job: J, frameProvider: FrameProvider<J>, attempts = 3): Promise<DecodedFrames | null> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await frameProvider(job);
+    } catch (error) {
+      if (error instanceof VideoFailure && FILE_FAILURE_KINDS.has(error.kind)) return null;
+      if (attempt >= attempts) throw error;
+    }
+  }
+}
+
 /**
  * A few frames from a seeded choice of training videos, for calibrating a 'random' backbone's BatchNorm:
  * `framesPerVideo` evenly spaced frames from each of `videos` videos, RGB uint8 [N,224,224,3].
@@ -148,12 +168,8 @@ export async function collectCalibrationFrames<J extends { videoId: string }>(
   const chunks: Uint8Array[] = [];
   for (const job of seededShuffle(trainJobs, options.seed ?? 1)) {
     if (chunks.length >= wanted * perVideo) break;
-    let decoded: DecodedFrames;
-    try {
-      decoded = await frameProvider(job);
-    } catch {
-      continue;
-    }
+    const decoded = await calibrationFramesOf(job, frameProvider);
+    if (!decoded) continue;
     if (decoded.size !== MOBILENET_INPUT_SIZE) throw new ConfigError(`calibration frames must be ${MOBILENET_INPUT_SIZE}x${MOBILENET_INPUT_SIZE}, the frame provider gave ${decoded.size}`);
     const take = Math.min(perVideo, decoded.count);
     for (let k = 0; k < take; k++) {
