@@ -111,8 +111,10 @@ export async function frameWithCrop(video: string, frameIndex: number, crop: Cro
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect x="${rect.x + 1}" y="${rect.y + 1}" width="${Math.max(1, rect.width - 2)}" height="${Math.max(1, rect.height - 2)}" fill="none" stroke="#ff2d2d" stroke-width="3"/>` +
       `<rect x="0" y="0" width="${w}" height="18" fill="white" fill-opacity="0.75"/><text x="4" y="13" font-family="DejaVu Sans, sans-serif" font-size="12" fill="#111">${escapeHtml(label)}</text></svg>`,
   );
-  return sharp(png)
-    .composite([{ input: overlay, left: 0, top: 0 }])
+  // Two passes: within one sharp pipeline the resize runs before the composite, whatever the call order, and an
+  // overlay larger than the resized frame is refused.
+  const marked = await sharp(png).composite([{ input: overlay, left: 0, top: 0 }]).png().toBuffer();
+  return sharp(marked)
     .resize({ width: options.width ?? 320 })
     .jpeg({ quality: 80 })
     .toBuffer();
