@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
 
 const RECIPES: Record<string, DeepPartial<PipelineConfig>> = {
   original: PRESETS.original!,
+  default: {},
   ...Object.fromEntries(Object.entries(PRESETS).filter(([k]) => k !== 'original')),
   'T31-lr1e-3': { sequence: { sampleSize: 31, stride: 31 }, model: { hidden: 128, standardize: true }, train: { learningRate: 1e-3, epochs: 60, patience: 10, batchSize: 16 } },
   'T16s5-lr1e-3': { sequence: { sampleSize: 16, stride: 5 }, model: { hidden: 128, standardize: true }, train: { learningRate: 1e-3, epochs: 60, patience: 10, batchSize: 16 } },

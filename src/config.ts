@@ -48,7 +48,7 @@ export interface BackboneConfig {
 }
 
 export interface ModelConfig {
-  /** LSTM hidden units: 256 as in the original. */
+  /** LSTM hidden units (the original: 256). */
   hidden: number;
   /** Stacked LSTM layers: 1 as in the original. */
   layers: number;
@@ -65,7 +65,7 @@ export interface TrainConfig {
   batchSize: number;
   learningRate: number;
   seed: number;
-  /** Early stopping on validation loss, as the original: patience 5, min_delta 0, restore best. */
+  /** Early stopping on validation loss (the original: patience 5, min_delta 0, restore best). */
   patience: number;
   minDelta: number;
   restoreBest: boolean;
@@ -93,10 +93,16 @@ export const DEFAULT_CONFIG: PipelineConfig = {
     jpegQuality: 92,
     concurrency: 0,
   },
-  sequence: { sampleSize: 5, stride: 5 },
+  // The default recipe, chosen by measurement (README, "Recipes"): 16-frame windows (0.64 s, about one stroke
+  // of a sign instead of the original's 0.2 s) starting every 2nd frame, so each video gives 8 overlapping
+  // windows at different offsets (augmentation); features standardised with training statistics; a smaller
+  // LSTM and a faster rate, with early stopping to catch the epoch before it memorises. On frozen ImageNet
+  // MobileNetV2-0.35 features it learns the sample's time-reversed pairs (75% per video, 3 seeds, against 50% for
+  // the original's recipe and for the order-blind control) and doubles the original's score on real WLASL clips.
+  sequence: { sampleSize: 16, stride: 2 },
   backbone: { alpha: 1.0, weights: 'imagenet', allowRandomFallback: false, seed: 1, cacheFloat16: false },
-  model: { hidden: 256, layers: 1, dropout: 0, standardize: false, velocity: false },
-  train: { epochs: 10, batchSize: 32, learningRate: 1e-4, seed: 42, patience: 5, minDelta: 0, restoreBest: true, helperThreads: 0 },
+  model: { hidden: 128, layers: 1, dropout: 0, standardize: true, velocity: false },
+  train: { epochs: 60, batchSize: 16, learningRate: 1e-3, seed: 42, patience: 10, minDelta: 0, restoreBest: true, helperThreads: 0 },
 };
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -106,10 +112,11 @@ export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartia
  * Adam 1e-4); the default recipe is chosen by measurement (see README, "Presets").
  */
 export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
+  /** The original notebook's recipe: 5-frame non-overlapping windows, LSTM(256), raw features, Adam 1e-4. */
   original: {
     sequence: { sampleSize: 5, stride: 5 },
     model: { hidden: 256, layers: 1, dropout: 0, standardize: false, velocity: false },
-    train: { learningRate: 1e-4, batchSize: 32, epochs: 10, patience: 5 },
+    train: { learningRate: 1e-4, batchSize: 32, epochs: 10, patience: 5, minDelta: 0, restoreBest: true },
   },
 };
 

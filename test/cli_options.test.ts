@@ -33,3 +33,29 @@ test('frame options on the command line: window, WLASL frame range, short-video 
   assert.throws(() => prepareConfig(['--short-video', 'drop']), /Allowed choices are pad, skip/);
   assert.throws(() => prepareConfig(['--concurrency', 'many']), /--concurrency must be a number/);
 });
+
+/** Parses `args` with the real `train` command (its action replaced) and returns the config they give. */
+function trainConfig(args: string[]) {
+  const program = buildProgram();
+  const train = program.commands.find((c: Command) => c.name() === 'train')!;
+  let options: Parameters<typeof configFromOptions>[0] | undefined;
+  train.action((o: Parameters<typeof configFromOptions>[0]) => {
+    options = o;
+  });
+  train.exitOverride();
+  train.configureOutput({ writeErr: () => undefined });
+  train.parse(args, { from: 'user' });
+  return configFromOptions(options!);
+}
+
+test('recipe options: the measured default, the original preset, and switches that turn a default off', () => {
+  const defaults = trainConfig([]);
+  assert.deepEqual(defaults.sequence, DEFAULT_CONFIG.sequence);
+  assert.equal(defaults.model.standardize, true);
+  const original = trainConfig(['--preset', 'original']);
+  assert.deepEqual(original.sequence, { sampleSize: 5, stride: 5 });
+  assert.deepEqual([original.model.hidden, original.model.standardize, original.train.learningRate, original.train.batchSize], [256, false, 1e-4, 32]);
+  assert.equal(trainConfig(['--no-standardize']).model.standardize, false);
+  assert.equal(trainConfig(['--preset', 'original', '--standardize']).model.standardize, true);
+  assert.equal(trainConfig(['--velocity']).model.velocity, true);
+});
