@@ -5,7 +5,8 @@
  *
  *   npx tsx bench/recipes.ts                         # embedded sample, random 0.35 backbone
  *   npx tsx bench/recipes.ts --data ../shared/data/wlasl-real10 --weights ../shared/weights/mobilenet_v2_0.35_224_no_top
- *   add --alpha 1.0 for the original's backbone width; --only NAME[,NAME] to run some recipes
+ *   add --alpha 1.0 for the original's backbone width; --only NAME[,NAME] to run some recipes; --seeds 42,1,7;
+ *   --cache-dir DIR (default <data>/.wlasl-cache, or data/.cache/<name> for a folder outside the repository)
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     alpha: { type: 'string', default: '0.35' },
     only: { type: 'string' },
     seeds: { type: 'string', default: '42' },
+    'cache-dir': { type: 'string' },
   },
 });
 
@@ -45,7 +47,10 @@ async function main(): Promise<void> {
   console.log((await initBackend()).summary);
   const base = resolveConfig({ overrides: { backbone: { weights: args.weights, alpha: Number(args.alpha) as 0.35, allowRandomFallback: true } } });
   const index = loadIndex({ dataDir: args.data! });
-  const cacheDir = defaultCacheDir(args.data!);
+  // A data folder outside the repository (e.g. the read-only ../shared copy) gets its cache under data/.cache.
+  const repo = path.resolve(__dirname, '..');
+  const insideRepo = !path.relative(repo, path.resolve(args.data!)).startsWith('..');
+  const cacheDir = args['cache-dir'] ?? (insideRepo ? defaultCacheDir(args.data!) : path.join(repo, 'data', '.cache', path.basename(path.resolve(args.data!))));
   const { report } = await buildFeatures(index, base, { cacheDir, log: (l) => console.log(l) });
   console.log(`features: ${report.weightsId}, ${report.computed} computed, ${report.reused} reused`);
   const only = args.only?.split(',');
