@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { DEFAULT_CONFIG, mergeConfig } from '../src/config';
-import { createProgress } from '../src/runtime/progress';
+import { createProgress, formatSeconds } from '../src/runtime/progress';
 import { ffmpegBinaries } from '../src/runtime/ffmpeg';
 import { makeTempDir, REPO_ROOT } from './helpers';
 import { makeGradientVideo } from './video_fixtures';
@@ -86,4 +86,13 @@ test('stage: one ffprobe and one ffmpeg call per video, and never more ffmpeg pr
     assert.equal(running, 0);
     assert.ok(peak <= concurrency, `concurrency ${concurrency}: ${peak} ffmpeg processes at once`);
   }
+});
+
+test('ETA formatting rounds before splitting minutes and seconds', () => {
+  assert.equal(formatSeconds(42.4), '42s');
+  assert.equal(formatSeconds(59.6), '1m00s');
+  assert.equal(formatSeconds(539.6), '9m00s');
+  assert.equal(formatSeconds(545), '9m05s');
+  assert.equal(formatSeconds(3 * 3600 + 7 * 60 + 59.7), '3h08m');
+  assert.equal(formatSeconds(Infinity), '?');
 });

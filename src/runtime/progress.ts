@@ -29,11 +29,13 @@ export function progressMode(stream: NodeJS.WriteStream = process.stderr): Progr
   return stream.isTTY ? 'bar' : 'lines';
 }
 
-function formatSeconds(s: number): string {
+/** 42s, 8m05s, 1h03m. Rounded to whole seconds first, so 539.6 s is 9m00s, never 8m60s. */
+export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${s.toFixed(0)}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+  const total = Math.max(0, Math.round(s));
+  if (total < 60) return `${total}s`;
+  const m = Math.floor(total / 60);
+  return m < 60 ? `${m}m${String(total % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
 export function createProgress(label: string, total: number, options: ProgressOptions = {}): Progress {
