@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { execFile } from 'node:child_process';
 import { describeError } from '../errors';
 import { ffmpegBinaries } from '../runtime/ffmpeg';
+import { probeMp4Header } from './mp4_header';
 import { VideoFailure, VideoInfo } from './types';
 
 interface ProbeStream {
@@ -77,11 +78,17 @@ function runFfprobe(file: string): Promise<string> {
   });
 }
 
+/** How probeVideo answers: 'auto' reads MP4 headers in Node and falls back to ffprobe; 'ffprobe' always runs it. */
+export type ProbeMethod = 'auto' | 'ffprobe';
+
 /**
- * Probes a video once with ffprobe: displayed size, fps, frame count, codec, duration, rotation.
- * Throws VideoFailure with kind missing / empty / not-a-video / no-video-stream.
+ * Probes a video once: displayed size, fps, frame count, codec, duration, rotation. A plain H.264 MP4/MOV is
+ * read from its moov box in Node (mp4_header.ts), giving exactly what ffprobe gives; everything else, and
+ * every damaged file, goes to ffprobe, so failures keep their kinds and messages.
+ * WLASL_PROBE=ffprobe turns the header path off (to compare, or to rule it out).
+ * Throws VideoFailure with kind missing / empty / not-a-video / no-video-stream / truncated.
  */
-export async function probeVideo(file: string): Promise<VideoInfo> {
+export async function probeVideo(file: string, method: ProbeMethod = process.env.WLASL_PROBE === 'ffprobe' ? 'ffprobe' : 'auto'): Promise<VideoInfo> {
   let stat: fs.Stats;
   try {
     stat = await fs.promises.stat(file);
@@ -91,6 +98,15 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   if (!stat.isFile()) throw new VideoFailure('missing', 'not a regular file', { file });
   if (stat.size === 0) throw new VideoFailure('empty', 'empty file (0 bytes)', { file });
 
+  if (method === 'auto') {
+    const fromHeader = await probeMp4Header(file, stat.size);
+    if (fromHeader) return fromHeader;
+  }
+  return ffprobeVideo(file);
+}
+
+/** The ffprobe path of probeVideo (after its file checks); exported so tests can compare the two paths. */
+export async function ffprobeVideo(file: string): Promise<VideoInfo> {
   const text = await runFfprobe(file);
   let parsed: ProbeOutput;
   try {
