@@ -12,6 +12,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
+// The project's seeded PRNG, so a trial schedule can be replayed with --seed.
+import { seededRandom } from '../src/dataset/shuffle';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const SAMPLE_DIR = path.join(REPO_ROOT, 'data', 'sample');
@@ -169,18 +171,6 @@ export function compareTrees(reference: string, candidate: string, select: (rel:
   }
   for (const rel of candFiles) problems.push(`extra ${rel}`);
   return problems;
-}
-
-/** Seeded uniform [0, 1) (mulberry32), so a trial schedule can be replayed with --seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface TrialResult {

@@ -1,4 +1,5 @@
 import type { BackgroundStyle, VideoStyle } from './design';
+import { seededRandom } from '../dataset/shuffle';
 
 /** Seeded randomness for the sample: mulberry32 seeded by a string hash, so each video's draw is independent
  * of generation order (videos are generated in parallel). */
@@ -11,16 +12,8 @@ export function hashSeed(text: string): number {
   return h;
 }
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's mulberry32 (src/dataset/shuffle), under the name the generator uses. */
+export const rng: (seed: number) => () => number = seededRandom;
 
 function hsv(h: number, s: number, v: number): [number, number, number] {
   const i = Math.floor(h * 6);

@@ -2,6 +2,7 @@
  * MP4/MOV box reading shared by Node (the header probe of the frame stage) and the browser page (frame rate
  * and count for seeking). Platform-free: DataView only, no Node modules, so Vite can bundle it for web/.
  */
+import type { VideoInfo } from './types';
 
 export interface Box {
   type: string;
@@ -94,17 +95,8 @@ export function readTrackTiming(buffer: ArrayBuffer): TrackTiming | null {
   }
 }
 
-/** What the header probe reads from a moov box: the fields of VideoInfo (src/video/types.ts). */
-export interface Mp4VideoHeader {
-  width: number;
-  height: number;
-  fps: number;
-  frameCount: number;
-  frameCountExact: boolean;
-  codec: string;
-  durationS: number;
-  rotation: number;
-}
+/** What the header probe reads from a moov box: exactly ffprobe's VideoInfo. */
+export type Mp4VideoHeader = VideoInfo;
 
 const ONE = 0x10000; // 1.0 in the 16.16 fixed point of display matrices
 
