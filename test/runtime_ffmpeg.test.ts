@@ -55,7 +55,8 @@ const { DEFAULT_CONFIG, mergeConfig } = require('./src/config');
 extractFrames({ videoId: 'clip', path: ${JSON.stringify(clip)}, bbox: null }, mergeConfig(DEFAULT_CONFIG.frames, { size: 16 }))
   .then((out) => console.log(JSON.stringify({ ...ffmpegBinaries(), count: out.count })));
 `;
-  const bins = resolveIn({ WLASL_FFMPEG: ffmpegWrapper, WLASL_FFPROBE: ffprobeWrapper }, extract);
+  // WLASL_PROBE=ffprobe: H.264 MP4 headers are otherwise read in Node and ffprobe would not run at all.
+  const bins = resolveIn({ WLASL_FFMPEG: ffmpegWrapper, WLASL_FFPROBE: ffprobeWrapper, WLASL_PROBE: 'ffprobe' }, extract);
   assert.equal(bins.source, 'env');
   assert.equal(bins.ffmpeg, ffmpegWrapper);
   assert.equal(bins.ffprobe, ffprobeWrapper);

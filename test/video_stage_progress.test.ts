@@ -56,7 +56,7 @@ test('the terminal bar shows count, rate and ETA', async () => {
   assert.match(text, /frames: 4 done\n$/);
 });
 
-test('stage: one ffprobe and one ffmpeg call per video, and never more ffmpeg processes at once than the concurrency', () => {
+test('stage: one ffmpeg call per video, ffprobe at most once (none when the MP4 header answers), and never more ffmpeg processes at once than the concurrency', () => {
   // A wrapper that logs when each frame-extraction ffmpeg starts and ends (capability queries are not logged).
   const log = path.join(dir, 'ffmpeg-calls.log');
   const wrapper = path.join(dir, 'ffmpeg-wrapper');
@@ -67,13 +67,15 @@ test('stage: one ffprobe and one ffmpeg call per video, and never more ffmpeg pr
   );
   const probeWrapper = path.join(dir, 'ffprobe-wrapper');
   fs.writeFileSync(probeWrapper, `#!/bin/sh\necho "probe $*" >> "${log}.probe"\nexec "${ffmpegBinaries().ffprobe}" "$@"\n`, { mode: 0o755 });
-  for (const concurrency of [1, 2]) {
+  // Concurrency 1 and 2 with the MP4 header probe (the default: these H.264 clips need no ffprobe), then with
+  // WLASL_PROBE=ffprobe (exactly one ffprobe per video).
+  for (const [concurrency, probe] of [[1, 'header'], [2, 'header'], [2, 'ffprobe']] as const) {
     fs.rmSync(log, { force: true });
     fs.rmSync(`${log}.probe`, { force: true });
-    const { summary } = runStage({ WLASL_PROGRESS: 'none', WLASL_FFMPEG: wrapper, WLASL_FFPROBE: probeWrapper }, concurrency);
-    const probes = fs.readFileSync(`${log}.probe`, 'utf8').trim().split('\n');
-    assert.equal(probes.length, 6, 'ffprobe once per video');
-    for (const clip of clips) assert.equal(probes.filter((p) => p.endsWith(clip)).length, 1, clip);
+    const { summary } = runStage({ WLASL_PROGRESS: 'none', WLASL_FFMPEG: wrapper, WLASL_FFPROBE: probeWrapper, ...(probe === 'ffprobe' ? { WLASL_PROBE: 'ffprobe' } : {}) }, concurrency);
+    const probes = fs.existsSync(`${log}.probe`) ? fs.readFileSync(`${log}.probe`, 'utf8').trim().split('\n') : [];
+    assert.equal(probes.length, probe === 'ffprobe' ? 6 : 0, `${probe}: ffprobe calls`);
+    if (probe === 'ffprobe') for (const clip of clips) assert.equal(probes.filter((p) => p.endsWith(clip)).length, 1, clip);
     assert.deepEqual(summary, { done: 6, skipped: 0, failed: 0 });
     let running = 0;
     let peak = 0;
