@@ -25,20 +25,21 @@ export const PHASES: readonly Phase[] = ['prepare', 'features', 'training'];
 /** Small settings so a trial takes seconds: 12 frames per video in 5-frame windows, the 0.35 backbone with random weights. */
 export const SMALL_SETTINGS = ['--sample-size', '5', '--stride', '5', '--alpha', '0.35', '--weights', 'random', '--frame-start', '0', '--frame-end', '11', '--epochs', '3', '--hidden', '32', '--batch-size', '8', '--seed', '7'];
 
-interface InstanceJson {
+export interface InstanceJson {
   video_id: string;
   split: 'train' | 'val' | 'test';
+  [field: string]: unknown;
 }
-interface GlossJson {
+export interface GlossJson {
   gloss: string;
   instances: InstanceJson[];
 }
 
 /**
- * A WLASL-layout data dir with the first `glosses` glosses of the sample and, per gloss, the first
- * perSplit[split] instances of each split; videos are symlinks to the sample's (nothing copied).
+ * The first `glosses` glosses of the sample with, per gloss, the first perSplit[split] instances of each split;
+ * their videos are symlinked into <dir>/videos (nothing copied). Returns the kept metadata, not yet written.
  */
-export function makeSampleSubset(dir: string, perSplit: Record<'train' | 'val' | 'test', number>, glosses = 8): string {
+export function linkSampleSubset(dir: string, perSplit: Record<'train' | 'val' | 'test', number>, glosses = 8): GlossJson[] {
   const metadata = JSON.parse(fs.readFileSync(path.join(SAMPLE_DIR, 'WLASL_v0.3.json'), 'utf8')) as GlossJson[];
   const kept = metadata.slice(0, glosses).map((g) => {
     const counts = { train: 0, val: 0, test: 0 };
@@ -48,7 +49,12 @@ export function makeSampleSubset(dir: string, perSplit: Record<'train' | 'val' |
   for (const g of kept) {
     for (const i of g.instances) fs.symlinkSync(path.join(SAMPLE_DIR, 'videos', `${i.video_id}.mp4`), path.join(dir, 'videos', `${i.video_id}.mp4`));
   }
-  fs.writeFileSync(path.join(dir, 'WLASL_v0.3.json'), JSON.stringify(kept));
+  return kept;
+}
+
+/** A WLASL-layout data dir (WLASL_v0.3.json + videos/) holding that subset of the sample. */
+export function makeSampleSubset(dir: string, perSplit: Record<'train' | 'val' | 'test', number>, glosses = 8): string {
+  fs.writeFileSync(path.join(dir, 'WLASL_v0.3.json'), JSON.stringify(linkSampleSubset(dir, perSplit, glosses)));
   return dir;
 }
 

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import yazl from 'yazl';
 import { REPO_ROOT } from './helpers';
 import { makeAudioOnly, makeNoisyClip, truncateCopy } from './video_fixtures';
+import { linkSampleSubset } from '../scripts/kill_trials';
 
 export const SAMPLE_DIR = path.join(REPO_ROOT, 'data', 'sample');
 
@@ -29,15 +30,7 @@ export function sampleMetadata(): GlossJson[] {
 
 /** First `glosses` glosses of the sample with perSplit instances per split each (videos symlinked into dir). */
 export function sampleSubset(dir: string, perSplit: Record<'train' | 'val' | 'test', number>, glosses: number): GlossJson[] {
-  const kept = sampleMetadata()
-    .slice(0, glosses)
-    .map((g) => {
-      const counts: Record<string, number> = { train: 0, val: 0, test: 0 };
-      return { ...g, instances: g.instances.filter((i) => counts[i.split]!++ < perSplit[i.split as 'train']) };
-    });
-  fs.mkdirSync(path.join(dir, 'videos'), { recursive: true });
-  for (const g of kept) for (const i of g.instances) fs.symlinkSync(path.join(SAMPLE_DIR, 'videos', `${i.video_id}.mp4`), path.join(dir, 'videos', `${i.video_id}.mp4`));
-  return kept;
+  return linkSampleSubset(dir, perSplit, glosses);
 }
 
 /** The first box of `type` at the top level of an MP4 (offset of its 32-bit size field), or -1. */
