@@ -4,19 +4,22 @@ import type { Command } from 'commander';
 import { buildProgram, configFromOptions } from '../src/cli/main';
 import { DEFAULT_CONFIG } from '../src/config';
 
-/** Parses `args` with the real `prepare` command (its action replaced) and returns the config they give. */
-function prepareConfig(args: string[]) {
+/** Parses `args` with the real `command` (its action replaced) and returns the config they give. */
+function commandConfig(command: 'prepare' | 'train', args: string[]) {
   const program = buildProgram();
-  const prepare = program.commands.find((c: Command) => c.name() === 'prepare')!;
+  const cmd = program.commands.find((c: Command) => c.name() === command)!;
   let options: Parameters<typeof configFromOptions>[0] | undefined;
-  prepare.action((o: Parameters<typeof configFromOptions>[0]) => {
+  cmd.action((o: Parameters<typeof configFromOptions>[0]) => {
     options = o;
   });
-  prepare.exitOverride();
-  prepare.configureOutput({ writeErr: () => undefined });
-  prepare.parse(['--out', '/tmp/unused', ...args], { from: 'user' });
+  cmd.exitOverride();
+  cmd.configureOutput({ writeErr: () => undefined });
+  cmd.parse(args, { from: 'user' });
   return configFromOptions(options!);
 }
+
+const prepareConfig = (args: string[]) => commandConfig('prepare', ['--out', '/tmp/unused', ...args]);
+const trainConfig = (args: string[]) => commandConfig('train', args);
 
 test('frame options on the command line: window, WLASL frame range, short-video policy, concurrency', () => {
   const defaults = prepareConfig([]);
@@ -33,20 +36,6 @@ test('frame options on the command line: window, WLASL frame range, short-video 
   assert.throws(() => prepareConfig(['--short-video', 'drop']), /Allowed choices are pad, skip/);
   assert.throws(() => prepareConfig(['--concurrency', 'many']), /--concurrency must be a number/);
 });
-
-/** Parses `args` with the real `train` command (its action replaced) and returns the config they give. */
-function trainConfig(args: string[]) {
-  const program = buildProgram();
-  const train = program.commands.find((c: Command) => c.name() === 'train')!;
-  let options: Parameters<typeof configFromOptions>[0] | undefined;
-  train.action((o: Parameters<typeof configFromOptions>[0]) => {
-    options = o;
-  });
-  train.exitOverride();
-  train.configureOutput({ writeErr: () => undefined });
-  train.parse(args, { from: 'user' });
-  return configFromOptions(options!);
-}
 
 test('recipe options: the measured default, the original preset, and switches that turn a default off', () => {
   const defaults = trainConfig([]);
