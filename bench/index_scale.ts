@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateWlaslLikeMetadata, readWlaslMetadata, buildVideoIndex, countsRows } from '../src/metadata/index';
+import { writeSyntheticDataset, readWlaslMetadata, buildVideoIndex, countsRows } from '../src/metadata/index';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -16,14 +16,8 @@ function median(xs: number[]): number {
 const repeats = Number(process.argv[2] ?? 7);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wlasl-bench-'));
 try {
-  const jsonPath = path.join(dir, 'WLASL_v0.3.json');
-  const raw = generateWlaslLikeMetadata();
-  fs.writeFileSync(jsonPath, JSON.stringify(raw));
-  const videosDir = path.join(dir, 'videos');
-  fs.mkdirSync(videosDir);
   // About 91% of the videos present, as in the Kaggle copy (the rest are missing).
-  let n = 0;
-  for (const g of raw) for (const i of g.instances) if (n++ % 11 !== 0) fs.writeFileSync(path.join(videosDir, `${i.video_id}.mp4`), '');
+  const { jsonPath, videosDir } = writeSyntheticDataset(dir, { missingEvery: 11 });
 
   const parseMs: number[] = [];
   const indexMs: number[] = [];

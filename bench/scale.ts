@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateWlaslLikeMetadata, readWlaslMetadata, buildVideoIndex } from '../src/metadata/index';
+import { writeSyntheticDataset, readWlaslMetadata, buildVideoIndex } from '../src/metadata/index';
 import { organiseSplits } from '../src/organise/index';
 import { buildSamples } from '../src/dataset/sequences';
 import { DEFAULT_CONFIG } from '../src/config';
@@ -36,12 +36,7 @@ async function step<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
 (async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wlasl-scale-'));
   try {
-    const jsonPath = path.join(dir, 'WLASL_v0.3.json');
-    const raw = generateWlaslLikeMetadata();
-    fs.writeFileSync(jsonPath, JSON.stringify(raw));
-    const videosDir = path.join(dir, 'videos');
-    fs.mkdirSync(videosDir);
-    for (const g of raw) for (const i of g.instances) fs.writeFileSync(path.join(videosDir, `${i.video_id}.mp4`), '');
+    const { jsonPath, videosDir, raw } = writeSyntheticDataset(dir);
     console.log(`scale: ${raw.length} glosses, ${raw.reduce((n, g) => n + g.instances.length, 0)} instances, ${(fs.statSync(jsonPath).size / 1e6).toFixed(1)} MB of JSON, empty placeholder videos`);
     const metadata = await step('read + validate', () => readWlaslMetadata(jsonPath));
     const index = await step('index (WLASL2000)', () => buildVideoIndex(metadata, { videosDir }));

@@ -5,4 +5,4 @@ export { validateWlaslMetadata, type WlaslMetadata, type WlaslGloss, type WlaslI
 export { SUBSET_SIZES, parseSubset, subsetGlosses, parseSplitFile, readSplitFile, type SplitFile, type SplitFileEntry } from './subsets';
 export { buildVideoIndex, entriesOfSplit, summariseIndex, type VideoIndex, type VideoIndexOptions } from './video_index';
 export { bboxMap, writeBboxMap, missingReport, missingRows, writeMissingReport, countsTable, countsRows, type CountsRow, type MissingRow } from './reports';
-export { generateWlaslLikeMetadata } from './synthetic';
+export { generateWlaslLikeMetadata, writeSyntheticDataset } from './synthetic';

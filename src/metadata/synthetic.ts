@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { WlaslGlossJson } from './schema';
 
 /**
@@ -43,4 +45,23 @@ export function generateWlaslLikeMetadata(options: { glosses?: number; instances
       };
     }),
   }));
+}
+
+/**
+ * A generated WLASL-size dataset folder for benchmarks: <dir>/WLASL_v0.3.json and empty placeholder videos in
+ * <dir>/videos, one for each instance except every `missingEvery`-th (0 = none missing; 11 leaves about 9% out,
+ * as in Kaggle's copy).
+ */
+export function writeSyntheticDataset(dir: string, options: { missingEvery?: number } = {}): { jsonPath: string; videosDir: string; raw: WlaslGlossJson[] } {
+  const jsonPath = path.join(dir, 'WLASL_v0.3.json');
+  const raw = generateWlaslLikeMetadata();
+  fs.writeFileSync(jsonPath, JSON.stringify(raw));
+  const videosDir = path.join(dir, 'videos');
+  fs.mkdirSync(videosDir, { recursive: true });
+  const every = options.missingEvery ?? 0;
+  let n = 0;
+  for (const g of raw) {
+    for (const i of g.instances) if (every === 0 || n++ % every !== 0) fs.writeFileSync(path.join(videosDir, `${i.video_id}.mp4`), '');
+  }
+  return { jsonPath, videosDir, raw };
 }
