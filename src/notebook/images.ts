@@ -120,9 +120,14 @@ export async function frameWithCrop(video: string, frameIndex: number, crop: Cro
     .toBuffer();
 }
 
+/** PNG by its signature, else JPEG (the only two kinds these helpers make). */
+function imageMime(bytes: Buffer): 'image/png' | 'image/jpeg' {
+  return bytes[0] === 0x89 && bytes[1] === 0x50 ? 'image/png' : 'image/jpeg';
+}
+
 /** Shows JPEG or PNG bytes as one notebook output (text placeholder outside a notebook). */
 export function showImage(bytes: Buffer, alt = 'image'): void {
-  const mime = bytes[0] === 0x89 && bytes[1] === 0x50 ? 'image/png' : 'image/jpeg';
+  const mime = imageMime(bytes);
   displayBundle({ [mime]: bytes.toString('base64'), 'text/plain': `<${alt}, ${bytes.length} bytes>` });
 }
 
@@ -130,7 +135,7 @@ export function showImage(bytes: Buffer, alt = 'image'): void {
 export function showImageRow(images: readonly { bytes: Buffer; caption: string }[]): void {
   const cells = images
     .map((im) => {
-      const mime = im.bytes[0] === 0x89 ? 'image/png' : 'image/jpeg';
+      const mime = imageMime(im.bytes);
       return `<figure style="display:inline-block;margin:4px"><img src="data:${mime};base64,${im.bytes.toString('base64')}"/><figcaption style="font-size:11px">${escapeHtml(im.caption)}</figcaption></figure>`;
     })
     .join('');
@@ -148,8 +153,8 @@ export async function frameJpeg(frame: Uint8Array, size: number, options: { widt
 
 /**
  * The same rows as sequenceGrid, as a Vega-Lite chart (image marks with JPEG data URIs): JupyterLab renders it
- * natively and the stored PNG fallback shows the same grid. Columns are named by the row's captions when
- * every row has them, else "frame 1..T".
+ * natively and the stored PNG fallback shows the same grid. Columns are the positions in the sequence,
+ * "frame 1..T" (rows may come from different source frames, so their captions cannot name a shared column).
  */
 export async function sequenceGridChart(rows: readonly GridRow[], options: { thumb?: number; title?: string; columnTitle?: string } = {}): Promise<ChartSpec> {
   if (rows.length === 0) throw new RangeError('sequenceGridChart needs at least one row');
