@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../runtime/backend';
+import { matMulInto } from './parallel_matmul';
 import { CTRL, JOB_EXIT, JOB_MATMUL, STATE_BUSY, STATE_DONE, STATE_FAILED, type MatMulWorkerInit } from './parallel_matmul_protocol';
 
 async function main(): Promise<void> {
@@ -30,9 +31,7 @@ async function main(): Promise<void> {
     if (job === JOB_MATMUL) {
       try {
         const [m, k, n, aOff, bOff, outOff] = [ctrl[CTRL.m]!, ctrl[CTRL.k]!, ctrl[CTRL.n]!, ctrl[CTRL.aOff]!, ctrl[CTRL.bOff]!, ctrl[CTRL.outOff]!];
-        const out = tf.tidy(() => tf.matMul(tf.tensor2d(data.subarray(aOff, aOff + m * k), [m, k]), tf.tensor2d(data.subarray(bOff, bOff + k * n), [k, n])));
-        data.set(out.dataSync() as Float32Array, outOff);
-        out.dispose();
+        matMulInto(data.subarray(aOff, aOff + m * k), m, k, data.subarray(bOff, bOff + k * n), n, data.subarray(outOff, outOff + m * n));
         Atomics.store(ctrl, CTRL.state, STATE_DONE);
       } catch {
         Atomics.store(ctrl, CTRL.state, STATE_FAILED);

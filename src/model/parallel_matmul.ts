@@ -56,10 +56,9 @@ export class ParallelMatMul {
     const aOff = 0;
     const bOff = lower * k;
     const outOff = bOff + k * n;
-    // A short inner dimension (the weight gradient dZ[4H, T*B] @ X[T*B, D]) makes the product output-bound:
-    // handing half of a large output through shared memory cost more than it saved (measured on wasm: 19 ms split
-    // against 13 ms in one thread for [1024,160]@[160,1280], while [1024,1280]@[1280,160] went from 14 to 9 ms).
-    if (lower <= 0 || k < n || outOff + lower * n > this.capacity) return plainMatMul(a, m, k, b, n);
+    // Both large products are split, the weight gradient too (a 5 MB output): that pays only because results
+    // are copied straight from the wasm heap (matMulInto); through dataSync() it cost more than it saved.
+    if (lower <= 0 || outOff + lower * n > this.capacity) return plainMatMul(a, m, k, b, n);
     this.data.set(a.subarray(split * k, m * k), aOff);
     this.data.set(b, bOff);
     const c = this.ctrl;
@@ -72,13 +71,12 @@ export class ParallelMatMul {
     Atomics.store(c, CTRL.job, JOB_MATMUL);
     Atomics.store(c, CTRL.state, STATE_BUSY);
     Atomics.notify(c, CTRL.state);
-    const upper = plainMatMul(a.subarray(0, split * k), split, k, b, n);
+    const out = new Float32Array(m * n);
+    matMulInto(a.subarray(0, split * k), split, k, b, n, out);
     while (Atomics.load(c, CTRL.state) === STATE_BUSY) Atomics.wait(c, CTRL.state, STATE_BUSY, 1000);
     const state = Atomics.load(c, CTRL.state);
     Atomics.store(c, CTRL.state, STATE_IDLE);
     if (state !== STATE_DONE) throw new ConfigError('matmul helper thread failed on a job');
-    const out = new Float32Array(m * n);
-    out.set(upper, 0);
     out.set(this.data.subarray(outOff, outOff + lower * n), split * n);
     return out;
   }
@@ -94,8 +92,29 @@ export class ParallelMatMul {
 }
 
 export function plainMatMul(a: Float32Array, m: number, k: number, b: Float32Array, n: number): Float32Array {
-  const out = tf.tidy(() => tf.matMul(tf.tensor2d(a, [m, k]), tf.tensor2d(b, [k, n])));
-  const data = out.dataSync() as Float32Array;
-  out.dispose();
-  return data;
+  const out = new Float32Array(m * n);
+  matMulInto(a, m, k, b, n, out);
+  return out;
+}
+
+interface WasmBackendInternals {
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  wasm: { HEAPU8: Uint8Array };
+}
+
+/**
+ * A [m, k] @ B [k, n] written into `out` (at least m * n floats). On the wasm backend the result is copied
+ * straight from the wasm heap: dataSync() would first copy it into a fresh ArrayBuffer, and fresh pages are
+ * what costs on these VMs (first touch of a 2.6 MB result: several ms, against 0.3 ms for the copy itself).
+ */
+export function matMulInto(a: Float32Array, m: number, k: number, b: Float32Array, n: number, out: Float32Array): void {
+  const result = tf.tidy(() => tf.matMul(tf.tensor2d(a, [m, k]), tf.tensor2d(b, [k, n])));
+  try {
+    const backend = tf.backend() as unknown as Partial<WasmBackendInternals>;
+    const offset = tf.getBackend() === 'wasm' ? backend.dataIdMap?.get(result.dataId)?.memoryOffset : undefined;
+    if (offset !== undefined && backend.wasm) out.set(new Float32Array(backend.wasm.HEAPU8.buffer, offset, m * n));
+    else out.set(result.dataSync() as Float32Array);
+  } finally {
+    result.dispose();
+  }
 }
