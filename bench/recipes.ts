@@ -6,7 +6,7 @@
  *   npx tsx bench/recipes.ts                         # embedded sample, random 0.35 backbone
  *   npx tsx bench/recipes.ts --data ../shared/data/wlasl-real10 --weights ../shared/weights/mobilenet_v2_0.35_224_no_top
  *   add --alpha 1.0 for the original's backbone width; --only NAME[,NAME] to run some recipes; --seeds 42,1,7;
- *   --cache-dir DIR (default <data>/.wlasl-cache, or data/.cache/<name> for a folder outside the repository)
+ *   --helper-threads 1 to split the large matmuls with a second thread; --cache-dir DIR (default <data>/.wlasl-cache, or data/.cache/<name> for a folder outside the repository)
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     seeds: { type: 'string', default: '42' },
     'cache-dir': { type: 'string' },
+    'helper-threads': { type: 'string', default: '0' },
   },
 });
 
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   for (const [name, recipe] of Object.entries(RECIPES)) {
     if (only && !only.includes(name)) continue;
     for (const seed of seeds) {
-      const cfg = mergeConfig(mergeConfig(base, recipe), { train: { seed } });
+      const cfg = mergeConfig(mergeConfig(base, recipe), { train: { seed, helperThreads: Number(args['helper-threads']) } });
       const train = splitSource(index, report.cacheDir, cfg, 'train');
       const val = splitSource(index, report.cacheDir, cfg, 'val');
       const test = splitSource(index, report.cacheDir, cfg, 'test');

@@ -47,4 +47,7 @@ test('recipe options: the measured default, the original preset, and switches th
   assert.equal(trainConfig(['--no-standardize']).model.standardize, false);
   assert.equal(trainConfig(['--preset', 'original', '--standardize']).model.standardize, true);
   assert.equal(trainConfig(['--velocity']).model.velocity, true);
+  assert.equal(defaults.train.helperThreads, 0);
+  assert.equal(trainConfig(['--helper-threads', '1']).train.helperThreads, 1);
+  assert.throws(() => trainConfig(['--helper-threads', '2']), /--helper-threads must be 0 or 1/);
 });

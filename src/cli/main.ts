@@ -24,6 +24,7 @@ interface CommonOptions {
   lr?: string;
   seed?: string;
   patience?: string;
+  helperThreads?: string;
   sampleSize?: string;
   stride?: string;
   hidden?: string;
@@ -63,8 +64,10 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
       cacheFloat16: o.float16,
     },
     model: { hidden: num(o.hidden, 'hidden'), layers: num(o.layers, 'layers'), dropout: num(o.dropout, 'dropout'), standardize: o.standardize, velocity: o.velocity },
-    train: { epochs: num(o.epochs, 'epochs'), batchSize: num(o.batchSize, 'batch-size'), learningRate: num(o.lr, 'lr'), seed: num(o.seed, 'seed'), patience: num(o.patience, 'patience') },
+    train: { epochs: num(o.epochs, 'epochs'), batchSize: num(o.batchSize, 'batch-size'), learningRate: num(o.lr, 'lr'), seed: num(o.seed, 'seed'), patience: num(o.patience, 'patience'), helperThreads: num(o.helperThreads, 'helper-threads') },
   };
+  const helperThreads = overrides.train?.helperThreads;
+  if (helperThreads !== undefined && helperThreads !== 0 && helperThreads !== 1) throw new WlaslError(`--helper-threads must be 0 or 1, got '${o.helperThreads}'`);
   return resolveConfig({ preset: o.preset, overrides });
 }
 
@@ -107,6 +110,7 @@ function addConfigOptions(cmd: Command): Command {
     .option('--lr <x>', 'Adam learning rate')
     .option('--seed <n>', 'seed for shuffling and initial weights')
     .option('--patience <n>', 'early-stopping patience (epochs)')
+    .option('--helper-threads <n>', 'a second thread for the large matmuls of a training step: 0 (default) or 1')
     .option('--workers <n>', 'feature-extraction threads (default: cores)');
 }
 
