@@ -14,9 +14,9 @@ import * as tf from '@tensorflow/tfjs';
  * written out by hand, with the gate arithmetic in short JS loops over small [4H, B] blocks and the gate
  * activations as one backend sigmoid per step (tanh(x) = 2 sigmoid(2x) - 1), so a step runs ~30 kernels
  * instead of ~870. Layouts are "feature-major": an activation block is [features, B].
- * What remains is arithmetic: ~1.05 GFLOP per step, ~85% of it in the projection and its weight gradient,
- * and one core of wasm SIMD (no FMA) reaches ~25 GFLOP/s here, i.e. >= ~42 ms; hence the optional helper
- * thread for those two products (BigMatMul).
+ * What remains is arithmetic: ~1.05 GFLOP per step, ~85% of it in the projection and its weight gradient
+ * (~11 ms each on one core of wasm SIMD without FMA, ~39 GFLOP/s), 37 ms a step in all; hence the optional
+ * helper thread for those two products (BigMatMul), which brings it to ~28 ms.
  */
 
 /**

@@ -8,9 +8,9 @@ import { CTRL, CTRL_LENGTH, JOB_EXIT, JOB_MATMUL, STATE_BUSY, STATE_DONE, STATE_
 /**
  * Splits the two large products of a training step (the input projection and its weight gradient, ~85% of
  * the arithmetic) between this thread and one helper thread with its own wasm backend. The wasm backend
- * cannot use threads in Node, and one core of wasm SIMD tops out near 25 GFLOP/s here, which bounds a
- * [32, 5, 1280] LSTM(256) step at ~45 ms; two cores are needed for the 32 ms target. Results are
- * deterministic: each output row is computed by one thread with the same kernel every time.
+ * cannot use threads in Node, and one core of wasm SIMD tops out near 39 GFLOP/s here: a [32, 5, 1280]
+ * LSTM(256) step takes 37 ms on one thread and 28 ms with the helper (bench/lstm_step.ts). Results are
+ * identical to one thread: each output row is computed by one thread with the same kernel every time.
  */
 function startWorker(init: MatMulWorkerInit): Worker {
   const compiled = path.join(__dirname, 'matmul_worker.js');
