@@ -135,4 +135,31 @@ test('the cache sequence source streams [B, T, 1280] windows that match the cach
     batch.x.dispose();
   }
   assert.equal(seen, VIDEOS * 2);
+  assert.equal(source.memoryBytes, VIDEOS * 12 * 1280 * 4, 'every video kept in memory after its first read');
+});
+
+test('the cache sequence source gives the same batches from memory, from disk, and with a budget for part of the videos', async () => {
+  await initBackend();
+  const cacheDir = path.join(root, 'cache-a', cacheKey(backbone.info, PREPROCESSING));
+  const videos = jobs.map((j, i) => ({ videoId: j.videoId, label: i % 3 }));
+  const videoBytes = 12 * 1280 * 4;
+  const epoch = async (memoryBudgetBytes: number) => {
+    const source = new CacheSequenceSource(cacheDir, videos, { sampleSize: 4, stride: 2 }, 3, { memoryBudgetBytes });
+    const rows: number[][] = [];
+    for (let pass = 0; pass < 2; pass++) {
+      for await (const batch of source.batches(3, { shuffle: true, seed: 5 + pass })) {
+        rows.push(Array.from(batch.x.dataSync()), Array.from(batch.labels));
+        batch.x.dispose();
+      }
+    }
+    return { rows, memoryBytes: source.memoryBytes };
+  };
+  const fromDisk = await epoch(0);
+  const partly = await epoch(2 * videoBytes + 100);
+  const fromMemory = await epoch(Number.MAX_SAFE_INTEGER);
+  assert.equal(fromDisk.memoryBytes, 0);
+  assert.equal(partly.memoryBytes, 2 * videoBytes);
+  assert.equal(fromMemory.memoryBytes, VIDEOS * videoBytes);
+  assert.deepEqual(partly.rows, fromDisk.rows);
+  assert.deepEqual(fromMemory.rows, fromDisk.rows);
 });
