@@ -44,7 +44,8 @@ export class CacheSequenceSource implements SequenceSource {
   private readonly sampleList: SequenceSample[];
   private readonly headers = new Map<string, FeatureHeader>();
   private readonly inMemory = new Map<string, Float32Array>();
-  private memoryLeft: number;
+  private readonly memoryBudget: number;
+  private heldBytes = 0;
 
   constructor(
     readonly cacheDir: string,
@@ -54,7 +55,7 @@ export class CacheSequenceSource implements SequenceSource {
     options: CacheSourceOptions = {},
   ) {
     this.meta = readCacheMeta(cacheDir);
-    this.memoryLeft = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
+    this.memoryBudget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
     const present: Array<CachedVideo & { frames: number }> = [];
     for (const video of videos) {
       if (video.label < 0 || video.label >= numClasses || !Number.isInteger(video.label)) {
@@ -86,23 +87,20 @@ export class CacheSequenceSource implements SequenceSource {
 
   /** Bytes of features held in memory now. */
   get memoryBytes(): number {
-    let total = 0;
-    for (const data of this.inMemory.values()) total += data.byteLength;
-    return total;
+    return this.heldBytes;
   }
 
+  /** A sample's window: from memory, after reading the whole video once while it fits the budget; else from disk. */
   private window(s: SequenceSample): Float32Array {
     const header = this.headers.get(s.videoId)!;
-    if (s.start < 0 || s.start + s.length > header.frames) return readFeatureWindow(this.cacheDir, s.videoId, header, s.start, s.length); // throws, naming the file
     let data = this.inMemory.get(s.videoId);
-    const bytes = header.frames * header.dim * 4;
-    if (!data && bytes <= this.memoryLeft) {
+    if (!data && this.heldBytes + header.frames * header.dim * 4 <= this.memoryBudget) {
       data = readVideoFeatures(this.cacheDir, s.videoId).data;
       this.inMemory.set(s.videoId, data);
-      this.memoryLeft -= bytes;
+      this.heldBytes += data.byteLength;
     }
-    if (!data) return readFeatureWindow(this.cacheDir, s.videoId, header, s.start, s.length);
-    return data.subarray(s.start * header.dim, (s.start + s.length) * header.dim);
+    // Windows come from buildSamples over these headers, so they lie inside the video.
+    return data ? data.subarray(s.start * header.dim, (s.start + s.length) * header.dim) : readFeatureWindow(this.cacheDir, s.videoId, header, s.start, s.length);
   }
 
   async *batches(batchSize: number, options: { shuffle: boolean; seed: number }): AsyncIterable<SequenceBatch> {
