@@ -13,9 +13,9 @@ import { CacheSequenceSource } from '../src/dataset/cache_source';
 import { saveModelDir } from '../src/model/model_dir';
 import { LstmHead } from '../src/model/head';
 import { initBackend } from '../src/runtime/backend';
-import { SMALL_SETTINGS } from '../scripts/kill_trials';
+import { SMALL_SETTINGS, linkSampleSubset } from '../scripts/kill_trials';
 import { REPO_ROOT, makeTempDir } from './helpers';
-import { BAD_VIDEOS, SAMPLE_DIR, UNSAFE_GLOSSES, badMetadataVariants, makeBadVideos, makeZip, sampleMetadata, sampleSubset, snapshotTree, writtenOutside } from './reliability_fixtures';
+import { BAD_VIDEOS, SAMPLE_DIR, UNSAFE_GLOSSES, badMetadataVariants, makeBadVideos, makeZip, sampleMetadata, snapshotTree, writtenOutside, type GlossJson } from './reliability_fixtures';
 
 /**
  * Issue 8: the bad-input corpus (test/reliability_fixtures.ts) through every stage and the CLI. Each case ends
@@ -75,7 +75,7 @@ const NO_BBOX_ID = '80011';
 
 /** The mixed data folder: 6 good sample videos, the broken ones, two bbox cases, unsafe gloss names. */
 function makeMixedData(): { good: string[]; bad: Record<string, string> } {
-  const kept = sampleSubset(DATA, { train: 1, val: 1, test: 1 }, 2);
+  const kept: GlossJson[] = linkSampleSubset(DATA, { train: 1, val: 1, test: 1 }, 2);
   kept[0]!.gloss = GLOSS_A;
   kept[1]!.gloss = GLOSS_B;
   const good = kept.flatMap((g) => g.instances.map((i) => i.video_id));

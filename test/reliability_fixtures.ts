@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import yazl from 'yazl';
 import { REPO_ROOT } from './helpers';
 import { makeAudioOnly, makeNoisyClip, truncateCopy } from './video_fixtures';
-import { linkSampleSubset } from '../scripts/kill_trials';
 
 export const SAMPLE_DIR = path.join(REPO_ROOT, 'data', 'sample');
 
@@ -26,11 +25,6 @@ export interface GlossJson {
 
 export function sampleMetadata(): GlossJson[] {
   return JSON.parse(fs.readFileSync(path.join(SAMPLE_DIR, 'WLASL_v0.3.json'), 'utf8')) as GlossJson[];
-}
-
-/** First `glosses` glosses of the sample with perSplit instances per split each (videos symlinked into dir). */
-export function sampleSubset(dir: string, perSplit: Record<'train' | 'val' | 'test', number>, glosses: number): GlossJson[] {
-  return linkSampleSubset(dir, perSplit, glosses);
 }
 
 /** The first box of `type` at the top level of an MP4 (offset of its 32-bit size field), or -1. */
