@@ -145,14 +145,16 @@ test('stage: killed with SIGKILL mid-run, a rerun finishes with output identical
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let state = { finished: [] as string[], hidden: [] as string[] };
   // Kill once at least two videos are finished and another is half-written (frames in its temporary folder).
+  // The child is paused while we look: it renames temporary folders, so looking at a running child races with it.
   while (child.exitCode === null) {
-    if (fs.existsSync(outDir)) {
+    if (fs.existsSync(outDir) && child.kill('SIGSTOP')) {
       state = videoFolders(outDir);
       const halfWritten = state.hidden.some((h) => fs.readdirSync(path.join(outDir, h)).some((n) => n.endsWith('.jpg')));
       if (state.finished.length >= 2 && halfWritten) {
         child.kill('SIGKILL');
         break;
       }
+      child.kill('SIGCONT');
     }
     await new Promise((r) => setTimeout(r, 2));
   }
