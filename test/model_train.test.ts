@@ -71,10 +71,10 @@ test('resume after SIGKILL gives exactly the result of an uninterrupted run', as
   const full = runChild(path.join(root, 'full'), 'fresh');
   assert.equal(full.epochs, TRAIN_TEST_CONFIG.epochs);
 
-  // Kill a second run with SIGKILL once it has finished 3 epochs (it may be anywhere in epoch 4 by then).
+  // Kill a second run with SIGKILL once it has finished 3 epochs (it pauses after each, so it is at most in epoch 4).
   const killedDir = path.join(root, 'killed');
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, killedDir, 'fresh'], { cwd: REPO_ROOT });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, killedDir, 'paced'], { cwd: REPO_ROOT });
     let seen = 0;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {

@@ -1,5 +1,6 @@
 // Child process for the resume test: trains with checkpoints and prints one line per epoch, so the parent can
-// SIGKILL it mid-run; with --resume it continues and prints the final result as JSON.
+// SIGKILL it mid-run; with --resume it continues and prints the final result as JSON. Mode 'paced' pauses after
+// each epoch so that the parent's kill lands before the run can finish, however loaded the machine is.
 import { initBackend } from '../src/runtime/backend';
 import { createHead, fit } from '../src/model/train';
 import { toySource } from './model_train_fixture';
@@ -15,8 +16,9 @@ async function main(): Promise<void> {
     checkpointDir: dir,
     resume: mode === 'resume',
     progress: 'none',
-    onEpoch: (r) => {
+    onEpoch: async (r) => {
       process.stdout.write(`EPOCH ${r.epoch}\n`);
+      if (mode === 'paced') await new Promise((resolve) => setTimeout(resolve, 500));
     },
   });
   const probs = head.predictProbs((await val.batches(1000, { shuffle: false, seed: 0 })[Symbol.asyncIterator]().next()).value!.x);
