@@ -30,6 +30,28 @@ function snapshot(root: string): Map<string, Buffer> {
   return out;
 }
 
+/** Resolves once the process is really paused (signals are delivered asynchronously); false if it exited. */
+async function stopped(pid: number): Promise<boolean> {
+  const statFile = `/proc/${pid}/stat`;
+  if (!fs.existsSync('/proc/self/stat')) {
+    await new Promise((r) => setTimeout(r, 20));
+    return true;
+  }
+  for (;;) {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(statFile, 'utf8');
+    } catch {
+      return false;
+    }
+    // The state letter follows the command name in parentheses: "pid (comm) T ...".
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'T' || state === 't') return true;
+    if (state === 'Z' || state === 'X') return false;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
 function videoFolders(outDir: string): { finished: string[]; hidden: string[] } {
   const names = fs.readdirSync(outDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
   return { finished: names.filter((n) => !n.startsWith('.')), hidden: names.filter((n) => n.startsWith('.')) };
@@ -147,7 +169,7 @@ test('stage: killed with SIGKILL mid-run, a rerun finishes with output identical
   // Kill once at least two videos are finished and another is half-written (frames in its temporary folder).
   // The child is paused while we look: it renames temporary folders, so looking at a running child races with it.
   while (child.exitCode === null) {
-    if (fs.existsSync(outDir) && child.kill('SIGSTOP')) {
+    if (fs.existsSync(outDir) && child.kill('SIGSTOP') && (await stopped(child.pid!))) {
       state = videoFolders(outDir);
       const halfWritten = state.hidden.some((h) => fs.readdirSync(path.join(outDir, h)).some((n) => n.endsWith('.jpg')));
       if (state.finished.length >= 2 && halfWritten) {
