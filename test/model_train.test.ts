@@ -35,6 +35,20 @@ test('training learns a toy sequence task; same seed twice (with and without a h
   assert.ok(a.report.perVideo.top1 >= 0.8, `per-video top-1 ${a.report.perVideo.top1}`);
 });
 
+test('fit refuses impossible training settings, naming the setting', async () => {
+  await initBackend();
+  const train = toySource({ videosPerClass: 2, classes: 2, steps: 3, dim: 8, windows: 1, seed: 1 });
+  const head = await createHead(train, MODEL_TEST_CONFIG, 1);
+  const cases: Array<[Partial<typeof TRAIN_TEST_CONFIG>, RegExp]> = [
+    [{ batchSize: 0 }, /train\.batchSize \(0\)/],
+    [{ learningRate: -1 }, /train\.learningRate \(-1\)/],
+    [{ helperThreads: 2 }, /train\.helperThreads must be 0 or 1.*got 2/],
+  ];
+  for (const [bad, message] of cases) {
+    await assert.rejects(fit(head, train, train, { ...TRAIN_TEST_CONFIG, ...bad }, { progress: 'none' }), (e: Error) => e.name === 'ConfigError' && message.test(e.message));
+  }
+});
+
 test('early stopping stops after patience epochs and restores the best epoch weights', async () => {
   const stopper = new EarlyStopping({ patience: 2, minDelta: 0.01, restoreBest: true });
   const losses = [1.0, 0.8, 0.795, 0.9];

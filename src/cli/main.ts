@@ -66,6 +66,7 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
     model: { hidden: num(o.hidden, 'hidden'), layers: num(o.layers, 'layers'), dropout: num(o.dropout, 'dropout'), standardize: o.standardize, velocity: o.velocity },
     train: { epochs: num(o.epochs, 'epochs'), batchSize: num(o.batchSize, 'batch-size'), learningRate: num(o.lr, 'lr'), seed: num(o.seed, 'seed'), patience: num(o.patience, 'patience'), helperThreads: num(o.helperThreads, 'helper-threads') },
   };
+  // fit() checks this too; checked here as well so a bad flag fails before feature extraction, not after.
   const helperThreads = overrides.train?.helperThreads;
   if (helperThreads !== undefined && helperThreads !== 0 && helperThreads !== 1) throw new WlaslError(`--helper-threads must be 0 or 1, got '${o.helperThreads}'`);
   return resolveConfig({ preset: o.preset, overrides });

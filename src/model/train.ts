@@ -108,6 +108,8 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
   if (!(config.batchSize >= 1) || !(config.epochs >= 1) || !(config.learningRate > 0)) {
     throw new ConfigError(`train.batchSize (${config.batchSize}), train.epochs (${config.epochs}) and train.learningRate (${config.learningRate}) must be positive`);
   }
+  const helperThreads = config.helperThreads ?? 0;
+  if (helperThreads !== 0 && helperThreads !== 1) throw new ConfigError(`train.helperThreads must be 0 or 1 (one helper thread at most), got ${helperThreads}`);
   const params = head.params();
   const adam = new Adam(params.map((p) => p.data.length), { learningRate: config.learningRate });
   const stopper = new EarlyStopping({ patience: config.patience, minDelta: config.minDelta, restoreBest: config.restoreBest });
@@ -141,7 +143,7 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
   }
 
   let pool: ParallelMatMul | undefined;
-  if ((config.helperThreads ?? 0) > 0) {
+  if (helperThreads === 1) {
     const d = Math.max(preparedDim(head.config.featureDim, head.config.preprocessing), head.config.hidden);
     const tb = Math.max(config.batchSize, 128) * train.sequenceLength;
     const rows = Math.ceil((2 * head.config.hidden + 8) / 8) * 8;
