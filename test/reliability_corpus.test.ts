@@ -161,7 +161,7 @@ test('CLI on a data folder mixing good and broken videos: bad items reported, go
   const stage = path.join(prepDir, 'frames', stageName!);
   const report = JSON.parse(fs.readFileSync(path.join(stage, 'report.json'), 'utf8')) as { done: number; failures: Array<{ videoId: string; file: string; kind: string; reason: string }> };
   const kinds = Object.fromEntries(report.failures.map((f) => [f.videoId, f.kind]));
-  assert.deepEqual(kinds, { [bad.zeroByte!]: 'empty', [bad.truncated!]: 'truncated', [bad.randomBytes!]: 'not-a-video', [bad.audioOnly!]: 'no-video-stream', [OUTSIDE_BBOX_ID]: 'bad-bbox' });
+  assert.deepEqual(kinds, { [bad.zeroByte!]: 'empty', [bad.truncated!]: 'truncated', [bad.noise!]: 'not-a-video', [bad.audioOnly!]: 'no-video-stream', [OUTSIDE_BBOX_ID]: 'bad-bbox' });
   for (const f of report.failures) {
     assert.equal(f.file, path.join(DATA, 'videos', `${f.videoId}.mp4`));
     assert.ok(f.reason.length > 10, f.reason);
@@ -213,7 +213,7 @@ test('CLI on a data folder mixing good and broken videos: bad items reported, go
 
   // In-process, the same model on every broken video.
   await initBackend();
-  for (const [kind, id] of Object.entries({ truncated: bad.truncated!, randomBytes: bad.randomBytes!, audioOnly: bad.audioOnly! })) {
+  for (const [kind, id] of Object.entries({ truncated: bad.truncated!, noise: bad.noise!, audioOnly: bad.audioOnly! })) {
     const file = path.join(DATA, 'videos', `${id}.mp4`);
     await assert.rejects(predictVideo(modelDir, file), (e: unknown) => e instanceof WlaslError && e.message.startsWith(`${file}: `) && e.message.length > file.length + 10, kind);
   }

@@ -5,10 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import yazl from 'yazl';
 import { REPO_ROOT } from './helpers';
-import { makeAudioOnly, makeNoisyClip, truncateCopy } from './video_fixtures';
+import { makeAudioOnly, makeNoisyClip, truncateCopy, writeNoiseLikeH263 } from './video_fixtures';
 
 export const SAMPLE_DIR = path.join(REPO_ROOT, 'data', 'sample');
 
@@ -43,7 +42,8 @@ function topLevelBox(bytes: Buffer, type: string): number {
 export const BAD_VIDEOS = {
   zeroByte: '80001',
   truncated: '80002',
-  randomBytes: '80003',
+  /** Noise that ffprobe weakly reads as raw H.263 (see writeNoiseLikeH263). */
+  noise: '80003',
   audioOnly: '80004',
   hugeDeclaredSize: '80005',
   /** 3 frames against a 12-frame window: padded (policy 'pad'), not a failure. */
@@ -57,7 +57,7 @@ export function makeBadVideos(videosDir: string): Record<keyof typeof BAD_VIDEOS
   const good = path.join(SAMPLE_DIR, 'videos', '90000.mp4');
   fs.writeFileSync(file(BAD_VIDEOS.zeroByte), '');
   truncateCopy(good, file(BAD_VIDEOS.truncated), 0.3);
-  fs.writeFileSync(file(BAD_VIDEOS.randomBytes), randomBytes(50_000));
+  writeNoiseLikeH263(file(BAD_VIDEOS.noise));
   makeAudioOnly(file(BAD_VIDEOS.audioOnly));
   // An mdat box declaring 4 GB in a 0.1 MB file: a reader that trusts sizes would allocate or seek wildly.
   const bytes = Buffer.from(fs.readFileSync(good));

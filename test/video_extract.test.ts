@@ -2,14 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
 import { DEFAULT_CONFIG, FramesConfig, mergeConfig, DeepPartial } from '../src/config';
 import { extractFrames, extractFramesWithPlan, extractJpegFrames } from '../src/video/extract';
 import { probeVideo } from '../src/video/probe';
 import { VideoFailure } from '../src/video/types';
 import { VideoError } from '../src/errors';
+import { ffmpegBinaries } from '../src/runtime/ffmpeg';
 import { makeTempDir } from './helpers';
-import { channelMean, makeAudioOnly, makeGradientVideo, makeGreyRampVideo, makeNoisyClip, pixel, rotatedCopy, truncateCopy } from './video_fixtures';
+import { channelMean, makeAudioOnly, makeGradientVideo, makeGreyRampVideo, makeNoisyClip, pixel, rotatedCopy, truncateCopy, writeNoiseLikeH263 } from './video_fixtures';
 
 const dir = makeTempDir('wlasl-video-extract-');
 // 256x192, 60 frames at 25 fps: red = x, green = y, blue = 4 x frame index.
@@ -184,6 +186,7 @@ test('bad videos fail with a kind and a reason naming the file', async () => {
     [path.join(dir, 'missing.mp4'), 'missing'],
     [empty, 'empty'],
     [text, 'not-a-video'],
+    [writeNoiseLikeH263(path.join(dir, 'noise.mp4')), 'not-a-video'],
     [makeAudioOnly(path.join(dir, 'audio.mp4')), 'no-video-stream'],
     // Cut before the index (moov at the end): unreadable. Cut mid-data (moov first): frames run out early.
     [truncateCopy(clip, path.join(dir, 'cut_index.mp4'), 0.4), 'truncated'],
@@ -194,6 +197,13 @@ test('bad videos fail with a kind and a reason naming the file', async () => {
     assert.equal(failure.kind, kind, `${path.basename(file)}: ${failure.message}`);
     assert.ok(failure.message.startsWith(file), failure.message);
   }
+  // ffprobe alone finds a 704x576 H.263 video in the noise; only its weak score (25 of 100) gives it away.
+  const noise = path.join(dir, 'noise.mp4');
+  const probed = JSON.parse(execFileSync(ffmpegBinaries().ffprobe, ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', noise], { encoding: 'utf8' }));
+  assert.equal(probed.streams[0].codec_name, 'h263');
+  assert.ok(probed.streams[0].width > 0);
+  assert.equal(probed.format.probe_score, 25);
+  assert.match((await failureOf(extractFrames(job(noise), config()))).message, /recognised only weakly, as raw H\.263 \(probe score 25 of 100/);
   // The same files untruncated are fine, and a cut after the window is not an error: frames 5..35 are intact.
   assert.equal((await extractFrames(job(streaming), config())).count, 31);
   const lateCut = await extractFrames(job(truncateCopy(streaming, path.join(dir, 'cut_late.mp4'), 0.9)), config());

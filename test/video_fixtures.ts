@@ -66,6 +66,24 @@ export function makeAudioOnly(file: string): string {
   return file;
 }
 
+/**
+ * 50 kB of noise holding one H.263 picture start code: what random bytes named .mp4 look like about once in a
+ * hundred tries. ffprobe then reports a 704x576 H.263 video (probe score 25) and ffmpeg decodes garbage from it.
+ * Deterministic (a fixed LCG; no zero bytes, so no other start code appears by chance).
+ */
+export function writeNoiseLikeH263(file: string): string {
+  const bytes = Buffer.alloc(50_000);
+  let state = 12345;
+  for (let i = 0; i < bytes.length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    bytes[i] = 1 + ((state >>> 16) % 255);
+  }
+  // Taken from a /dev/urandom file that ffprobe read as H.263: start code 0x000082, then a QCIF/CIF-ish PTYPE.
+  Buffer.from('00008252f27e', 'hex').copy(bytes, 1000);
+  fs.writeFileSync(file, bytes);
+  return file;
+}
+
 /** The first `fraction` of a file's bytes, as an interrupted download leaves it. */
 export function truncateCopy(source: string, target: string, fraction: number): string {
   const bytes = fs.readFileSync(source);

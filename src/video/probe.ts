@@ -21,8 +21,15 @@ interface ProbeStream {
 
 interface ProbeOutput {
   streams?: ProbeStream[];
-  format?: { duration?: string; format_name?: string };
+  format?: { duration?: string; format_name?: string; format_long_name?: string; probe_score?: number };
 }
+
+/**
+ * ffmpeg's AVPROBE_SCORE_RETRY: at or below it ffmpeg itself warns "misdetection possible". Noise named .mp4
+ * reaches it about once in a hundred files, as a raw H.263 stream that decodes to garbage frames (seen in CI).
+ * Every real WLASL clip and sample video probes at 100.
+ */
+const WEAK_PROBE_SCORE = 25;
 
 function parseRate(rate: string | undefined): number {
   if (!rate) return NaN;
@@ -113,6 +120,11 @@ export async function ffprobeVideo(file: string): Promise<VideoInfo> {
     parsed = JSON.parse(text) as ProbeOutput;
   } catch (error) {
     throw new VideoFailure('not-a-video', 'ffprobe output is not JSON', { file, cause: error });
+  }
+  const score = parsed.format?.probe_score;
+  if (score !== undefined && score <= WEAK_PROBE_SCORE) {
+    const format = parsed.format?.format_long_name ?? parsed.format?.format_name ?? 'unknown';
+    throw new VideoFailure('not-a-video', `not a readable video: recognised only weakly, as ${format} (probe score ${score} of 100, a likely misdetection)`, { file });
   }
   const stream = parsed.streams?.find((s) => s.codec_type === 'video' && (s.width ?? 0) > 0 && (s.height ?? 0) > 0);
   if (!stream) {
