@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { ffmpegBinaries } from '../src/runtime/ffmpeg';
+import { seededRandom } from '../src/dataset/shuffle';
 
 /**
  * Real videos made with ffmpeg for the video tests. In "gradient" videos every pixel says where and when it
@@ -69,15 +70,12 @@ export function makeAudioOnly(file: string): string {
 /**
  * 50 kB of noise holding one H.263 picture start code: what random bytes named .mp4 look like about once in a
  * hundred tries. ffprobe then reports a 704x576 H.263 video (probe score 25) and ffmpeg decodes garbage from it.
- * Deterministic (a fixed LCG; no zero bytes, so no other start code appears by chance).
+ * Deterministic (seeded; no zero bytes, so no other start code appears by chance).
  */
 export function writeNoiseLikeH263(file: string): string {
+  const random = seededRandom(12345);
   const bytes = Buffer.alloc(50_000);
-  let state = 12345;
-  for (let i = 0; i < bytes.length; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    bytes[i] = 1 + ((state >>> 16) % 255);
-  }
+  for (let i = 0; i < bytes.length; i++) bytes[i] = 1 + Math.floor(random() * 255);
   // Taken from a /dev/urandom file that ffprobe read as H.263: start code 0x000082, then a QCIF/CIF-ish PTYPE.
   Buffer.from('00008252f27e', 'hex').copy(bytes, 1000);
   fs.writeFileSync(file, bytes);
