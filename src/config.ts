@@ -135,16 +135,30 @@ export function mergeConfig<T>(base: T, override: DeepPartial<T> | undefined): T
   return out as T;
 }
 
+/** Imported lazily to keep config free of other modules at load time. */
+function configError(message: string): Error {
+  const { ConfigError } = require('./errors') as typeof import('./errors');
+  return new ConfigError(message);
+}
+
+/**
+ * Throws a ConfigError for training settings no run can use. fit() calls it; the CLI calls it too, naming its
+ * flags, so a bad flag fails before feature extraction (hours on WLASL) rather than after.
+ */
+export function checkTrainConfig(train: TrainConfig, name: (field: keyof TrainConfig) => string = (field) => `train.${field}`): void {
+  if (!(train.batchSize >= 1) || !(train.epochs >= 1) || !(train.learningRate > 0)) {
+    throw configError(`${name('batchSize')} (${train.batchSize}), ${name('epochs')} (${train.epochs}) and ${name('learningRate')} (${train.learningRate}) must be positive`);
+  }
+  const helperThreads = train.helperThreads ?? 0;
+  if (helperThreads !== 0 && helperThreads !== 1) throw configError(`${name('helperThreads')} must be 0 or 1 (one helper thread at most), got ${helperThreads}`);
+}
+
 /** Defaults, then a preset, then explicit overrides. */
 export function resolveConfig(options: { preset?: string; overrides?: DeepPartial<PipelineConfig> } = {}): PipelineConfig {
   let config = DEFAULT_CONFIG;
   if (options.preset !== undefined) {
     const preset = PRESETS[options.preset];
-    if (!preset) {
-      // Imported lazily to keep config free of other modules at load time.
-      const { ConfigError } = require('./errors') as typeof import('./errors');
-      throw new ConfigError(`unknown preset '${options.preset}' (known: ${Object.keys(PRESETS).join(', ')})`);
-    }
+    if (!preset) throw configError(`unknown preset '${options.preset}' (known: ${Object.keys(PRESETS).join(', ')})`);
     config = mergeConfig(config, preset);
   }
   return mergeConfig(config, options.overrides);

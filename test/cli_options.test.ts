@@ -50,4 +50,5 @@ test('recipe options: the measured default, the original preset, and switches th
   assert.equal(defaults.train.helperThreads, 0);
   assert.equal(trainConfig(['--helper-threads', '1']).train.helperThreads, 1);
   assert.throws(() => trainConfig(['--helper-threads', '2']), /--helper-threads must be 0 or 1/);
+  assert.throws(() => trainConfig(['--batch-size', '0']), /--batch-size \(0\), --epochs \(\d+\) and --lr \([\d.e-]+\) must be positive/);
 });

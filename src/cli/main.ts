@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { describeError, WlaslError } from '../errors';
-import { resolveConfig, PRESETS, type DeepPartial, type PipelineConfig } from '../config';
+import { checkTrainConfig, resolveConfig, PRESETS, type DeepPartial, type PipelineConfig, type TrainConfig } from '../config';
 
 export const SAMPLE_DIR = path.resolve(__dirname, '..', '..', 'data', 'sample');
 
@@ -48,6 +48,9 @@ function num(value: string | undefined, name: string): number | undefined {
   return n;
 }
 
+/** The flag that sets each training field, for error messages. */
+const TRAIN_FLAGS: Partial<Record<keyof TrainConfig, string>> = { epochs: '--epochs', batchSize: '--batch-size', learningRate: '--lr', helperThreads: '--helper-threads' };
+
 /** The embedded sample runs offline: it may fall back to seeded random weights (recorded in the run). */
 export function configFromOptions(o: CommonOptions): PipelineConfig {
   const usingSample = o.sample || !o.data;
@@ -66,10 +69,9 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
     model: { hidden: num(o.hidden, 'hidden'), layers: num(o.layers, 'layers'), dropout: num(o.dropout, 'dropout'), standardize: o.standardize, velocity: o.velocity },
     train: { epochs: num(o.epochs, 'epochs'), batchSize: num(o.batchSize, 'batch-size'), learningRate: num(o.lr, 'lr'), seed: num(o.seed, 'seed'), patience: num(o.patience, 'patience'), helperThreads: num(o.helperThreads, 'helper-threads') },
   };
-  // fit() checks this too; checked here as well so a bad flag fails before feature extraction, not after.
-  const helperThreads = overrides.train?.helperThreads;
-  if (helperThreads !== undefined && helperThreads !== 0 && helperThreads !== 1) throw new WlaslError(`--helper-threads must be 0 or 1, got '${o.helperThreads}'`);
-  return resolveConfig({ preset: o.preset, overrides });
+  const config = resolveConfig({ preset: o.preset, overrides });
+  checkTrainConfig(config.train, (field) => TRAIN_FLAGS[field] ?? `train.${field}`);
+  return config;
 }
 
 function dataDirOf(o: CommonOptions): string {

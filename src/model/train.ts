@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ModelConfig, TrainConfig } from '../config';
+import { checkTrainConfig, type ModelConfig, type TrainConfig } from '../config';
 import type { SequenceSource } from '../dataset/types';
 import { ConfigError, ModelDirError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic';
@@ -105,11 +105,7 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
   if (train.featureDim !== head.config.featureDim || train.numClasses !== head.config.numClasses) {
     throw new ConfigError(`training data has ${train.featureDim}-d features and ${train.numClasses} classes, the head expects ${head.config.featureDim} and ${head.config.numClasses}`);
   }
-  if (!(config.batchSize >= 1) || !(config.epochs >= 1) || !(config.learningRate > 0)) {
-    throw new ConfigError(`train.batchSize (${config.batchSize}), train.epochs (${config.epochs}) and train.learningRate (${config.learningRate}) must be positive`);
-  }
-  const helperThreads = config.helperThreads ?? 0;
-  if (helperThreads !== 0 && helperThreads !== 1) throw new ConfigError(`train.helperThreads must be 0 or 1 (one helper thread at most), got ${helperThreads}`);
+  checkTrainConfig(config);
   const params = head.params();
   const adam = new Adam(params.map((p) => p.data.length), { learningRate: config.learningRate });
   const stopper = new EarlyStopping({ patience: config.patience, minDelta: config.minDelta, restoreBest: config.restoreBest });
@@ -143,7 +139,7 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
   }
 
   let pool: ParallelMatMul | undefined;
-  if (helperThreads === 1) {
+  if (config.helperThreads === 1) {
     const d = Math.max(preparedDim(head.config.featureDim, head.config.preprocessing), head.config.hidden);
     const tb = Math.max(config.batchSize, 128) * train.sequenceLength;
     const rows = Math.ceil((2 * head.config.hidden + 8) / 8) * 8;
