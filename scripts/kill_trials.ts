@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 // The project's seeded PRNG, so a trial schedule can be replayed with --seed.
-import { seededRandom } from '../src/dataset/shuffle';
+import { seededRandom } from '../src/runtime/random';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const SAMPLE_DIR = path.join(REPO_ROOT, 'data', 'sample');

@@ -13,5 +13,5 @@ export { dataFrameToHtml, dataFrameToText, showTable } from './plot/table';
 export { displayBundle, inNotebook } from './plot/notebook';
 export * from './metadata/types';
 export * from './dataset/types';
-export { seededRandom, seededPermutation, seededShuffle } from './dataset/shuffle';
+export { seededRandom, seededPermutation, seededShuffle } from './runtime/random';
 export { InMemorySequenceSource } from './dataset/in_memory';

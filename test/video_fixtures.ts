@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { ffmpegBinaries } from '../src/runtime/ffmpeg';
-import { seededRandom } from '../src/dataset/shuffle';
+import { seededRandom } from '../src/runtime/random';
 
 /**
  * Real videos made with ffmpeg for the video tests. In "gradient" videos every pixel says where and when it

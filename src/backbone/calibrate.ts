@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { seededRandom } from '../dataset/shuffle';
+import { seededRandom } from '../runtime/random';
 
 /**
  * The 'random' backbone: seeded weights, then BatchNorm statistics calibrated on real frames.

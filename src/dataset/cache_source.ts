@@ -3,7 +3,7 @@ import type { SequenceConfig } from '../config';
 import { CacheError } from '../errors';
 import { readCacheMeta, readFeatureHeader, readFeatureWindow, readVideoFeatures, type CacheMeta, type FeatureHeader } from '../features/cache';
 import { buildSamples } from './sequences';
-import { seededPermutation } from './shuffle';
+import { seededPermutation } from '../runtime/random';
 import type { SequenceBatch, SequenceSample, SequenceSource } from './types';
 
 export interface CachedVideo {

@@ -6,7 +6,7 @@ import type { SequenceConfig } from '../config';
 import { VideoError } from '../errors';
 import { normalizePixels, type Normalization } from '../backbone/preprocess';
 import { buildSamples } from './sequences';
-import { seededPermutation } from './shuffle';
+import { seededPermutation } from '../runtime/random';
 import type { FrameBatch, SequenceSample } from './types';
 
 /**

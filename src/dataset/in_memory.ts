@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SequenceBatch, SequenceSample, SequenceSource } from './types';
-import { seededPermutation } from './shuffle';
+import { seededPermutation } from '../runtime/random';
 
 /** A SequenceSource over sequences held in memory: tests, small sets, and features already loaded. */
 export class InMemorySequenceSource implements SequenceSource {

@@ -5,7 +5,7 @@ import type { BackboneConfig } from '../config';
 import { ConfigError, describeError, outputError } from '../errors';
 import { writeJsonAtomic } from '../runtime/atomic';
 import { createProgress, type ProgressMode } from '../runtime/progress';
-import { seededShuffle } from '../dataset/shuffle';
+import { seededShuffle } from '../runtime/random';
 import { embedFrames, loadBackbone, type Backbone, type BackboneOptions } from '../backbone/weights';
 import { MOBILENET_INPUT_SIZE } from '../backbone/preprocess';
 import { openFeatureCache, type FeatureDtype, type PreprocessingParams } from './cache';

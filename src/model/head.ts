@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { seededRandom } from '../dataset/shuffle';
+import { seededRandom } from '../runtime/random';
 import { glorotUniform, orthogonal, transpose } from './init';
 import { type BigMatMul, LstmLayerCache, LstmLayerParams, lstmLayerBackward, lstmLayerForward, mm } from './lstm';
 import { FeaturePreprocessing, prepareFeatures, preparedDim } from './preprocess';

@@ -1,4 +1,4 @@
-import { seededRandom } from '../dataset/shuffle';
+import { seededRandom } from '../runtime/random';
 
 /**
  * Seeded weight initialisers in plain JS. tfjs-layers' orthogonal initialiser runs a QR on the backend and

@@ -1,5 +1,5 @@
 import type { BackgroundStyle, VideoStyle } from './design';
-import { seededRandom } from '../dataset/shuffle';
+import { seededRandom } from '../runtime/random';
 
 /** Seeded randomness for the sample: mulberry32 seeded by a string hash, so each video's draw is independent
  * of generation order (videos are generated in parallel). */
@@ -12,7 +12,7 @@ export function hashSeed(text: string): number {
   return h;
 }
 
-/** The project's mulberry32 (src/dataset/shuffle), under the name the generator uses. */
+/** The project's mulberry32 (src/runtime/random), under the name the generator uses. */
 export const rng: (seed: number) => () => number = seededRandom;
 
 function hsv(h: number, s: number, v: number): [number, number, number] {
