@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/runtime/backend';
 import { createRandomBackbone, loadBackboneFromDirectory, type Backbone } from '../src/backbone/weights';
-import type { MobileNetAlpha } from '../src/backbone/mobilenet_v2';
+import type { MobileNetAlpha } from '../src/config';
 import { FeatureWorkerPool } from '../src/features/worker_pool';
 import { MOBILENET_035_DIR, makeTempDir } from '../test/helpers';
 

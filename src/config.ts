@@ -1,7 +1,13 @@
 /**
- * The one typed configuration, with every default in this file. The CLI and the notebooks override fields;
- * they never re-declare defaults. Presets are named partial overrides (see PRESETS).
+ * The one typed configuration, with every default and every validity rule in this file. The CLI and the
+ * notebooks override fields; they never re-declare defaults or rules. Presets are named partial overrides
+ * (see PRESETS). Browser-safe: the page reads a model's settings with these defaults.
  */
+import { ConfigError } from './errors';
+
+/** MobileNetV2 width multipliers with published ImageNet weights. */
+export const MOBILENET_ALPHAS = [1.0, 0.75, 0.5, 0.35] as const;
+export type MobileNetAlpha = (typeof MOBILENET_ALPHAS)[number];
 
 export interface FrameWindowConfig {
   /** First frame kept, 0-based. 5 as in the original: WLASL clips often start before the sign. */
@@ -36,7 +42,7 @@ export interface SequenceConfig {
 
 export interface BackboneConfig {
   /** MobileNetV2 width multiplier: 1.0 is the original's; 0.35 is about a fifth of the compute. */
-  alpha: 1.0 | 0.75 | 0.5 | 0.35;
+  alpha: MobileNetAlpha;
   /** 'imagenet' (download/cache), 'random' (seeded, BatchNorm-calibrated), or a local directory / URL. */
   weights: string;
   /** Allow falling back to 'random' when 'imagenet' cannot be had (offline, no cache). */
@@ -109,7 +115,8 @@ export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartia
 
 /**
  * Named recipes. 'original' reproduces the original notebook's choices (5-frame windows, LSTM 256,
- * Adam 1e-4); the default recipe is chosen by measurement (see README, "Presets").
+ * Adam 1e-4); the default recipe is chosen by measurement (see README, "Presets"). 'sample' holds the settings
+ * of the embedded sample, which resolveConfig layers under any other preset when the data is the sample.
  */
 export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
   /** The original notebook's recipe: 5-frame non-overlapping windows, LSTM(256), raw features, Adam 1e-4. */
@@ -117,6 +124,14 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
     sequence: { sampleSize: 5, stride: 5 },
     model: { hidden: 256, layers: 1, dropout: 0, standardize: false, velocity: false },
     train: { learningRate: 1e-4, batchSize: 32, epochs: 10, patience: 5, minDelta: 0, restoreBest: true },
+  },
+  /**
+   * The embedded sample runs offline and quickly (CI, a first `npm start`): the 0.35-wide MobileNetV2 (a fifth of
+   * the compute of the original's 1.0), and seeded random weights when ImageNet weights cannot be had (recorded
+   * with every output and repeated in the summary).
+   */
+  sample: {
+    backbone: { alpha: 0.35, allowRandomFallback: true },
   },
 };
 
@@ -135,30 +150,152 @@ export function mergeConfig<T>(base: T, override: DeepPartial<T> | undefined): T
   return out as T;
 }
 
-/** Imported lazily to keep config free of other modules at load time. */
-function configError(message: string): Error {
-  const { ConfigError } = require('./errors') as typeof import('./errors');
-  return new ConfigError(message);
+/**
+ * How a setting is called where the user typed it: `--epochs` on the command line, `train.epochs` in code.
+ * Every message of the checks below names a setting through it.
+ */
+export type SettingName = (path: string) => string;
+const byPath: SettingName = (p) => p;
+
+/** Collects every problem of one check, so a user fixes them all in one go. */
+class Problems {
+  readonly list: string[] = [];
+  constructor(readonly name: SettingName) {}
+  integer(path: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.list.push(`${this.name(path)} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`}, got ${value}`);
+    }
+  }
+  range(path: string, value: number, min: number, max: number, text: string): void {
+    if (!(Number.isFinite(value) && value >= min && value <= max)) this.list.push(`${this.name(path)} must be ${text}, got ${value}`);
+  }
+  oneOf<T>(path: string, value: T, allowed: readonly T[]): void {
+    if (!allowed.includes(value)) this.list.push(`${this.name(path)} must be one of ${allowed.join(', ')}, got ${String(value)}`);
+  }
+  add(message: string): void {
+    this.list.push(message);
+  }
+  throwIfAny(): void {
+    if (this.list.length > 0) throw new ConfigError(this.list.join('; '));
+  }
+}
+
+/** Upper bounds that keep a typo from asking for gigabytes (an LSTM of 1e9 units) rather than tuning limits. */
+const LIMITS = { frameSize: 4096, hidden: 4096, layers: 8, batchSize: 65536, epochs: 100000 } as const;
+
+function windowProblems(window: FrameWindowConfig, p: Problems): void {
+  const { start, end, shortVideoPolicy } = window;
+  p.integer('frames.window.start', start, 0);
+  if (!Number.isInteger(end) || end < start) p.add(`${p.name('frames.window.end')} must be an integer >= ${p.name('frames.window.start')} (${start}), got ${end}`);
+  p.oneOf('frames.window.shortVideoPolicy', shortVideoPolicy, ['pad', 'skip']);
+}
+
+function framesProblems(frames: FramesConfig, p: Problems): void {
+  windowProblems(frames.window, p);
+  p.integer('frames.size', frames.size, 1, LIMITS.frameSize);
+  p.range('frames.jpegQuality', frames.jpegQuality, 1, 100, 'in 1..100');
+  p.oneOf('frames.output', frames.output, ['jpeg', 'raw']);
+  p.integer('frames.concurrency', frames.concurrency, 0, 64);
+}
+
+function sequenceProblems(sequence: SequenceConfig, p: Problems, window?: FrameWindowConfig): void {
+  p.integer('sequence.sampleSize', sequence.sampleSize, 1);
+  p.integer('sequence.stride', sequence.stride, 1);
+  // A fixed window gives every video (padded if short) exactly its length: a longer sequence fits no video.
+  if (window && !window.useMetadataRange && Number.isInteger(window.end - window.start)) {
+    const length = window.end - window.start + 1;
+    if (sequence.sampleSize > length) {
+      p.add(`${p.name('sequence.sampleSize')} (${sequence.sampleSize}) is longer than the frame window ${window.start}..${window.end} (${length} frames): no video would give a sequence`);
+    }
+  }
+}
+
+function alphaProblems(alpha: number, p: Problems): void {
+  p.oneOf('backbone.alpha', alpha, MOBILENET_ALPHAS as readonly number[]);
+}
+
+function backboneProblems(backbone: BackboneConfig, p: Problems): void {
+  alphaProblems(backbone.alpha, p);
+  if (typeof backbone.weights !== 'string' || backbone.weights.trim() === '') p.add(`${p.name('backbone.weights')} must name imagenet, random, a folder or a URL`);
+  p.integer('backbone.seed', backbone.seed, 0, 0xffffffff);
+}
+
+function modelProblems(model: ModelConfig, p: Problems): void {
+  p.integer('model.hidden', model.hidden, 1, LIMITS.hidden);
+  p.integer('model.layers', model.layers, 1, LIMITS.layers);
+  if (!(model.dropout >= 0 && model.dropout < 1)) p.add(`${p.name('model.dropout')} must be in [0, 1), got ${model.dropout}`);
+}
+
+function trainProblems(train: TrainConfig, p: Problems): void {
+  p.integer('train.epochs', train.epochs, 1, LIMITS.epochs);
+  p.integer('train.batchSize', train.batchSize, 1, LIMITS.batchSize);
+  p.range('train.learningRate', train.learningRate, Number.MIN_VALUE, 10, 'a number in (0, 10]');
+  p.integer('train.seed', train.seed, 0, 0xffffffff);
+  p.integer('train.patience', train.patience, 0);
+  p.range('train.minDelta', train.minDelta, 0, Number.MAX_VALUE, 'a number >= 0');
+  // The wasm backend is single-threaded in Node: at most one helper thread takes the second core.
+  p.oneOf('train.helperThreads', train.helperThreads ?? 0, [0, 1]);
+}
+
+function check(fill: (p: Problems) => void, name: SettingName): void {
+  const problems = new Problems(name);
+  fill(problems);
+  problems.throwIfAny();
 }
 
 /**
- * Throws a ConfigError for training settings no run can use. fit() calls it; the CLI calls it too, naming its
- * flags, so a bad flag fails before feature extraction (hours on WLASL) rather than after.
+ * The one configuration check: throws a ConfigError listing every setting no run can use, each under the name
+ * the user gave it. The CLI, runPipeline and the notebooks call it before any work, so a bad flag fails in
+ * milliseconds rather than after hours of feature extraction. Each stage also checks its own section (the
+ * functions below) for callers that use it directly.
  */
-export function checkTrainConfig(train: TrainConfig, name: (field: keyof TrainConfig) => string = (field) => `train.${field}`): void {
-  if (!(train.batchSize >= 1) || !(train.epochs >= 1) || !(train.learningRate > 0)) {
-    throw configError(`${name('batchSize')} (${train.batchSize}), ${name('epochs')} (${train.epochs}) and ${name('learningRate')} (${train.learningRate}) must be positive`);
-  }
-  const helperThreads = train.helperThreads ?? 0;
-  if (helperThreads !== 0 && helperThreads !== 1) throw configError(`${name('helperThreads')} must be 0 or 1 (one helper thread at most), got ${helperThreads}`);
+export function checkConfig(config: PipelineConfig, name: SettingName = byPath): void {
+  check((p) => {
+    framesProblems(config.frames, p);
+    sequenceProblems(config.sequence, p, config.frames.window);
+    backboneProblems(config.backbone, p);
+    modelProblems(config.model, p);
+    trainProblems(config.train, p);
+  }, name);
 }
 
-/** Defaults, then a preset, then explicit overrides. */
-export function resolveConfig(options: { preset?: string; overrides?: DeepPartial<PipelineConfig> } = {}): PipelineConfig {
+export function checkFrameWindow(window: FrameWindowConfig, name: SettingName = byPath): void {
+  check((p) => windowProblems(window, p), name);
+}
+export function checkFramesConfig(frames: FramesConfig, name: SettingName = byPath): void {
+  check((p) => framesProblems(frames, p), name);
+}
+export function checkSequenceConfig(sequence: SequenceConfig, name: SettingName = byPath): void {
+  check((p) => sequenceProblems(sequence, p), name);
+}
+export function checkBackboneConfig(backbone: BackboneConfig, name: SettingName = byPath): void {
+  check((p) => backboneProblems(backbone, p), name);
+}
+export function checkAlpha(alpha: number, name: SettingName = byPath): asserts alpha is MobileNetAlpha {
+  check((p) => alphaProblems(alpha, p), name);
+}
+export function checkModelConfig(model: ModelConfig, name: SettingName = byPath): void {
+  check((p) => modelProblems(model, p), name);
+}
+export function checkTrainConfig(train: TrainConfig, name: SettingName = byPath): void {
+  check((p) => trainProblems(train, p), name);
+}
+
+/** Feature-extraction threads: 0 means one per core; more than 16 only multiplies memory (a backbone each). */
+export function checkWorkers(workers: number | undefined, name = 'workers'): void {
+  if (workers !== undefined) check((p) => p.integer(name, workers, 0, 16), byPath);
+}
+
+/**
+ * Defaults, then the sample's settings when the data is the embedded sample, then a preset, then explicit
+ * overrides.
+ */
+export function resolveConfig(options: { preset?: string; overrides?: DeepPartial<PipelineConfig>; sample?: boolean } = {}): PipelineConfig {
   let config = DEFAULT_CONFIG;
+  if (options.sample) config = mergeConfig(config, PRESETS.sample);
   if (options.preset !== undefined) {
     const preset = PRESETS[options.preset];
-    if (!preset) throw configError(`unknown preset '${options.preset}' (known: ${Object.keys(PRESETS).join(', ')})`);
+    if (!preset) throw new ConfigError(`unknown preset '${options.preset}' (known: ${Object.keys(PRESETS).join(', ')})`);
     config = mergeConfig(config, preset);
   }
   return mergeConfig(config, options.overrides);

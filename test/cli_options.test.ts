@@ -49,6 +49,35 @@ test('recipe options: the measured default, the original preset, and switches th
   assert.equal(trainConfig(['--velocity']).model.velocity, true);
   assert.equal(defaults.train.helperThreads, 0);
   assert.equal(trainConfig(['--helper-threads', '1']).train.helperThreads, 1);
-  assert.throws(() => trainConfig(['--helper-threads', '2']), /--helper-threads must be 0 or 1/);
-  assert.throws(() => trainConfig(['--batch-size', '0']), /--batch-size \(0\), --epochs \(\d+\) and --lr \([\d.e-]+\) must be positive/);
+  assert.throws(() => trainConfig(['--helper-threads', '2']), /--helper-threads must be one of 0, 1, got 2/);
+  assert.throws(() => trainConfig(['--batch-size', '0']), /--batch-size must be an integer in 1\.\.\d+, got 0/);
+});
+
+test('one config check before any work: every bad number is refused under its flag name, all at once', () => {
+  const refused: [string[], RegExp][] = [
+    [['--frame-end', '-5'], /--frame-end must be an integer >= --frame-start \(5\), got -5/],
+    [['--sample-size', '1000'], /--sample-size \(1000\) is longer than the frame window 5\.\.35 \(31 frames\)/],
+    [['--hidden', '1e9'], /--hidden must be an integer in 1\.\.4096, got 1000000000/],
+    [['--epochs', '1.5'], /--epochs must be an integer in 1\.\.\d+, got 1\.5/],
+    [['--patience', '-3'], /--patience must be an integer >= 0, got -3/],
+    [['--concurrency', '-1'], /--concurrency must be an integer in 0\.\.64, got -1/],
+    [['--workers', '64'], /--workers must be an integer in 0\.\.16, got 64/],
+    [['--alpha', '0.6'], /--alpha must be one of 1, 0\.75, 0\.5, 0\.35, got 0\.6/],
+    [['--dropout', '1'], /--dropout must be in \[0, 1\), got 1/],
+    [['--lr', '-1'], /--lr must be a number in \(0, 10\], got -1/],
+  ];
+  for (const [args, message] of refused) assert.throws(() => trainConfig(args), message, args.join(' '));
+  // Several problems: one error lists them all.
+  assert.throws(() => trainConfig(['--epochs', '0', '--hidden', '0']), (e: Error) => /--hidden/.test(e.message) && /--epochs/.test(e.message));
+  // A whole-clip range has no fixed length, so a long sequence is the user's choice there.
+  assert.equal(trainConfig(['--metadata-range', '--sample-size', '64']).sequence.sampleSize, 64);
+});
+
+test('the embedded sample gets the sample preset under any other; a real data folder does not', () => {
+  assert.equal(trainConfig([]).backbone.alpha, 0.35);
+  assert.equal(trainConfig([]).backbone.allowRandomFallback, true);
+  const originalOnSample = trainConfig(['--preset', 'original']);
+  assert.deepEqual([originalOnSample.backbone.alpha, originalOnSample.sequence.sampleSize], [0.35, 5]);
+  const real = trainConfig(['--data', '/tmp/some-wlasl']);
+  assert.deepEqual([real.backbone.alpha, real.backbone.allowRandomFallback], [DEFAULT_CONFIG.backbone.alpha, false]);
 });

@@ -40,9 +40,9 @@ test('fit refuses impossible training settings, naming the setting', async () =>
   const train = toySource({ videosPerClass: 2, classes: 2, steps: 3, dim: 8, windows: 1, seed: 1 });
   const head = await createHead(train, MODEL_TEST_CONFIG, 1);
   const cases: Array<[Partial<typeof TRAIN_TEST_CONFIG>, RegExp]> = [
-    [{ batchSize: 0 }, /train\.batchSize \(0\)/],
-    [{ learningRate: -1 }, /train\.learningRate \(-1\)/],
-    [{ helperThreads: 2 }, /train\.helperThreads must be 0 or 1.*got 2/],
+    [{ batchSize: 0 }, /train\.batchSize must be an integer in 1\.\.\d+, got 0/],
+    [{ learningRate: -1 }, /train\.learningRate must be a number in \(0, 10\], got -1/],
+    [{ helperThreads: 2 }, /train\.helperThreads must be one of 0, 1, got 2/],
   ];
   for (const [bad, message] of cases) {
     await assert.rejects(fit(head, train, train, { ...TRAIN_TEST_CONFIG, ...bad }, { progress: 'none' }), (e: Error) => e.name === 'ConfigError' && message.test(e.message));

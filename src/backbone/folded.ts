@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { makeDivisible, type MobileNetAlpha } from './mobilenet_v2';
+import type { MobileNetAlpha } from '../config';
+import { makeDivisible } from './mobilenet_v2';
 
 /**
  * Inference-only MobileNetV2 with every BatchNorm folded into the convolution before it, run as fused

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkAlpha, MOBILENET_ALPHAS, type MobileNetAlpha } from '../config';
 import { MOBILENET_FEATURE_DIM, MOBILENET_INPUT_SIZE } from './preprocess';
 
 /**
@@ -6,8 +7,6 @@ import { MOBILENET_FEATURE_DIM, MOBILENET_INPUT_SIZE } from './preprocess';
  * names and shapes of keras.applications.MobileNetV2(include_top=False), so that Keras/TF.js weight files
  * (e.g. Teachable Machine's conversions) load into it by name, and a model saved from it reloads anywhere.
  */
-export type MobileNetAlpha = 1.0 | 0.75 | 0.5 | 0.35;
-export const SUPPORTED_ALPHAS: readonly MobileNetAlpha[] = [1.0, 0.75, 0.5, 0.35];
 
 /** Keras' _make_divisible: channel counts rounded to multiples of 8, never dropping more than 10%. */
 export function makeDivisible(value: number, divisor = 8): number {
@@ -67,7 +66,7 @@ function invertedResidual(x: Sym, inChannels: number, filters: number, stride: n
 
 /** The Keras graph from input_1 [N,224,224,3] to out_relu [N,7,7,1280]; weights are Glorot/ones/zeros. */
 export function buildMobileNetV2Base(alpha: MobileNetAlpha): tf.LayersModel {
-  if (!SUPPORTED_ALPHAS.includes(alpha)) throw new RangeError(`MobileNetV2 alpha ${alpha} is not one of ${SUPPORTED_ALPHAS.join(', ')}`);
+  checkAlpha(alpha);
   const input = tf.input({ name: 'input_1', shape: [MOBILENET_INPUT_SIZE, MOBILENET_INPUT_SIZE, 3] });
   const firstFilters = makeDivisible(32 * alpha);
   let x = correctPad('Conv1_pad').apply(input) as Sym;
@@ -109,7 +108,7 @@ export function inferAlpha(base: tf.LayersModel): MobileNetAlpha | undefined {
   };
   const observed = [filtersOf('Conv1'), filtersOf('block_1_project'), filtersOf('block_16_project')];
   if (observed.some((f) => f === undefined)) return undefined;
-  return SUPPORTED_ALPHAS.find((a) => {
+  return MOBILENET_ALPHAS.find((a) => {
     const expected = [makeDivisible(32 * a), makeDivisible(Math.trunc(24 * a)), makeDivisible(Math.trunc(320 * a))];
     return expected.every((f, i) => f === observed[i]);
   });

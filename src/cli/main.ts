@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { describeError, WlaslError } from '../errors';
-import { checkTrainConfig, resolveConfig, PRESETS, type DeepPartial, type PipelineConfig, type TrainConfig } from '../config';
+import { checkConfig, checkWorkers, resolveConfig, PRESETS, type DeepPartial, type PipelineConfig } from '../config';
 
 export const SAMPLE_DIR = path.resolve(__dirname, '..', '..', 'data', 'sample');
 
@@ -48,12 +48,34 @@ function num(value: string | undefined, name: string): number | undefined {
   return n;
 }
 
-/** The flag that sets each training field, for error messages. */
-const TRAIN_FLAGS: Partial<Record<keyof TrainConfig, string>> = { epochs: '--epochs', batchSize: '--batch-size', learningRate: '--lr', helperThreads: '--helper-threads' };
+/** The flag that sets each config field, so the config check names what the user typed. */
+const CONFIG_FLAGS: Record<string, string> = {
+  'frames.window.start': '--frame-start',
+  'frames.window.end': '--frame-end',
+  'frames.window.shortVideoPolicy': '--short-video',
+  'frames.concurrency': '--concurrency',
+  'sequence.sampleSize': '--sample-size',
+  'sequence.stride': '--stride',
+  'backbone.alpha': '--alpha',
+  'backbone.weights': '--weights',
+  'model.hidden': '--hidden',
+  'model.layers': '--layers',
+  'model.dropout': '--dropout',
+  'train.epochs': '--epochs',
+  'train.batchSize': '--batch-size',
+  'train.learningRate': '--lr',
+  'train.seed': '--seed',
+  'train.patience': '--patience',
+  'train.helperThreads': '--helper-threads',
+};
 
-/** The embedded sample runs offline: it may fall back to seeded random weights (recorded in the run). */
+/**
+ * The config of a command, checked before any work (every bad flag named at once). The embedded sample gets
+ * the sample preset (src/config.ts), as the notebooks do.
+ */
 export function configFromOptions(o: CommonOptions): PipelineConfig {
   const usingSample = o.sample || !o.data;
+  checkWorkers(num(o.workers, 'workers'), '--workers');
   const overrides: DeepPartial<PipelineConfig> = {
     frames: {
       window: { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: o.metadataRange, shortVideoPolicy: o.shortVideo },
@@ -63,14 +85,14 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
     backbone: {
       weights: o.weights,
       alpha: num(o.alpha, 'alpha') as PipelineConfig['backbone']['alpha'] | undefined,
-      allowRandomFallback: o.allowRandomFallback ?? (usingSample ? true : undefined),
+      allowRandomFallback: o.allowRandomFallback,
       cacheFloat16: o.float16,
     },
     model: { hidden: num(o.hidden, 'hidden'), layers: num(o.layers, 'layers'), dropout: num(o.dropout, 'dropout'), standardize: o.standardize, velocity: o.velocity },
     train: { epochs: num(o.epochs, 'epochs'), batchSize: num(o.batchSize, 'batch-size'), learningRate: num(o.lr, 'lr'), seed: num(o.seed, 'seed'), patience: num(o.patience, 'patience'), helperThreads: num(o.helperThreads, 'helper-threads') },
   };
-  const config = resolveConfig({ preset: o.preset, overrides });
-  checkTrainConfig(config.train, (field) => TRAIN_FLAGS[field] ?? `train.${field}`);
+  const config = resolveConfig({ preset: o.preset, overrides, sample: usingSample });
+  checkConfig(config, (field) => CONFIG_FLAGS[field] ?? field);
   return config;
 }
 
@@ -217,7 +239,7 @@ export function buildProgram(): Command {
     .command('evaluate')
     .description("evaluate a saved model directory on a dataset's test split: top-1/5/10 per video and per sequence")
     .requiredOption('--model <dir>', 'a model directory written by train/run')
-    .option('--split <split>', 'train, val or test', 'test')
+    .addOption(new Option('--split <split>', 'which split to evaluate').choices(['train', 'val', 'test']).default('test'))
     .option('--out <file>', 'write the full report as JSON');
   addDatasetOptions(evaluateCmd).action(async (o: CommonOptions & { model: string; split: 'train' | 'val' | 'test'; out?: string }) => {
     const { evaluateModelDir } = await import('../pipeline/evaluate');
@@ -237,7 +259,9 @@ export function buildProgram(): Command {
       const { predictVideo } = await import('../pipeline/predict');
       const bbox = o.bbox ? (o.bbox.split(',').map(Number) as [number, number, number, number]) : null;
       if (bbox && (bbox.length !== 4 || bbox.some((v) => !Number.isFinite(v)))) throw new WlaslError(`--bbox must be x0,y0,x1,y1, got '${o.bbox}'`);
-      const result = await predictVideo(o.model, video, { bbox, top: num(o.top, 'top') });
+      const top = num(o.top, 'top')!;
+      if (!Number.isInteger(top) || top < 1) throw new WlaslError(`--top must be an integer >= 1, got '${o.top}'`);
+      const result = await predictVideo(o.model, video, { bbox, top });
       if (o.json) console.log(JSON.stringify(result, null, 2));
       else {
         console.log(`${path.basename(video)}: ${result.windows} window(s), ${result.frames} frames, backbone ${result.timings.backboneMs.toFixed(0)} ms, head ${result.timings.headMs.toFixed(0)} ms, total ${result.timings.totalMs.toFixed(0)} ms`);

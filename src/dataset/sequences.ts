@@ -1,5 +1,4 @@
-import type { SequenceConfig } from '../config';
-import { ConfigError } from '../errors';
+import { checkSequenceConfig, type SequenceConfig } from '../config';
 import type { SequenceSample } from './types';
 
 /**
@@ -12,11 +11,6 @@ export function windowStarts(frameCount: number, sampleSize: number, stride: num
   const starts: number[] = [];
   for (let start = 0; start + sampleSize <= frameCount; start += stride) starts.push(start);
   return starts;
-}
-
-export function checkSequenceConfig(config: SequenceConfig): void {
-  if (!Number.isInteger(config.sampleSize) || config.sampleSize < 1) throw new ConfigError(`sequence.sampleSize must be a positive integer, got ${config.sampleSize}`);
-  if (!Number.isInteger(config.stride) || config.stride < 1) throw new ConfigError(`sequence.stride must be a positive integer, got ${config.stride}`);
 }
 
 /** A video as the sequence stage sees it: id, class index and how many frames it has (in the cache). */

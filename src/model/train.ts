@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkTrainConfig, type ModelConfig, type TrainConfig } from '../config';
+import { checkModelConfig, checkTrainConfig, type ModelConfig, type TrainConfig } from '../config';
 import type { SequenceSource } from '../dataset/types';
 import { ConfigError, ModelDirError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic';
@@ -55,8 +55,7 @@ export const CHECKPOINT_FILE = 'checkpoint.bin';
 
 /** Builds a head for a training source from the model config: feature statistics come from `train`. */
 export async function createHead(train: SequenceSource, model: ModelConfig, seed: number): Promise<LstmHead> {
-  if (model.layers < 1 || model.hidden < 1) throw new ConfigError(`model.layers (${model.layers}) and model.hidden (${model.hidden}) must be >= 1`);
-  if (!(model.dropout >= 0 && model.dropout < 1)) throw new ConfigError(`model.dropout must be in [0, 1), got ${model.dropout}`);
+  checkModelConfig(model);
   const stats = model.standardize ? await computeFeatureStats(train) : null;
   return LstmHead.create(
     { featureDim: train.featureDim, numClasses: train.numClasses, hidden: model.hidden, layers: model.layers, dropout: model.dropout, preprocessing: { stats, velocity: model.velocity } },

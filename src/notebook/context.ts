@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PRESETS, resolveConfig, type DeepPartial, type PipelineConfig } from '../config';
+import { checkConfig, resolveConfig, type DeepPartial, type PipelineConfig } from '../config';
 import { ConfigError } from '../errors';
 import { defaultCacheDir } from '../pipeline/run';
 
@@ -11,20 +11,12 @@ import { defaultCacheDir } from '../pipeline/run';
  */
 export const SAMPLE_DATA_DIR = 'data/sample';
 
-/**
- * The embedded sample must run offline and quickly in CI: the ImageNet download is unreachable there, so it
- * may fall back to seeded random weights (recorded with every output, as `npm start` does), and it uses the
- * 0.35-wide MobileNetV2 (a fifth of the compute of the original's 1.0) unless a preset or WLASL_ALPHA says
- * otherwise. A real WLASL folder gets the config as resolved, untouched.
- */
-export const SAMPLE_OVERRIDES: DeepPartial<PipelineConfig> = { backbone: { alpha: 0.35, allowRandomFallback: true } };
-
 export interface NotebookContext {
   dataDir: string;
   /** When the switch names a zip (Kaggle's wlasl-processed.zip): the zip; dataDir is where it is extracted. */
   zipFile?: string;
   usingSample: boolean;
-  /** Preset name, or 'defaults' when none. */
+  /** Preset names applied ('sample' for the embedded sample, then WLASL_PRESET), or 'defaults' when none. */
   preset: string;
   /** Overrides applied on top of the preset (for the record). */
   overrides: DeepPartial<PipelineConfig>;
@@ -59,24 +51,21 @@ export function notebookContext(dataDir: string = process.env.WLASL_DATA ?? SAMP
     throw new ConfigError(`no WLASL_v0.3.json here: ${hint}`, { file: resolvedData });
   }
   const usingSample = resolvedData === path.resolve(SAMPLE_DATA_DIR);
-  const preset = env.WLASL_PRESET || (usingSample && PRESETS.sample ? 'sample' : undefined);
-  const presetAlpha = preset ? PRESETS[preset]?.backbone?.alpha : undefined;
-  const sampleOverrides: DeepPartial<PipelineConfig> = usingSample
-    ? { backbone: { ...SAMPLE_OVERRIDES.backbone, ...(presetAlpha !== undefined ? { alpha: presetAlpha } : {}) } }
-    : {};
+  // The embedded sample gets the sample preset (src/config.ts) under any other, as `npm start` does.
+  const preset = env.WLASL_PRESET || undefined;
   const alpha = envNumber(env, 'WLASL_ALPHA') as PipelineConfig['backbone']['alpha'] | undefined;
   const overrides: DeepPartial<PipelineConfig> = {
-    ...sampleOverrides,
-    backbone: { ...sampleOverrides.backbone, ...(alpha !== undefined ? { alpha } : {}), ...(env.WLASL_WEIGHTS ? { weights: env.WLASL_WEIGHTS } : {}) },
+    backbone: { ...(alpha !== undefined ? { alpha } : {}), ...(env.WLASL_WEIGHTS ? { weights: env.WLASL_WEIGHTS } : {}) },
   };
-  const config = resolveConfig({ preset, overrides });
+  const config = resolveConfig({ preset, overrides, sample: usingSample });
+  checkConfig(config, (field) => (field === 'backbone.alpha' ? 'WLASL_ALPHA' : field === 'backbone.weights' ? 'WLASL_WEIGHTS' : field));
   const runName = usingSample ? 'notebooks' : `notebooks-${path.basename(resolvedData)}`;
   const runDir = path.resolve('runs', runName);
   return {
     dataDir: resolvedData,
     zipFile,
     usingSample,
-    preset: preset ?? 'defaults',
+    preset: [usingSample ? 'sample' : undefined, preset].filter(Boolean).join(' + ') || 'defaults',
     overrides,
     config,
     subset: env.WLASL_SUBSET || undefined,

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { PipelineConfig } from '../config';
+import { checkConfig, checkWorkers, type PipelineConfig } from '../config';
 import { ConfigError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic';
 import { initBackend, type BackendReport } from '../runtime/backend';
@@ -183,6 +183,8 @@ export async function saveRunModel(modelDir: string, head: LstmHead, index: Vide
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const { config } = options;
+  checkConfig(config);
+  checkWorkers(options.workers);
   const log = options.log ?? ((line: string) => console.log(line));
   const seconds: Record<string, number> = {};
   const timed = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {

@@ -4,7 +4,8 @@ import { PassThrough } from 'node:stream';
 import type { FramesConfig } from '../config';
 import type { VideoJob } from '../metadata/types';
 import { ffmpeg, ffmpegBinaries } from '../runtime/ffmpeg';
-import { cropRect, expectedFrameCount, frameRange, validateFramesConfig } from './geometry';
+import { checkFramesConfig } from '../config';
+import { cropRect, expectedFrameCount, frameRange } from './geometry';
 import { probeVideo } from './probe';
 import { CropRect, ExtractedFrames, FrameRange, VideoFailure, VideoInfo } from './types';
 
@@ -46,7 +47,7 @@ export function jpegQscale(quality: number): number {
 export type ExtractTarget = 'raw' | 'jpeg';
 
 export async function planExtraction(job: VideoJob, config: FramesConfig, target: ExtractTarget = 'raw'): Promise<ExtractionPlan> {
-  validateFramesConfig(config);
+  checkFramesConfig(config);
   const range = frameRange(job, config.window);
   const info = await probeVideo(job.path);
   const crop = config.cropToBbox && job.bbox ? cropRect(job.bbox, info.width, info.height, job.path) : null;

@@ -1,5 +1,4 @@
-import type { FramesConfig, FrameWindowConfig } from '../config';
-import { ConfigError } from '../errors';
+import { checkFrameWindow, type FrameWindowConfig } from '../config';
 import type { Bbox, VideoJob } from '../metadata/types';
 import { CropRect, FrameRange, VideoFailure, VideoInfo } from './types';
 
@@ -28,30 +27,13 @@ export function cropRect(bbox: Bbox, width: number, height: number, file?: strin
   return { x: left, y: top, width: right - left, height: bottom - top };
 }
 
-export function validateWindow(window: FrameWindowConfig): void {
-  const { start, end } = window;
-  if (!Number.isInteger(start) || start < 0) throw new ConfigError(`frames.window.start must be an integer >= 0, got ${start}`);
-  if (!Number.isInteger(end) || end < start) throw new ConfigError(`frames.window.end must be an integer >= start (${start}), got ${end}`);
-}
-
-/** Rejects a frames config that cannot work, before any video is touched. */
-export function validateFramesConfig(config: FramesConfig): void {
-  validateWindow(config.window);
-  if (!Number.isInteger(config.size) || config.size < 1 || config.size > 4096) throw new ConfigError(`frames.size must be an integer in 1..4096, got ${config.size}`);
-  if (!(config.jpegQuality >= 1 && config.jpegQuality <= 100)) throw new ConfigError(`frames.jpegQuality must be in 1..100, got ${config.jpegQuality}`);
-  if (config.window.shortVideoPolicy !== 'pad' && config.window.shortVideoPolicy !== 'skip') {
-    throw new ConfigError(`frames.window.shortVideoPolicy must be 'pad' or 'skip', got ${String(config.window.shortVideoPolicy)}`);
-  }
-  if (!Number.isInteger(config.concurrency) || config.concurrency < 0) throw new ConfigError(`frames.concurrency must be an integer >= 0, got ${config.concurrency}`);
-}
-
 /**
  * Which source frames to keep. By default window.start..window.end (0-based, inclusive: 5..35 as the original).
  * With useMetadataRange and a job carrying WLASL's frame_start/frame_end (1-based, inclusive, -1 = to the end),
  * those instead.
  */
 export function frameRange(job: VideoJob, window: FrameWindowConfig): FrameRange {
-  validateWindow(window);
+  checkFrameWindow(window);
   if (window.useMetadataRange && job.frameStart !== undefined && job.frameStart >= 1) {
     const first = job.frameStart - 1;
     const end = job.frameEnd;

@@ -2,14 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pLimit from 'p-limit';
-import type { FramesConfig } from '../config';
+import { checkFramesConfig, type FramesConfig } from '../config';
 import { describeError, writeProblem } from '../errors';
 import type { VideoJob } from '../metadata/types';
 import { mkdirError, publishDirectory, tempDirFor, writeJsonAtomic } from '../runtime/atomic';
 import { ffmpegBinaries, ffmpegVersion } from '../runtime/ffmpeg';
 import { createProgress, ProgressMode } from '../runtime/progress';
 import { extractJpegFrames, ExtractOptions } from './extract';
-import { validateFramesConfig } from './geometry';
 import { FrameFailure, FrameManifest, FrameStageProgress, FrameStageSummary, VideoFailure } from './types';
 
 /**
@@ -30,7 +29,7 @@ export const PARAMS_FILE = 'params.json';
 
 /** e.g. "frames-v1_w5-35_s224_bbox_pad_q92"; with WLASL ranges "wmeta5-35" (the fallback window). */
 export function paramsKey(config: FramesConfig): string {
-  validateFramesConfig(config);
+  checkFramesConfig(config);
   const w = config.window;
   const window = `${w.useMetadataRange ? 'wmeta' : 'w'}${w.start}-${w.end}`;
   const crop = config.cropToBbox ? 'bbox' : 'full';
