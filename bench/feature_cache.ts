@@ -17,7 +17,7 @@ import { initBackend } from '../src/runtime/backend';
 import { DEFAULT_CONFIG } from '../src/config';
 import { extractFrames } from '../src/video/extract';
 import type { VideoJob, Bbox } from '../src/metadata/types';
-import { loadBackbone } from '../src/backbone/weights';
+import { loadBackbone } from '../src/backbone/source';
 import { buildFeatureCache, collectCalibrationFrames } from '../src/features/build';
 import { MOBILENET_035_DIR, REAL10_DIR, makeTempDir } from '../test/helpers';
 

@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../src/runtime/backend';
-import { createRandomBackbone, embedFrames, type Backbone } from '../src/backbone/weights';
+import type { Backbone } from '../src/backbone/backbone';
+import { embedFrames } from '../src/backbone/embed';
+import { createRandomBackbone } from '../src/backbone/random';
 import { buildFeatureCache } from '../src/features/build';
 import { cacheKey, encodeFeatures, fromFloat16Bits, readVideoFeatures, toFloat16Bits, HEADER_BYTES } from '../src/features/cache';
 import { CacheSequenceSource } from '../src/dataset/cache_source';
@@ -71,7 +73,7 @@ test('a build killed mid-run resumes and ends with features identical to an unin
   // The child is slowed down per video so that the kill lands mid-run.
   const code = `
     const { initBackend } = require('./src/runtime/backend');
-    const { loadBackboneFromDirectory } = require('./src/backbone/weights');
+    const { loadBackboneFromDirectory } = require('./src/backbone/backbone');
     const { buildFeatureCache } = require('./src/features/build');
     const { rawFrames } = require('./test/features_fixtures');
     const jobs = ${JSON.stringify(jobs)};

@@ -7,7 +7,7 @@ import { DEFAULT_CONFIG, mergeConfig, type FramesConfig } from '../src/config';
 import { OutputError } from '../src/errors';
 import { readFinishedManifest, runFrameStage } from '../src/video/stage';
 import { initBackend } from '../src/runtime/backend';
-import { createRandomBackbone } from '../src/backbone/weights';
+import { createRandomBackbone } from '../src/backbone/random';
 import { buildFeatureCache } from '../src/features/build';
 import { readVideoFeatures } from '../src/features/cache';
 import { makeTempDir } from './helpers';

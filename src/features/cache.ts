@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { CacheError, UnsafeNameError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic';
-import type { BackboneInfo } from '../backbone/weights';
+import type { BackboneInfo } from '../backbone/backbone';
 
 /**
  * The frozen-feature cache: the backbone runs once per frame, ever, instead of on every frame in every epoch

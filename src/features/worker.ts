@@ -4,7 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../runtime/backend';
-import { embedFrames, loadBackboneFromDirectory, type Backbone } from '../backbone/weights';
+import { loadBackboneFromDirectory, type Backbone } from '../backbone/backbone';
+import { embedFrames } from '../backbone/embed';
 import { describeError } from '../errors';
 
 export interface WorkerInit {

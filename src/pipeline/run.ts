@@ -11,7 +11,7 @@ import { buildVideoIndex, summariseIndex, type VideoIndex } from '../metadata/vi
 import { countsRows, writeMissingReport, writeBboxMap } from '../metadata/reports';
 import type { Split, VideoEntry, VideoJob } from '../metadata/types';
 import { extractFrames } from '../video/extract';
-import type { Backbone } from '../backbone/weights';
+import type { Backbone } from '../backbone/backbone';
 import { buildFeatureCache, loadBackboneForJobs, type BuildFeatureCacheReport, type FrameProvider } from '../features/build';
 import { CacheSequenceSource } from '../dataset/cache_source';
 import { createHead, fit, saveHistory, type FitOptions, type FitResult } from '../model/train';
