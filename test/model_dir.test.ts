@@ -6,11 +6,12 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/runtime/backend';
 import { ModelDirError, ConfigError } from '../src/errors';
 import { LstmHead, type HeadConfig } from '../src/model/head';
-import { loadModelDir, saveModelDir, layersClassifier, META_JSON, WEIGHTS_BIN, MODEL_JSON, BACKBONE_SUBDIR } from '../src/model/model_dir';
+import { configOfModel, loadModelDir, readModelMeta, saveModelDir, layersClassifier, META_JSON, WEIGHTS_BIN, MODEL_JSON, BACKBONE_SUBDIR } from '../src/model/model_dir';
 import { parseModelInfo } from '../src/model/model_info';
 import { buildEndToEnd } from '../src/model/end_to_end';
 import { seededNormal } from '../src/model/init';
-import { makeTempDir } from './helpers';
+import { makeTempDir, REPO_ROOT } from './helpers';
+import { DEFAULT_CONFIG } from '../src/config';
 
 const D = 10;
 function config(velocity: boolean): HeadConfig {
@@ -39,7 +40,7 @@ test('model directory round trip: same outputs from the loaded TF.js model and t
   const exported = head.toLayersModel();
   const exportedOut = layersClassifier(exported, { classes: ['a', 'b', 'c'], head: { velocity: true } as never }).predictProbs(x);
   exported.dispose();
-  await saveModelDir(dir, head, { classes: ['hello', 'world', 'thanks'], sequenceLength: 5, backbone: { alpha: 0.35, weightsId: 'test' }, backboneSourceDir: backboneSource });
+  await saveModelDir(dir, head, { classes: ['hello', 'world', 'thanks'], sequence: { sampleSize: 5, stride: 5 }, backbone: { alpha: 0.35, weightsId: 'test' }, backboneSourceDir: backboneSource });
   assert.deepEqual(fs.readdirSync(dir).sort(), [MODEL_JSON, WEIGHTS_BIN, META_JSON, BACKBONE_SUBDIR].sort());
   assert.deepEqual(fs.readdirSync(path.join(dir, BACKBONE_SUBDIR)).sort(), ['group1-shard1of1.bin', MODEL_JSON]);
   const loaded = await loadModelDir(dir);
@@ -70,7 +71,7 @@ test('damaged model directories give a ModelDirError naming the file', async () 
   const head = LstmHead.create(config(false), 3);
   const fresh = async (name: string) => {
     const dir = path.join(root, name);
-    await saveModelDir(dir, head, { classes: ['a', 'b', 'c'], sequenceLength: 5 });
+    await saveModelDir(dir, head, { classes: ['a', 'b', 'c'], sequence: { sampleSize: 5, stride: 5 } });
     return dir;
   };
   const expectError = async (dir: string, file: string, pattern: RegExp) => {
@@ -92,7 +93,7 @@ test('damaged model directories give a ModelDirError naming the file', async () 
   fs.writeFileSync(path.join(badJson, MODEL_JSON), '{"modelTopology": ');
   await expectError(badJson, MODEL_JSON, /not valid JSON/);
   await assert.rejects(loadModelDir(path.join(root, 'nowhere')), ModelDirError);
-  await assert.rejects(saveModelDir(path.join(root, 'x'), head, { classes: ['a'], sequenceLength: 5 }), ModelDirError);
+  await assert.rejects(saveModelDir(path.join(root, 'x'), head, { classes: ['a'], sequence: { sampleSize: 5, stride: 5 } }), ModelDirError);
 });
 
 test('end-to-end model (tiny stand-in CNN backbone) equals backbone features then head', async () => {
@@ -115,4 +116,33 @@ test('end-to-end model (tiny stand-in CNN backbone) equals backbone features the
   const viaReloaded = tf.tidy(() => (reloaded.predict(frames) as tf.Tensor).dataSync());
   assert.deepEqual(Array.from(viaReloaded), Array.from(viaE2e));
   assert.throws(() => buildEndToEnd(backbone, LstmHead.create(config(true), 1)), ConfigError);
+});
+
+test('a model folder written before the one schema (sequenceLength beside sequence) still loads and predicts the same', async () => {
+  await initBackend();
+  // Written by saveModelDir at commit bfa11b0 (test/fixtures/model-dir-2026-12-04); the probabilities it gave then.
+  const dir = path.join(REPO_ROOT, 'test', 'fixtures', 'model-dir-2026-12-04');
+  const expected = [0.3598310351371765, 0.33410507440567017, 0.3060638904571533, 0.3550717234611511, 0.3152042031288147, 0.3297240734100342];
+  const loaded = await loadModelDir(dir);
+  assert.deepEqual(loaded.meta.classes, ['book', 'drink', 'computer']);
+  assert.deepEqual(loaded.meta.sequence, { sampleSize: 6, stride: 3 });
+  assert.deepEqual(loaded.meta.frames.window, DEFAULT_CONFIG.frames.window);
+  const x = tf.tensor3d(Float32Array.from({ length: 2 * 6 * 8 }, (_, i) => Math.sin(i)), [2, 6, 8]);
+  const probs = loaded.head.predictProbs(x);
+  probs.forEach((p, i) => assert.ok(Math.abs(p - expected[i]!) < 1e-5, `output ${i}: ${p} vs ${expected[i]}`));
+  const config = configOfModel(loaded.meta, dir);
+  assert.deepEqual([config.sequence.sampleSize, config.backbone.alpha, config.backbone.weights], [6, 0.35, path.join(dir, 'backbone')]);
+  x.dispose();
+  loaded.model.dispose();
+});
+
+test('saveModelDir writes what the reader accepts, and refuses to write what it would not', async () => {
+  await initBackend();
+  const dir = path.join(makeTempDir(), 'model');
+  const head = LstmHead.create(config(true), 3);
+  const meta = await saveModelDir(dir, head, { classes: ['a', 'b', 'c'], sequence: { sampleSize: 5, stride: 2 } });
+  assert.deepEqual(readModelMeta(dir), meta);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, META_JSON), 'utf8')).sequenceLength, undefined, 'the sequence length is stored once, as sequence.sampleSize');
+  await assert.rejects(saveModelDir(path.join(dir, '..', 'bad'), head, { classes: ['a', 'b', ''], sequence: { sampleSize: 5, stride: 2 } }), /classes\.2/);
+  assert.ok(!fs.existsSync(path.join(dir, '..', 'bad')));
 });

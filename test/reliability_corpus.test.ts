@@ -220,7 +220,7 @@ test('CLI on a data folder mixing good and broken videos: bad items reported, go
 
   // Damaged model directories: evaluate and predict refuse them naming the file.
   const three = path.join(OUT, 'three-classes');
-  await saveModelDir(three, LstmHead.create({ featureDim: 1280, numClasses: 3, hidden: 32, layers: 1, dropout: 0, preprocessing: { stats: null, velocity: false } }, 1), { classes: ['a', 'b', 'c'], sequenceLength: 5 });
+  await saveModelDir(three, LstmHead.create({ featureDim: 1280, numClasses: 3, hidden: 32, layers: 1, dropout: 0, preprocessing: { stats: null, velocity: false } }, 1), { classes: ['a', 'b', 'c'], sequence: { sampleSize: 5, stride: 5 } });
   const damaged = (name: string, change: (dir: string) => void) => {
     const dir = path.join(OUT, `model-${name}`);
     fs.cpSync(modelDir, dir, { recursive: true });
@@ -228,11 +228,12 @@ test('CLI on a data folder mixing good and broken videos: bad items reported, go
     return dir;
   };
   const cases = [
-    { dir: damaged('missing', (d) => fs.rmSync(path.join(d, 'weights.bin'))), evaluate: /weights\.bin: weights file missing/, predict: /weights\.bin: weight shard missing or unreadable \(ENOENT\)/ },
+    { dir: damaged('missing', (d) => fs.rmSync(path.join(d, 'weights.bin'))), evaluate: /weights\.bin: weight shard missing or unreadable \(ENOENT\)/, predict: /weights\.bin: weight shard missing or unreadable \(ENOENT\)/ },
     {
       dir: damaged('truncated', (d) => fs.truncateSync(path.join(d, 'weights.bin'), fs.statSync(path.join(d, 'weights.bin')).size - 100)),
-      evaluate: /weights\.bin: weights are \d+ bytes, model\.json describes \d+ \(truncated or from another model\)/,
-      predict: /model\.json: weight shards hold \d+ bytes, the manifest needs \d+ \(truncated download\?\)/,
+      // One reader for both: the same message, naming the shard where the truncation is.
+      evaluate: /weights\.bin: weight shards hold \d+ bytes, the manifest needs \d+ \(truncated, or from another model\)/,
+      predict: /weights\.bin: weight shards hold \d+ bytes, the manifest needs \d+ \(truncated, or from another model\)/,
     },
     {
       dir: damaged('classes', (d) => ['model.json', 'weights.bin'].forEach((f) => fs.copyFileSync(path.join(three, f), path.join(d, f)))),

@@ -2,14 +2,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
-import { saveModelToDirectory } from '../src/backbone/model_dir';
+import { directoryLoader, saveModelToDirectory } from '../src/backbone/model_dir';
 import { DEFAULT_CONFIG, mergeConfig, type FramesConfig } from '../src/config';
 import { ffmpegBinaries } from '../src/runtime/ffmpeg';
-import { writeJsonAtomic } from '../src/runtime/atomic';
 import { extractFrames } from '../src/video/extract';
-import { MODEL_INFO_FILE, type WlaslModelInfo } from '../src/model/model_info';
+import { MODEL_INFO_FILE, parseModelInfo, type WlaslModelInfo } from '../src/model/model_info';
+import { saveModelDir } from '../src/model/model_dir';
+import { createHead, fit } from '../src/model/train';
+import { windowStarts } from '../src/dataset/sequences';
+import { InMemorySequenceSource } from '../src/dataset/in_memory';
+import type { SequenceSample } from '../src/dataset/types';
 import { frameFeatures, backboneFeatureDim } from '../src/model/recognize';
-import { buildHeadInput } from '../src/model/head_input';
 import { MOBILENET_035_DIR, REAL10_DIR, REPO_ROOT } from './helpers';
 
 /**
@@ -86,9 +89,9 @@ export interface FixtureModel {
 }
 
 /**
- * Writes a model directory: head (LSTM 16 -> softmax over the videos' glosses plus distractors) trained for
- * a few epochs on windows of the videos' features, with featureStats and velocity on, so the page exercises
- * every step of the head input.
+ * Writes a model directory the way training does (createHead, fit, saveModelDir): an LSTM 16 head with
+ * standardisation and velocity, trained a few epochs on windows of the videos' features, over their glosses
+ * plus distractors, so the page exercises every step of the head input.
  */
 export async function buildFixtureModel(modelDir: string, videos: FixtureVideo[]): Promise<FixtureModel> {
   const size = 224;
@@ -97,7 +100,6 @@ export async function buildFixtureModel(modelDir: string, videos: FixtureVideo[]
   let backboneModel: tf.LayersModel;
   let backboneName: FixtureModel['backbone'];
   if (MOBILENET_035_DIR) {
-    const { directoryLoader } = await import('../src/backbone/model_dir');
     backboneModel = await tf.loadLayersModel(directoryLoader(MOBILENET_035_DIR));
     backboneName = 'mobilenet_v2_0.35 (real ImageNet)';
   } else {
@@ -107,55 +109,30 @@ export async function buildFixtureModel(modelDir: string, videos: FixtureVideo[]
   const classes = [...videos.map((v) => v.gloss), 'distractor_a', 'distractor_b', 'distractor_c'];
   const framesConfig = nodeFramesConfig({ frames: { window, size, cropToBbox: false } });
   const dim = backboneFeatureDim(backboneModel);
-  const perVideo: Float32Array[] = [];
-  for (const v of videos) {
+  const rows: Float32Array[] = [];
+  const samples: SequenceSample[] = [];
+  for (const [label, v] of videos.entries()) {
     const { frames, count } = await extractFrames({ videoId: path.basename(v.path), path: v.path, bbox: null }, framesConfig);
-    perVideo.push(await frameFeatures(backboneModel, frames, count, size, 'minus1to1'));
+    const features = await frameFeatures(backboneModel, frames, count, size, 'minus1to1');
+    for (const start of windowStarts(count, sampleSize, sampleSize)) {
+      rows.push(features.subarray(start * dim, (start + sampleSize) * dim));
+      samples.push({ videoId: path.basename(v.path), label, start, length: sampleSize });
+    }
   }
-  // Standardisation statistics over all frames of all videos, as training computes them on its split.
-  const all = perVideo.flatMap((f) => Array.from(f));
-  const frames = all.length / dim;
-  const mean = new Array<number>(dim).fill(0);
-  const sq = new Array<number>(dim).fill(0);
-  for (let i = 0; i < all.length; i++) {
-    mean[i % dim] += all[i]! / frames;
-    sq[i % dim] += (all[i]! * all[i]!) / frames;
-  }
-  const std = mean.map((m, k) => Math.max(Math.sqrt(Math.max(sq[k]! - m * m, 0)), 1e-3));
-  const featureStats = { mean, std };
-  const inputs: Float32Array[] = [];
-  const labels: number[] = [];
-  let inputDim = 0;
-  perVideo.forEach((features, label) => {
-    const built = buildHeadInput(features, features.length / dim, dim, { sampleSize, stride: sampleSize, stats: featureStats, velocity: true });
-    inputs.push(built.input);
-    inputDim = built.inputDim;
-    for (let w = 0; w < built.windows; w++) labels.push(label);
-  });
-  const head = tf.sequential({
-    layers: [
-      tf.layers.lstm({ units: 16, inputShape: [sampleSize, inputDim], kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }), recurrentInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
-      tf.layers.dense({ units: classes.length, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }),
-    ],
-  });
-  head.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
-  const x = tf.tensor3d(concat(inputs), [labels.length, sampleSize, inputDim]);
-  const y = tf.tensor1d(labels, 'float32');
-  await head.fit(x, y, { epochs: 40, batchSize: labels.length, shuffle: false, verbose: 0 });
-  tf.dispose([x, y]);
-  await saveModelToDirectory(head, modelDir);
-  await saveModelToDirectory(backboneModel, path.join(modelDir, 'backbone'));
-  const info: WlaslModelInfo = {
+  const source = new InMemorySequenceSource(concat(rows), [samples.length, sampleSize, dim], samples, classes.length);
+  const head = await createHead(source, { hidden: 16, layers: 1, dropout: 0, standardize: true, velocity: true }, 3);
+  await fit(head, source, source, { ...DEFAULT_CONFIG.train, epochs: 40, batchSize: samples.length, learningRate: 0.01, patience: 40, seed: 5 }, { progress: 'none' });
+  // The backbone travels inside the model folder, as a training run saves it.
+  const backboneSourceDir = MOBILENET_035_DIR ?? path.join(path.dirname(modelDir), `${path.basename(modelDir)}-backbone-source`);
+  if (!MOBILENET_035_DIR) await saveModelToDirectory(backboneModel, backboneSourceDir);
+  await saveModelDir(modelDir, head, {
     classes,
     sequence: { sampleSize, stride: sampleSize },
-    frames: { window, size, cropToBbox: true },
-    normalization: 'minus1to1',
-    featureStats,
-    velocity: true,
-    backbone: { alpha: MOBILENET_035_DIR ? 0.35 : null, weightsId: backboneName, dir: 'backbone' },
-  };
-  await writeJsonAtomic(path.join(modelDir, MODEL_INFO_FILE), info);
-  head.dispose();
+    frames: mergeConfig(DEFAULT_CONFIG.frames, { window, size }),
+    backbone: { alpha: MOBILENET_035_DIR ? 0.35 : undefined, weightsId: backboneName, normalization: 'minus1to1' },
+    backboneSourceDir,
+  });
+  const info = parseModelInfo(JSON.parse(fs.readFileSync(path.join(modelDir, MODEL_INFO_FILE), 'utf8')));
   backboneModel.dispose();
   return { modelDir, info, backbone: backboneName };
 }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { windowStarts } from '../src/dataset/sequences';
+import { DEFAULT_CONFIG } from '../src/config';
 import { ModelDirError } from '../src/errors';
 import { averageWindows, buildHeadInput, selectWindowFrames, topK } from '../src/model/head_input';
 import { parseModelInfo } from '../src/model/model_info';
@@ -93,32 +94,33 @@ test('averageWindows and topK', () => {
   assert.throws(() => averageWindows(probs, 4, 3), ModelDirError);
 });
 
-test('parseModelInfo reads the flat contract and saveModelDir\'s spelling, and names the file on errors', () => {
-  const flat = {
-    classes: ['a', 'b'],
-    sequence: { sampleSize: 5, stride: 5 },
-    frames: { window: { start: 5, end: 35 }, size: 224, cropToBbox: true },
-    normalization: 'minus1to1',
-    featureStats: { mean: [0, 1], std: [1, 2] },
-    velocity: true,
-    backbone: { alpha: 0.35, weightsId: 'x', dir: 'backbone' },
-  };
-  assert.deepEqual(parseModelInfo(flat).featureStats, flat.featureStats);
+test('parseModelInfo reads saveModelDir\'s description, fills defaults for older folders, and names the file on errors', () => {
   const saved = {
     format: 'wlasl-model',
     version: 1,
     classes: ['a', 'b'],
-    sequenceLength: 8,
-    featureDim: 1280,
+    featureDim: 2,
     head: { hidden: 16, layers: 1, dropout: 0, standardize: true, velocity: true },
-    featureStats: { mean: [0], std: [1] },
-    backbone: { alpha: 1, weightsId: 'imagenet', dir: 'backbone' },
+    featureStats: { mean: [0, 1], std: [1, 2] },
+    frames: { window: { start: 3, end: 40, useMetadataRange: false, shortVideoPolicy: 'pad' }, size: 224, cropToBbox: true, output: 'raw', jpegQuality: 92, concurrency: 0 },
+    sequence: { sampleSize: 5, stride: 2 },
+    backbone: { alpha: 0.35, weightsId: 'x', normalization: 'minus1to1', dir: 'backbone' },
   };
   const info = parseModelInfo(saved);
   assert.equal(info.featureStats, null, 'saveModelDir folds the statistics into the head: they must not be applied twice');
-  assert.deepEqual(info.sequence, { sampleSize: 8, stride: 8 });
-  assert.deepEqual(info.frames.window, { start: 5, end: 35 });
+  assert.deepEqual(info.sequence, { sampleSize: 5, stride: 2 });
+  assert.deepEqual(info.frames.window, { start: 3, end: 40 });
   assert.equal(info.velocity, true);
-  assert.throws(() => parseModelInfo({ ...flat, backbone: { ...flat.backbone, dir: '../elsewhere' } }, 'm/wlasl-model.json'), /m\/wlasl-model\.json: .*backbone\.dir/);
-  assert.throws(() => parseModelInfo({ ...flat, classes: [] }, 'm/wlasl-model.json'), /m\/wlasl-model\.json: not a valid model description: classes/);
+  // A folder written before `sequence` and `frames` were always stored: the sequence length under its old name,
+  // frames from the defaults in src/config.ts.
+  const { sequence: _sequence, frames: _frames, ...older } = saved;
+  const olderInfo = parseModelInfo({ ...older, sequenceLength: 8 });
+  assert.deepEqual(olderInfo.sequence, { sampleSize: 8, stride: 8 });
+  assert.deepEqual(olderInfo.frames.window, { start: DEFAULT_CONFIG.frames.window.start, end: DEFAULT_CONFIG.frames.window.end });
+  assert.throws(() => parseModelInfo(older, 'm/wlasl-model.json'), /m\/wlasl-model\.json: .*sequence: missing/);
+  assert.throws(() => parseModelInfo({ ...saved, backbone: { ...saved.backbone, dir: '../elsewhere' } }, 'm/wlasl-model.json'), /m\/wlasl-model\.json: .*backbone\.dir/);
+  assert.throws(() => parseModelInfo({ ...saved, classes: [] }, 'm/wlasl-model.json'), /m\/wlasl-model\.json: not a valid model description: classes/);
+  assert.throws(() => parseModelInfo({ ...saved, featureStats: { mean: [0], std: [1] } }, 'm/wlasl-model.json'), /featureStats: 1 means and 1 stds for 2 features/);
+  // The flat description an early fixture wrote is not a model folder this code ever saved.
+  assert.throws(() => parseModelInfo({ classes: ['a'], sequence: { sampleSize: 5, stride: 5 } }, 'm/wlasl-model.json'), /format/);
 });

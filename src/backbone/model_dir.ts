@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { WeightsError } from '../errors';
-import { publishDirectory, tempDirFor } from '../runtime/atomic';
+import { writeDirectoryAtomic } from '../runtime/atomic';
 
 /**
  * TF.js model folders (model.json + weight shards) on local disk. tfjs without tfjs-node has no file://
@@ -69,7 +69,9 @@ export function directoryLoader(dir: string): tf.io.IOHandler {
       const joined = Buffer.concat(buffers);
       const expected = weightSpecs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * bytesPerValue(s.dtype), 0);
       if (joined.length !== expected) {
-        throw new WeightsError(`weight shards hold ${joined.length} bytes, the manifest needs ${expected} (truncated download?)`, { file: path.join(dir, MODEL_JSON) });
+        // Named after the last shard, where a truncated write or download ends.
+        const lastShard = path.join(dir, shardPaths(json, path.join(dir, MODEL_JSON)).at(-1) ?? MODEL_JSON);
+        throw new WeightsError(`weight shards hold ${joined.length} bytes, the manifest needs ${expected} (truncated, or from another model)`, { file: lastShard });
       }
       return {
         modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
@@ -90,32 +92,35 @@ function bytesPerValue(dtype: string): number {
   throw new WeightsError(`unsupported weight dtype '${dtype}' (quantised weights are not supported)`);
 }
 
-/** Saves a model into `dir` (model.json + weights.bin), built in a temporary folder and renamed into place. */
+/** The one weights file of the folders written here. */
+export const WEIGHTS_BIN = 'weights.bin';
+
+/**
+ * Writes a model's model.json + weights.bin (the standard layout, readable by tf.loadLayersModel in a browser)
+ * into `dir`, which must exist. The caller makes it atomic: see saveModelToDirectory and saveModelDir.
+ */
+export async function writeModelFiles(model: tf.LayersModel, dir: string, extra: Record<string, unknown> = {}): Promise<void> {
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const data = weightBytes(artifacts.weightData);
+      const json = {
+        modelTopology: artifacts.modelTopology,
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy ?? null,
+        weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
+        ...extra,
+      };
+      await fs.promises.writeFile(path.join(dir, WEIGHTS_BIN), data);
+      await fs.promises.writeFile(path.join(dir, MODEL_JSON), JSON.stringify(json));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.length } };
+    }),
+  );
+}
+
+/** Saves a model into `dir` (model.json + weights.bin), atomically. */
 export async function saveModelToDirectory(model: tf.LayersModel, dir: string, extra: Record<string, unknown> = {}): Promise<void> {
-  const tmp = tempDirFor(dir);
-  await fs.promises.mkdir(tmp, { recursive: true });
-  try {
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        const data = weightBytes(artifacts.weightData);
-        const json = {
-          modelTopology: artifacts.modelTopology,
-          format: artifacts.format ?? 'layers-model',
-          generatedBy: artifacts.generatedBy,
-          convertedBy: artifacts.convertedBy ?? null,
-          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
-          ...extra,
-        };
-        await fs.promises.writeFile(path.join(tmp, 'weights.bin'), data);
-        await fs.promises.writeFile(path.join(tmp, MODEL_JSON), JSON.stringify(json));
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.length } };
-      }),
-    );
-    await publishDirectory(tmp, dir);
-  } catch (error) {
-    await fs.promises.rm(tmp, { recursive: true, force: true });
-    throw error;
-  }
+  await writeDirectoryAtomic(dir, (tmp) => writeModelFiles(model, tmp, extra));
 }
 
 function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {

@@ -1,59 +1,44 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { FramesConfig, SequenceConfig } from '../config';
-import { ModelDirError } from '../errors';
-import { publishDirectory, tempDirFor } from '../runtime/atomic';
+import { DEFAULT_CONFIG, mergeConfig, type FramesConfig, type PipelineConfig, type SequenceConfig } from '../config';
+import { describeError, ModelDirError, WlaslError } from '../errors';
+import { directoryLoader, MODEL_JSON, WEIGHTS_BIN, writeModelFiles } from '../backbone/model_dir';
+import { writeDirectoryAtomic } from '../runtime/atomic';
 import { LstmHead, type HeadConfig } from './head';
 import type { Classifier } from './metrics';
-import { appendVelocity, type FeatureStats } from './preprocess';
+import { BACKBONE_SUBDIR, MODEL_INFO_FILE, modelMetaSchema, parseModelMeta, type ModelMeta } from './model_info';
+import { appendVelocity } from './preprocess';
 
 /**
  * A trained model directory, loadable by plain @tensorflow/tfjs in Node and in a browser:
  *   model.json     TF.js layers format (tf.loadLayersModel('<url>/model.json') in a browser)
  *   weights.bin    its weights
- *   wlasl-model.json  classes, preprocessing and backbone config, feature statistics, training summary:
- *                  the preprocessing travels with the model so it gives the same results wherever it runs.
+ *   wlasl-model.json  classes, preprocessing and backbone config, feature statistics, training summary
+ *                  (schema: src/model/model_info.ts): the preprocessing travels with the model so it gives the
+ *                  same results wherever it runs.
+ *   backbone/      the backbone's own TF.js folder, when one is bundled
  * The model takes raw backbone features [B, T, D] (standardisation is folded into its first kernel); with
  * `head.velocity` its input is [features, features_t - features_{t-1}] ([B, T, 2D], zero difference at t=0).
  */
-export const MODEL_JSON = 'model.json';
-export const WEIGHTS_BIN = 'weights.bin';
-export const META_JSON = 'wlasl-model.json';
+export { MODEL_JSON, WEIGHTS_BIN, BACKBONE_SUBDIR };
+export const META_JSON = MODEL_INFO_FILE;
 
-export interface ModelMeta {
-  format: 'wlasl-model';
-  version: 1;
-  /** Gloss of each output, in output order. */
+export interface ModelMetaInput {
   classes: string[];
-  /** Frames per sequence the model was trained on (it accepts any length). */
-  sequenceLength: number;
-  /** Raw feature width from the backbone. */
-  featureDim: number;
-  head: { hidden: number; layers: number; dropout: number; standardize: boolean; velocity: boolean };
-  /** Training-split statistics (already folded into model.json; kept for re-training and inspection). */
-  featureStats: FeatureStats | null;
+  sequence: SequenceConfig;
   /** How to turn a video into the model's input. */
   frames?: FramesConfig;
-  sequence?: SequenceConfig;
   /** Backbone identity: alpha, weights id, input size and normalisation (e.g. x / 127.5 - 1). */
   backbone?: Record<string, unknown>;
   /** Training summary (config, best epoch, metrics); free-form. */
   training?: Record<string, unknown>;
-  createdAt: string;
+  /**
+   * A TF.js backbone folder (model.json + weights) to copy into <dir>/backbone, so the directory is
+   * self-contained for `predict` and the browser page (which read backbone.dir, default 'backbone').
+   */
+  backboneSourceDir?: string;
 }
-
-export type ModelMetaInput = Pick<ModelMeta, 'classes' | 'sequenceLength'> &
-  Partial<Pick<ModelMeta, 'frames' | 'sequence' | 'backbone' | 'training'>> & {
-    /**
-     * A TF.js backbone folder (model.json + weights) to copy into <dir>/backbone, so the directory is
-     * self-contained for `predict` and the browser page (which read backbone.dir, default 'backbone').
-     */
-    backboneSourceDir?: string;
-  };
-
-/** Sub-folder of a model directory that holds the backbone when one is bundled. */
-export const BACKBONE_SUBDIR = 'backbone';
 
 export interface LoadedModel {
   /** The standard TF.js model (input: raw features, plus raw velocity when meta.head.velocity). */
@@ -66,113 +51,90 @@ export interface LoadedModel {
 /** Saves `head` as a model directory, atomically (built beside `dir`, then renamed into place). */
 export async function saveModelDir(dir: string, head: LstmHead, info: ModelMetaInput): Promise<ModelMeta> {
   const c = head.config;
+  const metaFile = path.join(dir, META_JSON);
   if (info.classes.length !== c.numClasses) {
-    throw new ModelDirError(`${info.classes.length} class names for a model with ${c.numClasses} outputs`, { file: path.join(dir, META_JSON) });
+    throw new ModelDirError(`${info.classes.length} class names for a model with ${c.numClasses} outputs`, { file: metaFile });
   }
-  const meta: ModelMeta = {
+  const written = {
     format: 'wlasl-model',
     version: 1,
     classes: info.classes,
-    sequenceLength: info.sequenceLength,
     featureDim: c.featureDim,
     head: { hidden: c.hidden, layers: c.layers, dropout: c.dropout, standardize: c.preprocessing.stats !== null, velocity: c.preprocessing.velocity },
     featureStats: c.preprocessing.stats,
-    frames: info.frames,
+    frames: info.frames ?? DEFAULT_CONFIG.frames,
     sequence: info.sequence,
     backbone: info.backboneSourceDir ? { dir: BACKBONE_SUBDIR, ...info.backbone } : info.backbone,
     training: info.training,
     createdAt: new Date().toISOString(),
   };
+  // The reader's schema checks the writer too: a folder that would not load is never written.
+  const checked = modelMetaSchema.safeParse(written);
+  if (!checked.success) throw new ModelDirError(`would write an invalid model description: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { file: metaFile });
+  if (info.backboneSourceDir && !fs.existsSync(path.join(info.backboneSourceDir, MODEL_JSON))) throw new ModelDirError('backbone folder has no model.json', { file: info.backboneSourceDir });
   const model = head.toLayersModel();
-  const tmp = tempDirFor(dir);
   try {
-    await fs.promises.mkdir(tmp, { recursive: true });
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        const weightData = artifacts.weightData instanceof ArrayBuffer ? artifacts.weightData : tf.io.concatenateArrayBuffers(artifacts.weightData as ArrayBuffer[]);
-        const modelJson = {
-          modelTopology: artifacts.modelTopology,
-          format: artifacts.format ?? 'layers-model',
-          generatedBy: artifacts.generatedBy,
-          convertedBy: artifacts.convertedBy ?? null,
-          weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
-        };
-        await fs.promises.writeFile(path.join(tmp, WEIGHTS_BIN), Buffer.from(weightData));
-        await fs.promises.writeFile(path.join(tmp, MODEL_JSON), JSON.stringify(modelJson));
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    if (info.backboneSourceDir) {
-      if (!fs.existsSync(path.join(info.backboneSourceDir, MODEL_JSON))) throw new ModelDirError('backbone folder has no model.json', { file: info.backboneSourceDir });
-      await fs.promises.cp(info.backboneSourceDir, path.join(tmp, BACKBONE_SUBDIR), { recursive: true });
-    }
-    await fs.promises.writeFile(path.join(tmp, META_JSON), JSON.stringify(meta, null, 2) + '\n');
-    await publishDirectory(tmp, dir);
-  } catch (error) {
-    await fs.promises.rm(tmp, { recursive: true, force: true });
-    throw error;
+    await writeDirectoryAtomic(dir, async (tmp) => {
+      await writeModelFiles(model, tmp);
+      if (info.backboneSourceDir) await fs.promises.cp(info.backboneSourceDir, path.join(tmp, BACKBONE_SUBDIR), { recursive: true });
+      await fs.promises.writeFile(path.join(tmp, META_JSON), JSON.stringify(written, null, 2) + '\n');
+    });
   } finally {
     model.dispose();
   }
-  return meta;
+  return parseModelMeta(written, metaFile);
 }
 
-function readJson(file: string): unknown {
-  if (!fs.existsSync(file)) throw new ModelDirError('missing (not a model directory, or an unfinished save)', { file });
+/** Reads and checks a model directory's wlasl-model.json (any version this code wrote), defaults filled in. */
+export function readModelMeta(dir: string): ModelMeta {
+  const file = path.join(dir, META_JSON);
+  let json: unknown;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
+    json = JSON.parse(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
   } catch (error) {
-    throw new ModelDirError(`not valid JSON (${(error as Error).message})`, { file, cause: error });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ModelDirError('missing (not a model directory, or an unfinished save)', { file });
+    throw new ModelDirError(code ? `cannot read the model description (${code})` : `not valid JSON (${(error as Error).message})`, { file, cause: error });
+  }
+  return parseModelMeta(json, file);
+}
+
+/**
+ * The pipeline settings a model folder fixes for anyone who feeds it new videos (evaluate, predict): how frames
+ * are taken, the sequence windows, and its own backbone (the bundled copy, at the width it was trained with).
+ */
+export function configOfModel(meta: ModelMeta, dir?: string): PipelineConfig {
+  return mergeConfig(DEFAULT_CONFIG, {
+    frames: meta.frames,
+    sequence: meta.sequence,
+    backbone: { ...(dir !== undefined ? { weights: path.join(dir, meta.backbone.dir) } : {}), ...(meta.backbone.alpha !== null ? { alpha: meta.backbone.alpha as PipelineConfig['backbone']['alpha'] } : {}) },
+  });
+}
+
+/** A TF.js layers model from a folder, its errors (missing or truncated files) as ModelDirErrors naming the file. */
+async function loadLayersFrom(dir: string): Promise<tf.LayersModel> {
+  try {
+    return await tf.loadLayersModel(directoryLoader(dir));
+  } catch (error) {
+    if (error instanceof WlaslError) {
+      const reason = error.file && error.message.startsWith(`${error.file}: `) ? error.message.slice(error.file.length + 2) : error.message;
+      throw new ModelDirError(reason, { file: error.file ?? path.join(dir, MODEL_JSON), cause: error });
+    }
+    throw new ModelDirError(`TF.js cannot build the model: ${describeError(error)}`, { file: path.join(dir, MODEL_JSON), cause: error });
   }
 }
-
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 
 /** Loads a model directory; any missing, truncated or inconsistent file gives a ModelDirError naming it. */
 export async function loadModelDir(dir: string): Promise<LoadedModel> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ModelDirError('model directory not found', { file: dir });
-  const modelFile = path.join(dir, MODEL_JSON);
   const metaFile = path.join(dir, META_JSON);
-  const modelJson = readJson(modelFile) as { modelTopology?: unknown; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; format?: string; generatedBy?: string; convertedBy?: string };
-  if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) throw new ModelDirError('not a TF.js layers model (no modelTopology or weightsManifest)', { file: modelFile });
-  const meta = readJson(metaFile) as ModelMeta;
-  if (meta.format !== 'wlasl-model' || !Array.isArray(meta.classes) || typeof meta.featureDim !== 'number' || !meta.head) {
-    throw new ModelDirError('not a wlasl-model description (format, classes, featureDim or head missing)', { file: metaFile });
-  }
-  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: Buffer[] = [];
-  for (const group of modelJson.weightsManifest) {
-    let expected = 0;
-    for (const spec of group.weights) expected += spec.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[spec.dtype ?? 'float32'] ?? 4);
-    let actual = 0;
-    for (const p of group.paths) {
-      const file = path.join(dir, p);
-      if (path.relative(dir, file).startsWith('..')) throw new ModelDirError(`weights path ${p} points outside the directory`, { file: modelFile });
-      if (!fs.existsSync(file)) throw new ModelDirError('weights file missing', { file });
-      const data = fs.readFileSync(file);
-      actual += data.length;
-      buffers.push(data);
-    }
-    if (actual !== expected) {
-      throw new ModelDirError(`weights are ${actual} bytes, model.json describes ${expected} (truncated or from another model)`, { file: path.join(dir, group.paths[group.paths.length - 1] ?? WEIGHTS_BIN) });
-    }
-    weightSpecs.push(...group.weights);
-  }
-  const all = Buffer.concat(buffers);
-  let model: tf.LayersModel;
+  const model = await loadLayersFrom(dir);
+  let meta: ModelMeta;
   try {
-    model = await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: modelJson.modelTopology as tf.io.ModelArtifacts['modelTopology'],
-        weightSpecs,
-        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-        format: modelJson.format,
-        generatedBy: modelJson.generatedBy,
-        convertedBy: modelJson.convertedBy,
-      }),
-    );
+    meta = readModelMeta(dir);
   } catch (error) {
-    throw new ModelDirError(`TF.js cannot build the model: ${(error as Error).message}`, { file: modelFile, cause: error });
+    model.dispose();
+    throw error;
   }
   const outputs = (model.outputs[0]!.shape as number[])[1];
   if (outputs !== meta.classes.length) {

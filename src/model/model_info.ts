@@ -1,117 +1,161 @@
 import { z } from 'zod';
+import { DEFAULT_CONFIG, type FramesConfig, type SequenceConfig } from '../config';
 import { ModelDirError } from '../errors';
 
 /**
- * <modelDir>/wlasl-model.json: the preprocessing that travels with a trained model, so Node and the browser
- * page feed the head exactly what training fed it. Browser-safe (zod only, no Node imports).
- *
- * Two spellings are read, both turned into one WlaslModelInfo:
- *  - the flat contract (classes, sequence, frames, normalization, featureStats, velocity, backbone.dir), where
- *    featureStats, when present, must be applied before the head;
- *  - src/model/model_dir.ts saveModelDir's { format: 'wlasl-model', version: 1, ... }, whose featureStats are
- *    already folded into model.json's first kernel (so they are NOT applied again) and whose velocity flag
- *    is head.velocity.
+ * <modelDir>/wlasl-model.json: what a trained model needs besides its weights (classes, how frames were taken,
+ * the sequence length, the backbone), so Node and the browser page feed the head exactly what training fed it.
+ * One zod schema serves the writer (saveModelDir validates what it writes) and every reader (loadModelDir,
+ * predict, evaluate, the server and the page). Browser-safe: zod and config only, no Node imports.
  */
 export const MODEL_INFO_FILE = 'wlasl-model.json';
 
-/** Defaults for fields an older description may lack: the original notebook's choices (see src/config.ts). */
-const DEFAULT_WINDOW = { start: 5, end: 35 };
-const DEFAULT_SIZE = 224;
-const DEFAULT_BACKBONE_DIR = 'backbone';
+/** Sub-folder of a model directory that holds its backbone. */
+export const BACKBONE_SUBDIR = 'backbone';
 
+const positiveInt = z.number().int().positive();
+const normalizationSchema = z.enum(['minus1to1', 'zero1']);
+
+/** Frames as FramesConfig, every field optional: folders written before a field existed get its default. */
+const framesSchema = z
+  .object({
+    window: z
+      .object({
+        start: z.number().int().min(0),
+        end: z.number().int().min(0),
+        useMetadataRange: z.boolean().optional(),
+        shortVideoPolicy: z.enum(['pad', 'skip']).optional(),
+      })
+      .passthrough()
+      .optional(),
+    size: positiveInt.optional(),
+    cropToBbox: z.boolean().optional(),
+  })
+  .passthrough();
+
+export const modelMetaSchema = z
+  .object({
+    format: z.literal('wlasl-model'),
+    version: z.literal(1),
+    /** Gloss of each output, in output order. */
+    classes: z.array(z.string().min(1)).min(1),
+    /** Raw feature width from the backbone. */
+    featureDim: positiveInt,
+    head: z.object({ hidden: positiveInt, layers: positiveInt, dropout: z.number().min(0).lt(1), standardize: z.boolean(), velocity: z.boolean() }).passthrough(),
+    /** Training-split statistics, already folded into model.json's first kernel: never applied again. */
+    featureStats: z.object({ mean: z.array(z.number()), std: z.array(z.number().positive()) }).nullable(),
+    frames: framesSchema.optional(),
+    sequence: z.object({ sampleSize: positiveInt, stride: positiveInt }).passthrough().optional(),
+    /** The sequence length under its old name: folders written before `sequence` was required. */
+    sequenceLength: positiveInt.optional(),
+    backbone: z
+      .object({ alpha: z.number().positive().optional(), weightsId: z.string().optional(), normalization: normalizationSchema.optional(), dir: z.string().min(1).optional() })
+      .passthrough()
+      .optional(),
+    /** Training summary (config, best epoch, metrics); free-form. */
+    training: z.record(z.unknown()).optional(),
+    createdAt: z.string().optional(),
+  })
+  .passthrough();
+
+/** wlasl-model.json as written by saveModelDir, with every default filled in. */
+export interface ModelMeta {
+  format: 'wlasl-model';
+  version: 1;
+  classes: string[];
+  featureDim: number;
+  head: { hidden: number; layers: number; dropout: number; standardize: boolean; velocity: boolean };
+  featureStats: { mean: number[]; std: number[] } | null;
+  frames: FramesConfig;
+  sequence: SequenceConfig;
+  backbone: { alpha: number | null; weightsId: string; normalization: 'minus1to1' | 'zero1'; dir: string; [key: string]: unknown };
+  training?: Record<string, unknown>;
+  createdAt?: string;
+}
+
+/** What the recognizer (Node and the page) needs of a model description. */
 export interface WlaslModelInfo {
   classes: string[];
   sequence: { sampleSize: number; stride: number };
   frames: { window: { start: number; end: number }; size: number; cropToBbox: boolean };
   normalization: 'minus1to1' | 'zero1';
-  /** Standardise features with these before the head; null when none (or already folded into the head). */
+  /** Standardise features with these before the head; null when already folded into the head. */
   featureStats: { mean: number[]; std: number[] } | null;
   /** Head input is [features, features_t - features_{t-1}] (2D wide). */
   velocity: boolean;
   backbone: { alpha: number | null; weightsId: string; dir: string };
 }
 
-const positiveInt = z.number().int().positive();
-const windowSchema = z.object({ start: z.number().int().min(0), end: z.number().int().min(0) }).passthrough();
-const statsSchema = z.object({ mean: z.array(z.number()), std: z.array(z.number().positive()) });
-const normalizationSchema = z.enum(['minus1to1', 'zero1']);
-
-const flatSchema = z
-  .object({
-    classes: z.array(z.string().min(1)).min(1),
-    sequence: z.object({ sampleSize: positiveInt, stride: positiveInt }).passthrough(),
-    frames: z.object({ window: windowSchema, size: positiveInt, cropToBbox: z.boolean() }).passthrough(),
-    normalization: normalizationSchema,
-    featureStats: statsSchema.nullable(),
-    velocity: z.boolean(),
-    backbone: z.object({ alpha: z.number().positive().nullable(), weightsId: z.string(), dir: z.string().min(1) }).passthrough(),
-  })
-  .passthrough();
-
-const savedSchema = z
-  .object({
-    format: z.literal('wlasl-model'),
-    version: z.literal(1),
-    classes: z.array(z.string().min(1)).min(1),
-    sequenceLength: positiveInt,
-    featureDim: positiveInt,
-    head: z.object({ velocity: z.boolean() }).passthrough(),
-    frames: z.object({ window: windowSchema.optional(), size: positiveInt.optional(), cropToBbox: z.boolean().optional() }).passthrough().optional(),
-    sequence: z.object({ sampleSize: positiveInt, stride: positiveInt }).passthrough().optional(),
-    backbone: z
-      .object({
-        alpha: z.number().positive().optional(),
-        weightsId: z.string().optional(),
-        normalization: normalizationSchema.optional(),
-        dir: z.string().min(1).optional(),
-      })
-      .passthrough()
-      .optional(),
-  })
-  .passthrough();
-
 function fail(file: string, issues: z.ZodIssue[] | string): never {
   const text = typeof issues === 'string' ? issues : issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
   throw new ModelDirError(`not a valid model description: ${text}`, { file });
 }
 
-/** Validates parsed wlasl-model.json (either spelling); every problem names the file and the field. */
-export function parseModelInfo(json: unknown, file = MODEL_INFO_FILE): WlaslModelInfo {
-  let info: WlaslModelInfo;
-  if (typeof json === 'object' && json !== null && 'format' in json) {
-    const result = savedSchema.safeParse(json);
-    if (!result.success) fail(file, result.error.issues);
-    const m = result.data;
-    const sequence = m.sequence ?? { sampleSize: m.sequenceLength, stride: m.sequenceLength };
-    info = {
-      classes: m.classes,
-      sequence: { sampleSize: sequence.sampleSize, stride: sequence.stride },
-      frames: { window: m.frames?.window ? { start: m.frames.window.start, end: m.frames.window.end } : DEFAULT_WINDOW, size: m.frames?.size ?? DEFAULT_SIZE, cropToBbox: m.frames?.cropToBbox ?? true },
+/** Validates parsed wlasl-model.json and fills defaults (from src/config.ts); every problem names the file and field. */
+export function parseModelMeta(json: unknown, file = MODEL_INFO_FILE): ModelMeta {
+  const result = modelMetaSchema.safeParse(json);
+  if (!result.success) fail(file, result.error.issues);
+  const m = result.data;
+  const length = m.sequence?.sampleSize ?? m.sequenceLength;
+  if (length === undefined) fail(file, 'sequence: missing (neither sequence.sampleSize nor the older sequenceLength)');
+  const defaults = DEFAULT_CONFIG.frames;
+  const window = m.frames?.window;
+  // Fields rebuilt one by one, not spread: tslab compiles without strictNullChecks, where zod infers every key
+  // as optional and a parsed object would not fit the interface (notebook 07 imports this file).
+  const meta: ModelMeta = {
+    format: 'wlasl-model',
+    version: 1,
+    classes: m.classes,
+    featureDim: m.featureDim,
+    head: { hidden: m.head.hidden, layers: m.head.layers, dropout: m.head.dropout, standardize: m.head.standardize, velocity: m.head.velocity },
+    featureStats: m.featureStats ? { mean: m.featureStats.mean, std: m.featureStats.std } : null,
+    frames: {
+      ...defaults,
+      window: {
+        start: window?.start ?? defaults.window.start,
+        end: window?.end ?? defaults.window.end,
+        useMetadataRange: window?.useMetadataRange ?? defaults.window.useMetadataRange,
+        shortVideoPolicy: window?.shortVideoPolicy ?? defaults.window.shortVideoPolicy,
+      },
+      size: m.frames?.size ?? defaults.size,
+      cropToBbox: m.frames?.cropToBbox ?? defaults.cropToBbox,
+    },
+    sequence: { sampleSize: length, stride: m.sequence?.stride ?? length },
+    backbone: {
+      ...m.backbone,
+      alpha: m.backbone?.alpha ?? null,
+      weightsId: m.backbone?.weightsId ?? 'unknown',
       normalization: m.backbone?.normalization ?? 'minus1to1',
-      featureStats: null, // folded into model.json by saveModelDir
-      velocity: m.head.velocity,
-      backbone: { alpha: m.backbone?.alpha ?? null, weightsId: m.backbone?.weightsId ?? 'unknown', dir: m.backbone?.dir ?? DEFAULT_BACKBONE_DIR },
-    };
-  } else {
-    const result = flatSchema.safeParse(json);
-    if (!result.success) fail(file, result.error.issues);
-    const m = result.data;
-    info = {
-      classes: m.classes,
-      sequence: { sampleSize: m.sequence.sampleSize, stride: m.sequence.stride },
-      frames: { window: { start: m.frames.window.start, end: m.frames.window.end }, size: m.frames.size, cropToBbox: m.frames.cropToBbox },
-      normalization: m.normalization,
-      // Rebuilt, not passed through: tslab compiles without strictNullChecks, where zod infers every key as
-      // optional and the parsed object would not fit the interface (notebook 07 imports this file).
-      featureStats: m.featureStats ? { mean: m.featureStats.mean, std: m.featureStats.std } : null,
-      velocity: m.velocity,
-      backbone: { alpha: m.backbone.alpha, weightsId: m.backbone.weightsId, dir: m.backbone.dir },
-    };
+      dir: m.backbone?.dir ?? BACKBONE_SUBDIR,
+    },
+    training: m.training,
+    createdAt: m.createdAt,
+  };
+  const { start, end } = meta.frames.window;
+  if (end < start) fail(file, `frames.window: end ${end} is before start ${start}`);
+  if (meta.featureStats && (meta.featureStats.mean.length !== meta.featureStats.std.length || meta.featureStats.mean.length !== meta.featureDim)) {
+    fail(file, `featureStats: ${meta.featureStats.mean.length} means and ${meta.featureStats.std.length} stds for ${meta.featureDim} features`);
   }
-  const { window } = info.frames;
-  if (window.end < window.start) fail(file, `frames.window: end ${window.end} is before start ${window.start}`);
-  if (info.featureStats && info.featureStats.mean.length !== info.featureStats.std.length) fail(file, 'featureStats: mean and std differ in length');
   // The backbone folder is fetched relative to the model folder in the browser: keep it inside.
-  if (/(^|[\\/])\.\.([\\/]|$)|^[\\/]|:/.test(info.backbone.dir)) fail(file, `backbone.dir: '${info.backbone.dir}' must be a relative folder inside the model directory`);
-  return info;
+  if (/(^|[\\/])\.\.([\\/]|$)|^[\\/]|:/.test(meta.backbone.dir)) fail(file, `backbone.dir: '${meta.backbone.dir}' must be a relative folder inside the model directory`);
+  return meta;
+}
+
+/** The recognizer's view of a model description. */
+export function modelInfoOf(meta: ModelMeta): WlaslModelInfo {
+  const { window, size, cropToBbox } = meta.frames;
+  return {
+    classes: meta.classes,
+    sequence: { sampleSize: meta.sequence.sampleSize, stride: meta.sequence.stride },
+    frames: { window: { start: window.start, end: window.end }, size, cropToBbox },
+    normalization: meta.backbone.normalization,
+    featureStats: null, // folded into model.json by saveModelDir
+    velocity: meta.head.velocity,
+    backbone: { alpha: meta.backbone.alpha, weightsId: meta.backbone.weightsId, dir: meta.backbone.dir },
+  };
+}
+
+/** Validates parsed wlasl-model.json and returns what the recognizer needs. */
+export function parseModelInfo(json: unknown, file = MODEL_INFO_FILE): WlaslModelInfo {
+  return modelInfoOf(parseModelMeta(json, file));
 }

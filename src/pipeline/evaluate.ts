@@ -1,10 +1,9 @@
 import * as path from 'node:path';
-import { DEFAULT_CONFIG, mergeConfig, type PipelineConfig } from '../config';
 import { ConfigError } from '../errors';
 import { writeJsonAtomic } from '../runtime/atomic';
 import { initBackend } from '../runtime/backend';
 import type { Split } from '../metadata/types';
-import { loadModelDir } from '../model/model_dir';
+import { configOfModel, loadModelDir } from '../model/model_dir';
 import { evaluate, type EvaluationReport } from '../model/metrics';
 import { CacheSequenceSource } from '../dataset/cache_source';
 import { buildFeatures, defaultCacheDir, loadIndex, type DatasetLocation } from './run';
@@ -39,11 +38,7 @@ export async function evaluateModelDir(modelDir: string, options: EvaluateModelO
   const split = options.split ?? 'test';
   const loaded = await loadModelDir(modelDir);
   const meta = loaded.meta;
-  const config: PipelineConfig = mergeConfig(DEFAULT_CONFIG, {
-    frames: meta.frames,
-    sequence: meta.sequence,
-    backbone: { weights: path.join(modelDir, 'backbone'), alpha: (meta.backbone?.alpha as PipelineConfig['backbone']['alpha']) ?? DEFAULT_CONFIG.backbone.alpha },
-  });
+  const config = configOfModel(meta, modelDir);
   const index = loadIndex(options);
   const modelLabel = new Map(meta.classes.map((g, i) => [g, i]));
   const entries = index.present.filter((e) => e.split === split);

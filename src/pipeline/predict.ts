@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
-import { DEFAULT_CONFIG, type FramesConfig } from '../config';
+import type { FramesConfig } from '../config';
 import { VideoError } from '../errors';
 import type { Bbox } from '../metadata/types';
 import { extractFrames } from '../video/extract';
 import { loadRecognizerFromDirectory } from '../model/load_model_dir';
+import { configOfModel } from '../model/model_dir';
+import type { ModelMeta } from '../model/model_info';
 import * as tf from '@tensorflow/tfjs';
 import { classifyFeatures, type Recognizer } from '../model/recognize';
 import { topK, type RankedGloss } from '../model/head_input';
@@ -26,7 +28,7 @@ export interface Prediction {
 }
 
 /** A recognizer plus, in Node, the BatchNorm-folded backbone (2-3x faster on wasm, same features to 2e-5). */
-export type NodeRecognizer = Recognizer & { fast: FoldedMobileNetV2 | null };
+export type NodeRecognizer = Recognizer & { meta: ModelMeta; fast: FoldedMobileNetV2 | null };
 
 const recognizers = new Map<string, Promise<NodeRecognizer>>();
 
@@ -54,9 +56,10 @@ export function loadRecognizer(modelDir: string): Promise<NodeRecognizer> {
   return r;
 }
 
-export function framesConfigOf(recognizer: Recognizer): FramesConfig {
-  const { window, size, cropToBbox } = recognizer.info.frames;
-  return { ...DEFAULT_CONFIG.frames, window: { ...DEFAULT_CONFIG.frames.window, start: window.start, end: window.end }, size, cropToBbox, output: 'raw' };
+/** The frames the model was trained on, for one video: a user's clip has no WLASL range, so the fixed window. */
+export function framesConfigOf(recognizer: NodeRecognizer): FramesConfig {
+  const { frames } = configOfModel(recognizer.meta);
+  return { ...frames, window: { ...frames.window, useMetadataRange: false, shortVideoPolicy: 'pad' }, output: 'raw' };
 }
 
 export async function predictVideo(modelDir: string, video: string, options: { bbox?: Bbox | null; top?: number } = {}): Promise<Prediction> {

@@ -172,7 +172,6 @@ export async function saveRunModel(modelDir: string, head: LstmHead, index: Vide
   // The backbone travels with the model (model/backbone) so a browser or another machine needs nothing else.
   await saveModelDir(modelDir, head, {
     classes: index.classes,
-    sequenceLength: config.sequence.sampleSize,
     frames: config.frames,
     sequence: config.sequence,
     backbone: { ...backbone.info, dir: 'backbone' },

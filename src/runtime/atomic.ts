@@ -89,3 +89,19 @@ export async function publishDirectory(tmpDir: string, target: string): Promise<
 export function tempDirFor(target: string): string {
   return tempSibling(target.replace(/[\\/]+$/, ''));
 }
+/**
+ * Builds a folder in a temporary sibling with `fill`, then renames it into place: a reader sees the old folder
+ * or the whole new one, never half of it.
+ */
+export async function writeDirectoryAtomic(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = tempDirFor(dir);
+  await fs.promises.mkdir(tmp, { recursive: true });
+  try {
+    await fill(tmp);
+    await publishDirectory(tmp, dir);
+  } catch (error) {
+    await fs.promises.rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
