@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { summarisePredictions, rankOf, perClassTable } from '../src/model/metrics';
+import { dataFrameToHtml } from '../src/plot/table';
+import { perClassAccuracySpec } from '../src/plot/specs';
 
 test('metrics on a hand-made case: per-sequence and per-video top-k, confusion, per-class accuracy', () => {
   // 3 classes, 3 videos; video "a" (class 0) has two windows whose average favours class 0 although its second
@@ -42,4 +44,20 @@ test('top-5 and top-10 differ from top-1 when the true class is ranked lower', (
   assert.deepEqual(at(4), { count: 1, top1: 0, top5: 1, top10: 1 });
   assert.deepEqual(at(5), { count: 1, top1: 0, top5: 0, top10: 1 });
   assert.deepEqual(at(10), { count: 1, top1: 0, top5: 0, top10: 0 });
+});
+
+test('a class with no test video has no accuracy: null in the table (shown as a dash), no bar in the chart', () => {
+  // 3 classes; class 1 has no video in this split. The control is matched by gloss.
+  const probs = Float32Array.from([0.7, 0.2, 0.1, 0.1, 0.2, 0.7]);
+  const r = summarisePredictions(probs, [0, 2], ['a', 'c'], 3, ['zero', 'one', 'two']);
+  const control = summarisePredictions(Float32Array.from([0.2, 0.1, 0.7, 0.1, 0.2, 0.7]), [0, 2], ['a', 'c'], 3, ['zero', 'one', 'two']);
+  assert.ok(Number.isNaN(r.perClass[1]!.accuracy));
+  const df = perClassTable(r, { control });
+  assert.deepEqual(df.columns, ['label', 'gloss', 'videos', 'correct', 'accuracy', 'control accuracy']);
+  const html = dataFrameToHtml(df);
+  assert.match(html, /<td>one<\/td><td>0<\/td><td>0<\/td><td>—<\/td><td>—<\/td>/);
+  assert.match(html, /<td>zero<\/td><td>1<\/td><td>1<\/td><td>1<\/td><td>0<\/td>/);
+  const spec = perClassAccuracySpec(r.perClass.map((c) => ({ gloss: c.name, accuracy: c.accuracy, videos: c.videos }))) as { data: { values: { gloss: string }[] }; title: { subtitle: string } };
+  assert.deepEqual(spec.data.values.map((v) => v.gloss), ['zero', 'two']);
+  assert.match(spec.title.subtitle, /1 class with no video/);
 });

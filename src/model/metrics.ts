@@ -24,7 +24,10 @@ export interface ClassAccuracy {
   name: string;
   videos: number;
   correct: number;
-  /** NaN when the class has no test video. */
+  /**
+   * NaN when the split has no video of the class: it has no accuracy, which is not 0%. Tables show it as '—'
+   * (perClassTable gives null), the per-class chart leaves it out, and it counts in no mean over classes.
+   */
   accuracy: number;
 }
 
@@ -147,11 +150,25 @@ export function summarisePredictions(probs: Float32Array, labels: ArrayLike<numb
   return { numClasses: C, classNames: names, perSequence, perVideo, confusion, perClass, loss, videos };
 }
 
-/** Per-class accuracy as a danfojs DataFrame (danfojs is loaded only when asked for: it is heavy). */
-export function perClassTable(report: EvaluationReport): import('danfojs-node').DataFrame {
+/**
+ * Per-class accuracy as a danfojs DataFrame, one row per class of `report`, with one more accuracy column per
+ * report in `compare` (e.g. a baseline's; classes matched by gloss). A class with no video in the split has
+ * null accuracy (shown as '—'), never 0 (see ClassAccuracy.accuracy). danfojs is loaded only when asked for: it
+ * is heavy.
+ */
+export function perClassTable(report: EvaluationReport, compare: Record<string, EvaluationReport> = {}): import('danfojs-node').DataFrame {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const dfd = require('danfojs-node') as typeof import('danfojs-node');
+  const accuracyOrNull = (c: ClassAccuracy | undefined) => (c === undefined || Number.isNaN(c.accuracy) ? null : c.accuracy);
+  const others = Object.entries(compare).map(([name, r]) => [`${name} accuracy`, new Map(r.perClass.map((c) => [c.name, c]))] as const);
   return new dfd.DataFrame(
-    report.perClass.map((c) => ({ label: c.label, gloss: c.name, videos: c.videos, correct: c.correct, accuracy: Number.isNaN(c.accuracy) ? null : c.accuracy })),
+    report.perClass.map((c) => ({
+      label: c.label,
+      gloss: c.name,
+      videos: c.videos,
+      correct: c.correct,
+      accuracy: accuracyOrNull(c),
+      ...Object.fromEntries(others.map(([column, byName]) => [column, accuracyOrNull(byName.get(c.name))])),
+    })),
   );
 }

@@ -162,7 +162,7 @@ export async function writeRunCharts(runDir: string, fitResult: FitResult, test:
   await saveChart(accuracyCurveSpec(fitResult.history), path.join(charts, 'accuracy'));
   await saveChart(confusionMatrixSpec(test.confusion, test.classNames), path.join(charts, 'confusion'));
   await saveChart(
-    perClassAccuracySpec(test.perClass.map((c) => ({ gloss: c.name, accuracy: Number.isNaN(c.accuracy) ? 0 : c.accuracy, videos: c.videos }))),
+    perClassAccuracySpec(test.perClass.map((c) => ({ gloss: c.name, accuracy: c.accuracy, videos: c.videos }))),
     path.join(charts, 'per_class'),
   );
 }

@@ -76,18 +76,44 @@ export function confusionMatrixSpec(confusion: readonly (readonly number[])[], c
   } as ChartSpec;
 }
 
-/** Bars of per-class accuracy. */
+/**
+ * Bars of per-class accuracy. A class with no video in the split has no accuracy (not 0%): it gets no bar, and
+ * the subtitle counts the classes left out, so an empty bar always means a class that was never right.
+ */
 export function perClassAccuracySpec(rows: readonly { gloss: string; accuracy: number; videos: number }[], title = 'Per-class accuracy (per video, test split)'): ChartSpec {
+  const scored = rows.filter((r) => r.videos > 0 && !Number.isNaN(r.accuracy));
+  const leftOut = rows.length - scored.length;
   return {
-    title,
+    title: leftOut ? { text: title, subtitle: `${leftOut} class${leftOut === 1 ? '' : 'es'} with no video in the split left out` } : title,
     width: 420,
-    height: Math.max(120, rows.length * 16),
-    data: { values: rows.map((r) => ({ ...r })) },
+    height: Math.max(120, scored.length * 16),
+    data: { values: scored.map((r) => ({ ...r })) },
     mark: 'bar',
     encoding: {
       y: { field: 'gloss', type: 'nominal', sort: '-x', title: null },
       x: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' } },
       tooltip: [{ field: 'gloss' }, { field: 'accuracy', format: '.0%' }, { field: 'videos' }],
+    },
+  };
+}
+
+/**
+ * The frames each sequence window of one video takes, one row per window: `starts` are the windows' first
+ * frames counted from the kept range's first source frame `firstFrame` (as dataset/sequences' windowStarts
+ * gives them). At most `maxWindows` rows, so a dense stride stays readable.
+ */
+export function sequenceWindowsSpec(starts: readonly number[], sampleSize: number, firstFrame: number, title = `Sequence windows of one video (T = ${sampleSize})`, maxWindows = 30): ChartSpec {
+  const shown = starts.slice(0, maxWindows);
+  return {
+    title,
+    width: 480,
+    height: Math.max(40, shown.length * 14),
+    data: { values: shown.flatMap((start, w) => Array.from({ length: sampleSize }, (_, k) => ({ window: `window ${w + 1}`, frame: firstFrame + start + k }))) },
+    mark: { type: 'rect', stroke: 'white' },
+    encoding: {
+      x: { field: 'frame', type: 'ordinal', title: 'source frame index' },
+      y: { field: 'window', type: 'ordinal', sort: null, title: null },
+      color: { field: 'window', type: 'nominal', legend: null },
     },
   };
 }

@@ -10,9 +10,12 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
+/** Shown for a missing value (null, or NaN such as a class with no test video): a dash, not a blank or 'NaN'. */
+export const MISSING_CELL = '—';
+
 function formatCell(value: unknown, digits: number): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return MISSING_CELL;
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toFixed(digits);
-  if (value === null || value === undefined) return '';
   return String(value);
 }
 
