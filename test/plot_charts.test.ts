@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import * as dfd from 'danfojs-node';
 import { chartBundle, chartToSvg, saveChart, VEGA_LITE_MIME, type ChartSpec } from '../src/plot/charts';
 import { dataFrameToHtml, dataFrameToText } from '../src/plot/table';
+import { sequenceWindowsSpec } from '../src/plot/specs';
 import { makeTempDir } from './helpers';
 
 const lossCurve: ChartSpec = {
@@ -60,4 +61,12 @@ test('a DataFrame becomes an HTML table with escaped cells and a row limit', () 
   assert.ok(!html.includes('drink'));
   assert.match(html, /1 more rows/);
   assert.match(dataFrameToText(df), /gloss\s+accuracy\n-+\s+-+\n<script>\s+0\.500/);
+});
+
+test('sequence windows: one row per window, T source frames each, counted from the first kept frame', () => {
+  const spec = sequenceWindowsSpec([0, 2, 4], 3, 5) as { data: { values: { window: string; frame: number }[] } };
+  assert.deepEqual(spec.data.values.filter((v) => v.window === 'window 2').map((v) => v.frame), [7, 8, 9]);
+  assert.equal(spec.data.values.length, 9);
+  const long = sequenceWindowsSpec(Array.from({ length: 40 }, (_, i) => i), 2, 0) as { data: { values: unknown[] } };
+  assert.equal(long.data.values.length, 30 * 2);
 });

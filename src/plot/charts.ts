@@ -55,9 +55,12 @@ export async function chartBundle(spec: ChartSpec, options: { png?: boolean; svg
   return bundle;
 }
 
-/** Shows a chart in a notebook (one output); outside a notebook prints a one-line placeholder. */
-export async function showChart(spec: ChartSpec): Promise<void> {
-  displayBundle(await chartBundle(spec));
+/**
+ * Shows a chart in a notebook (one output); outside a notebook prints a one-line placeholder. `svg: false`
+ * keeps only the PNG as the static copy: an image grid's SVG would carry every thumbnail a second time.
+ */
+export async function showChart(spec: ChartSpec, options: { png?: boolean; svg?: boolean } = {}): Promise<void> {
+  displayBundle(await chartBundle(spec, options));
 }
 
 /** A chart output replaced in place on each update (e.g. loss curves per epoch). */
