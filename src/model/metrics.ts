@@ -172,3 +172,8 @@ export function perClassTable(report: EvaluationReport, compare: Record<string, 
     })),
   );
 }
+
+/** A rate as reports print it ("41.3%"); a rate over no items ("n/a") says so instead of "NaN%". */
+export function formatPercent(rate: number): string {
+  return Number.isFinite(rate) ? `${(100 * rate).toFixed(1)}%` : 'n/a';
+}

@@ -9,7 +9,7 @@ import { Adam } from './adam';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { EarlyStopping } from './early_stopping';
 import { LstmHead } from './head';
-import { predictSource, topKAccuracy } from './metrics';
+import { formatPercent, predictSource, topKAccuracy } from './metrics';
 import { computeFeatureStats, preparedDim } from './preprocess';
 import { ParallelMatMul } from './parallel_matmul';
 
@@ -192,7 +192,7 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
       stopper.update(epoch, record.valLoss, () => head.snapshot());
       bar.stop(
         `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)}, val loss ${record.valLoss.toFixed(4)}, ` +
-          `val top-1 ${(100 * record.valTop1).toFixed(1)}%, top-5 ${(100 * record.valTop5).toFixed(1)}% (${record.seconds.toFixed(1)} s)` +
+          `val top-1 ${formatPercent(record.valTop1)}, top-5 ${formatPercent(record.valTop5)} (${record.seconds.toFixed(1)} s)` +
           (stopper.state.stopped ? `; early stopping (best epoch ${stopper.state.bestEpoch + 1})` : ''),
       );
       if (checkpointFile) {
