@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { CacheError, UnsafeNameError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic';
 import type { BackboneInfo } from '../backbone/backbone';
+import { isSafeVideoId, SAFE_VIDEO_ID_RULE } from '../metadata/video_id';
 
 /**
  * The frozen-feature cache: the backbone runs once per frame, ever, instead of on every frame in every epoch
@@ -51,9 +52,8 @@ export function cacheKey(backbone: Pick<BackboneInfo, 'weightsHash' | 'alpha' | 
   return createHash('sha256').update(stableStringify(identity)).digest('hex').slice(0, KEY_CHARS);
 }
 
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export function checkVideoId(videoId: string): void {
-  if (!SAFE_ID.test(videoId) || videoId.includes('..')) throw new UnsafeNameError(`video id '${videoId}' cannot be used as a file name`);
+  if (!isSafeVideoId(videoId)) throw new UnsafeNameError(`video id '${videoId}' cannot be used as a file name (${SAFE_VIDEO_ID_RULE})`);
 }
 
 export function featureFile(cacheDir: string, videoId: string): string {

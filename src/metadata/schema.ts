@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MetadataError } from '../errors';
 import type { Bbox, Split } from './types';
+import { isSafeVideoId, SAFE_VIDEO_ID_RULE } from './video_id';
 
 /**
  * The schema of WLASL_v0.3.json (fields as documented in the WLASL repository's README, "Data Description"):
@@ -8,13 +9,11 @@ import type { Bbox, Split } from './types';
  * url, variation_id, video_id }] }.
  */
 
-/** Video ids become file names (<id>.mp4), so only plain characters are accepted. */
-const VIDEO_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const int = z.number().int();
 
 export const wlaslInstanceSchema = z.object({
-  video_id: z.string().regex(VIDEO_ID, 'expected a plain id (letters, digits, _ or -)'),
+  video_id: z.string().refine(isSafeVideoId, `expected a plain id (${SAFE_VIDEO_ID_RULE})`),
   split: z.enum(['train', 'val', 'test']),
   bbox: z
     .tuple([z.number(), z.number(), z.number(), z.number()])

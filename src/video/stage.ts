@@ -5,6 +5,7 @@ import pLimit from 'p-limit';
 import { checkFramesConfig, type FramesConfig } from '../config';
 import { describeError, writeProblem } from '../errors';
 import type { VideoJob } from '../metadata/types';
+import { isSafeVideoId, SAFE_VIDEO_ID_RULE } from '../metadata/video_id';
 import { mkdirError, publishDirectory, tempDirFor, writeJsonAtomic } from '../runtime/atomic';
 import { ffmpegBinaries, ffmpegVersion } from '../runtime/ffmpeg';
 import { createProgress, ProgressMode } from '../runtime/progress';
@@ -41,12 +42,9 @@ function outputParams(config: FramesConfig) {
   return { stageVersion: STAGE_VERSION, window: config.window, size: config.size, cropToBbox: config.cropToBbox, jpegQuality: config.jpegQuality };
 }
 
-const SAFE_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
-
 function checkVideoId(videoId: string): void {
-  // The id becomes a folder name: no separators, no leading dot (hidden names are our temporary folders).
-  if (!SAFE_ID.test(videoId)) {
-    throw new VideoFailure('unsafe-id', `video id ${JSON.stringify(videoId)} is not a safe folder name`, { file: videoId });
+  if (!isSafeVideoId(videoId)) {
+    throw new VideoFailure('unsafe-id', `video id ${JSON.stringify(videoId)} is not a safe folder name (${SAFE_VIDEO_ID_RULE})`, { file: videoId });
   }
 }
 
