@@ -250,13 +250,22 @@ export function buildProgram(): Command {
   program
     .command('predict')
     .description('recognise the sign in one video with a saved model directory: top-5 glosses with probabilities')
-    .argument('<video>', 'an mp4 (or any video ffmpeg reads)')
+    .argument('[video]', 'an mp4 (or any video ffmpeg reads)')
     .requiredOption('--model <dir>', 'a model directory written by train/run')
+    .option('--list-classes', 'print the glosses the model knows, one a line, and exit')
     .option('--bbox <x0,y0,x1,y1>', 'crop to this box first (as WLASL bboxes); default: the whole frame')
     .option('--top <k>', 'how many glosses to show', '5')
     .option('--json', 'print JSON')
-    .action(async (video: string, o: { model: string; bbox?: string; top: string; json?: boolean }) => {
-      const { predictVideo } = await import('../pipeline/predict');
+    .action(async (video: string | undefined, o: { model: string; bbox?: string; top: string; json?: boolean; listClasses?: boolean }) => {
+      const { predictVideo, modelWarnings } = await import('../pipeline/predict');
+      if (o.listClasses) {
+        const { readModelMeta } = await import('../model/model_dir');
+        const meta = readModelMeta(o.model);
+        for (const w of modelWarnings(meta)) console.error(`warning: ${w}`);
+        console.log(meta.classes.join('\n'));
+        return;
+      }
+      if (video === undefined) throw new WlaslError('give a video to recognise (or --list-classes)');
       const bbox = o.bbox ? (o.bbox.split(',').map(Number) as [number, number, number, number]) : null;
       if (bbox && (bbox.length !== 4 || bbox.some((v) => !Number.isFinite(v)))) throw new WlaslError(`--bbox must be x0,y0,x1,y1, got '${o.bbox}'`);
       const top = num(o.top, 'top')!;
@@ -266,7 +275,10 @@ export function buildProgram(): Command {
       else {
         console.log(`${path.basename(video)}: ${result.windows} window(s), ${result.frames} frames, backbone ${result.timings.backboneMs.toFixed(0)} ms, head ${result.timings.headMs.toFixed(0)} ms, total ${result.timings.totalMs.toFixed(0)} ms`);
         result.top.forEach((t, i) => console.log(`${String(i + 1).padStart(2)}. ${t.gloss.padEnd(20)} ${(100 * t.probability).toFixed(1)}%`));
+        console.log(`(the model knows ${result.classes} glosses: --list-classes prints them)`);
       }
+      // After the answer, so it is the last thing on the screen; on stderr, so --json stays parseable.
+      for (const w of result.warnings) console.error(`warning: ${w}`);
     });
 
   return program;

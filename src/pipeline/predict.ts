@@ -6,6 +6,7 @@ import { extractFrames } from '../video/extract';
 import { loadRecognizerFromDirectory } from '../model/load_model_dir';
 import { configOfModel } from '../model/model_dir';
 import type { ModelMeta } from '../model/model_info';
+import { SAMPLE_CLASSES } from '../sample/design';
 import * as tf from '@tensorflow/tfjs';
 import { classifyFeatures, type Recognizer } from '../model/recognize';
 import { topK, type RankedGloss } from '../model/head_input';
@@ -25,6 +26,30 @@ export interface Prediction {
   frames: number;
   padded: number;
   timings: { decodeMs: number; backboneMs: number; headMs: number; totalMs: number };
+  /** How many glosses the model knows (all of them: `predict --list-classes`). */
+  classes: number;
+  /** What the user must know to read the answer (a model that knows no real sign). */
+  warnings: string[];
+}
+
+/**
+ * True for a model trained on the embedded synthetic sample (recorded at training; older folders: its classes
+ * are the sample's made-up hand motions), which knows no real ASL sign.
+ */
+export function trainedOnSyntheticSample(meta: ModelMeta): boolean {
+  const dataset = meta.training?.dataset as { synthetic?: unknown } | undefined;
+  if (typeof dataset?.synthetic === 'boolean') return dataset.synthetic;
+  const sample = new Set(SAMPLE_CLASSES.map((c) => c.gloss));
+  return meta.classes.every((gloss) => sample.has(gloss));
+}
+
+/** Warnings about a model itself, before any clip is read. */
+export function modelWarnings(meta: ModelMeta): string[] {
+  if (!trainedOnSyntheticSample(meta)) return [];
+  return [
+    `this model was trained on the embedded synthetic sample: its ${meta.classes.length} classes (${meta.classes.join(', ')}) are made-up hand motions, not ASL signs, ` +
+      'so its answer for a real clip means nothing. Use a model trained on WLASL (npm run cli -- run --data <wlasl folder>, then --model <run>/model).',
+  ];
 }
 
 /** A recognizer plus, in Node, the BatchNorm-folded backbone (2-3x faster on wasm, same features to 2e-5). */
@@ -80,6 +105,8 @@ export async function predictVideo(modelDir: string, video: string, options: { b
     frames: frames.count,
     padded: frames.padded,
     timings: { decodeMs, backboneMs: t2 - t1, headMs: t3 - t2, totalMs: t3 - t0 },
+    classes: recognizer.info.classes.length,
+    warnings: modelWarnings(recognizer.meta),
   };
 }
 

@@ -237,6 +237,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   await timed('save', async () => {
     await saveRunModel(modelDir, head, index, config, backbone, {
       config,
+      // predict warns about a model that knows only the embedded sample's made-up motions.
+      dataset: { name: path.basename(path.resolve(options.dataDir)), subset: options.subset ?? null, synthetic: index.present.length > 0 && index.present.every((e) => e.source === 'synthetic') },
       bestEpoch: fitResult.bestEpoch,
       epochs: fitResult.history.length,
       test: { perVideo: testReport.perVideo, perSequence: testReport.perSequence },
