@@ -240,10 +240,11 @@ export function buildProgram(): Command {
     .description("evaluate a saved model directory on a dataset's test split: top-1/5/10 per video and per sequence")
     .requiredOption('--model <dir>', 'a model directory written by train/run')
     .addOption(new Option('--split <split>', 'which split to evaluate').choices(['train', 'val', 'test']).default('test'))
-    .option('--out <file>', 'write the full report as JSON');
-  addDatasetOptions(evaluateCmd).action(async (o: CommonOptions & { model: string; split: 'train' | 'val' | 'test'; out?: string }) => {
+    .option('--out <file>', 'write the full report as JSON (never inside the model or dataset folders)')
+    .option('--overwrite', 'replace an existing --out file that is not an earlier evaluation report');
+  addDatasetOptions(evaluateCmd).action(async (o: CommonOptions & { model: string; split: 'train' | 'val' | 'test'; out?: string; overwrite?: boolean }) => {
     const { evaluateModelDir } = await import('../pipeline/evaluate');
-    const report = await evaluateModelDir(o.model, { dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile, cacheDir: o.cacheDir, split: o.split, out: o.out });
+    const report = await evaluateModelDir(o.model, { dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile, cacheDir: o.cacheDir, split: o.split, out: o.out, overwrite: o.overwrite });
     console.log(report.text);
   });
 

@@ -1,7 +1,9 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError } from '../errors';
+import { ConfigError, OutputError } from '../errors';
 import { writeJsonAtomic } from '../runtime/atomic';
 import { initBackend } from '../runtime/backend';
+import { isInsideFolder } from '../runtime/paths';
 import type { Split } from '../metadata/types';
 import { configOfModel, loadModelDir } from '../model/model_dir';
 import { evaluate, type EvaluationReport } from '../model/metrics';
@@ -17,8 +19,41 @@ import { buildFeatures, defaultCacheDir, loadIndex, type DatasetLocation } from 
 export interface EvaluateModelOptions extends DatasetLocation {
   split?: Split;
   cacheDir?: string;
+  /** Write the full report as JSON here (refused inside the model or dataset folders; see checkReportTarget). */
   out?: string;
+  /** Replace an existing `out` file that is not an earlier evaluation report. */
+  overwrite?: boolean;
   workers?: number;
+}
+
+/** Marks a file as written by `evaluate --out`, so a rerun may replace it and nothing else. */
+export const EVALUATION_FORMAT = 'wlasl-evaluation';
+
+/**
+ * Refuses, before any work, a report file that would damage what the user has: anything inside the model or
+ * dataset folders (symlinks resolved), a folder, or an existing file that is not an earlier evaluation report
+ * unless `overwrite` is given.
+ */
+export function checkReportTarget(out: string, modelDir: string, location: DatasetLocation, overwrite = false): void {
+  const protectedFolders: Array<[string | undefined, string]> = [
+    [modelDir, 'the model folder'],
+    [location.dataDir, 'the dataset folder'],
+    [location.videosDir, 'the videos folder'],
+    [location.metadataFile && path.dirname(location.metadataFile), "the metadata file's folder"],
+  ];
+  for (const [folder, what] of protectedFolders) {
+    if (folder && isInsideFolder(out, folder)) throw new OutputError(`will not write the report inside ${what} (${path.resolve(folder)})`, { file: out });
+  }
+  if (!fs.existsSync(out)) return;
+  if (!fs.statSync(out).isFile()) throw new OutputError('exists and is not a file', { file: out });
+  if (overwrite) return;
+  let format: unknown;
+  try {
+    format = (JSON.parse(fs.readFileSync(out, 'utf8')) as { format?: unknown }).format;
+  } catch {
+    format = undefined;
+  }
+  if (format !== EVALUATION_FORMAT) throw new OutputError('exists and is not an earlier evaluation report: give --overwrite to replace it, or another --out', { file: out });
 }
 
 export function pct(x: number): string {
@@ -36,6 +71,7 @@ export function reportText(r: EvaluationReport, title: string): string {
 export async function evaluateModelDir(modelDir: string, options: EvaluateModelOptions): Promise<{ report: EvaluationReport; text: string; skipped: string[] }> {
   await initBackend();
   const split = options.split ?? 'test';
+  if (options.out) checkReportTarget(options.out, modelDir, options, options.overwrite);
   const loaded = await loadModelDir(modelDir);
   const meta = loaded.meta;
   const config = configOfModel(meta, modelDir);
@@ -55,7 +91,7 @@ export async function evaluateModelDir(modelDir: string, options: EvaluateModelO
     meta.classes.length,
   );
   const report = await evaluate(loaded.head, source, { classNames: meta.classes });
-  if (options.out) await writeJsonAtomic(options.out, report);
+  if (options.out) await writeJsonAtomic(options.out, { format: EVALUATION_FORMAT, model: path.resolve(modelDir), data: path.resolve(options.dataDir), split, ...report });
   const text = reportText(report, `${modelDir} on ${options.dataDir} (${split}${skipped.length ? `, ${skipped.length} videos of unknown glosses skipped` : ''})`);
   return { report, text, skipped };
 }
