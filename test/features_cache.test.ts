@@ -8,7 +8,7 @@ import type { Backbone } from '../src/backbone/backbone';
 import { embedFrames } from '../src/backbone/embed';
 import { createRandomBackbone } from '../src/backbone/random';
 import { buildFeatureCache } from '../src/features/build';
-import { cacheKey, encodeFeatures, fromFloat16Bits, readVideoFeatures, toFloat16Bits, HEADER_BYTES } from '../src/features/cache';
+import { cacheKey, encodeFeatures, fromFloat16Bits, readFeatureHeader, readVideoFeatures, toFloat16Bits } from '../src/features/cache';
 import { CacheSequenceSource } from '../src/dataset/cache_source';
 import { CacheError } from '../src/errors';
 import { REPO_ROOT, makeTempDir } from './helpers';
@@ -111,9 +111,11 @@ test('float16 storage halves the files and stays within half precision', async (
   const half = await buildFeatureCache({ jobs: jobs.slice(0, 2), cacheRoot: path.join(root, 'cache-f16'), backbone, preprocessing: PREPROCESSING, frameProvider: provider, workers: 0, dtype: 'float16', progress: 'none' });
   const full = readVideoFeatures(path.join(root, 'cache-a', half.key), jobs[1]!.videoId);
   const small = readVideoFeatures(half.cacheDir, jobs[1]!.videoId);
-  assert.equal(fs.statSync(path.join(half.cacheDir, `${jobs[1]!.videoId}.bin`)).size, HEADER_BYTES + 12 * 1280 * 2);
+  const { dataOffset } = readFeatureHeader(half.cacheDir, jobs[1]!.videoId);
+  assert.equal(fs.statSync(path.join(half.cacheDir, `${jobs[1]!.videoId}.bin`)).size, dataOffset + 12 * 1280 * 2);
   small.data.forEach((v, i) => assert.ok(Math.abs(v - full.data[i]!) <= Math.abs(full.data[i]!) * 1e-3 + 1e-4));
-  assert.equal(encodeFeatures(new Float32Array(4), 2, 2, 'float16', 'k').length, HEADER_BYTES + 8);
+  const stamp = { bytes: 1, mtimeMs: 2, bbox: null, frameStart: null, frameEnd: null };
+  assert.equal(encodeFeatures(new Float32Array(4), 2, 2, 'float16', 'k', stamp).length, encodeFeatures(new Float32Array(4), 2, 2, 'float32', 'k', stamp).length - 8);
 });
 
 test('the cache sequence source streams [B, T, 1280] windows that match the cached features', async () => {

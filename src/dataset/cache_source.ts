@@ -32,7 +32,9 @@ export const DEFAULT_MEMORY_BUDGET = 512 * 1024 * 1024;
  * Training and evaluation data from the feature cache: [B, T, 1280] batches of windows of cached frame
  * features. Only headers are read up front. A video's features are kept in memory after its first read while
  * they fit the memory budget; past it, each batch reads just its windows from disk, so memory stays bounded
- * whatever the dataset size (WLASL2000 included).
+ * whatever the dataset size (WLASL2000 included). Entries are checked as they are read (header, key and length
+ * up front, finite values on every read): a bad one is a CacheError naming the file, not a "diverged" training.
+ * Repairing is the feature build's job, which checks every entry whole and recomputes bad ones before training.
  */
 export class CacheSequenceSource implements SequenceSource {
   readonly numSamples: number;

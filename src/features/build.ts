@@ -10,9 +10,10 @@ import type { Backbone } from '../backbone/backbone';
 import { embedFrames } from '../backbone/embed';
 import { loadBackbone, type BackboneOptions } from '../backbone/source';
 import { MOBILENET_INPUT_SIZE } from '../backbone/preprocess';
-import { openFeatureCache, type FeatureDtype, type PreprocessingParams } from './cache';
+import { openFeatureCache, unstorableValue, type FeatureDtype, type PreprocessingParams } from './cache';
 import { FeatureWorkerPool } from './worker_pool';
 import { VideoFailure, type VideoFailureKind } from '../video/types';
+import { formatRecomputed, sourceStamp, type RecomputedEntry, type SourceStamp, type StampUses } from '../video/source_stamp';
 
 /** Decoded frames of one video: RGB uint8 [count, size, size, 3] (the video stage's extractFrames result). */
 export interface DecodedFrames {
@@ -22,7 +23,19 @@ export interface DecodedFrames {
 }
 export type FrameProvider<J> = (job: J) => Promise<DecodedFrames>;
 
-export interface BuildFeatureCacheOptions<J extends { videoId: string }> {
+/**
+ * A job: its id, and for the staleness check its video file and per-video metadata (a VideoJob has them all).
+ * A job without a path is checked on bbox and frame range only.
+ */
+export interface FeatureJob {
+  videoId: string;
+  path?: string;
+  bbox?: unknown;
+  frameStart?: number;
+  frameEnd?: number;
+}
+
+export interface BuildFeatureCacheOptions<J extends FeatureJob> {
   jobs: readonly J[];
   cacheRoot: string;
   backbone: Backbone;
@@ -42,9 +55,16 @@ export interface BuildFeatureCacheReport {
   key: string;
   weightsId: string;
   total: number;
-  /** Already cached before this run (resumed). */
+  /** Already cached before this run (resumed), checked complete, finite and made from the same source. */
   reused: number;
+  /** Written in this run, recomputed entries included. */
   computed: number;
+  /**
+   * Entries found unusable and recomputed (or, when the video now fails, removed and listed in `failed` too):
+   * 'stale' = made from another video file, bbox or frame range, or by an older version; 'damaged' = truncated,
+   * bad magic, another cache's file, non-finite values.
+   */
+  recomputed: RecomputedEntry[];
   failed: Array<{ videoId: string; reason: string }>;
   frames: number;
   seconds: number;
@@ -55,14 +75,44 @@ export interface BuildFeatureCacheReport {
 export const DEFAULT_FEATURE_BATCH = 8;
 
 /**
+ * Which per-video metadata changes features, read from the preprocessing record when it says (the pipeline's
+ * has cropToBbox and window.useMetadataRange); a record that does not say counts both.
+ */
+function stampUses(preprocessing: PreprocessingParams): StampUses {
+  const window = preprocessing.window as { useMetadataRange?: unknown } | undefined;
+  return { bbox: preprocessing.cropToBbox !== false, range: !(window && typeof window === 'object' && window.useMetadataRange === false) };
+}
+
+/** One line for logs: counts, with the recomputed entries named. */
+export function formatFeatureSummary(r: Pick<BuildFeatureCacheReport, 'computed' | 'reused' | 'recomputed' | 'failed' | 'seconds' | 'cacheDir'>): string {
+  const recomputed = formatRecomputed(r.recomputed);
+  return `features: ${r.computed} computed${recomputed ? ` (${recomputed})` : ''}, ${r.reused} reused, ${r.failed.length} skipped in ${r.seconds.toFixed(1)} s -> ${r.cacheDir}`;
+}
+
+/**
  * Runs the frozen backbone once over every video's kept frames and stores the features. Resumable: videos
  * already in the cache are skipped, each new one is written atomically as soon as it is done, and a video
- * whose frames cannot be had is skipped and listed in failures.json, never stopping the run.
+ * whose frames cannot be had is skipped and listed in failures.json, never stopping the run. An existing
+ * entry is reused only when it checks out whole (cache.check): a stale or damaged one is removed, recomputed
+ * and reported in `recomputed`, so neither a replaced video nor a broken file stops or silently skews a run.
  */
-export async function buildFeatureCache<J extends { videoId: string }>(options: BuildFeatureCacheOptions<J>): Promise<BuildFeatureCacheReport> {
+export async function buildFeatureCache<J extends FeatureJob>(options: BuildFeatureCacheOptions<J>): Promise<BuildFeatureCacheReport> {
   const started = Date.now();
   const cache = await openFeatureCache(options.cacheRoot, options.backbone.info, options.preprocessing, { dtype: options.dtype });
-  const pending = options.jobs.filter((job) => !cache.has(job.videoId));
+  const uses = stampUses(options.preprocessing);
+  const pending: Array<{ job: J; source: SourceStamp }> = [];
+  const recomputed: RecomputedEntry[] = [];
+  for (const job of options.jobs) {
+    // Stamped before decoding: a file replaced while it is read then differs from its record on the next run.
+    const source = await sourceStamp(job, uses);
+    const entry = await cache.check(job.videoId, source);
+    if (entry.status === 'ok') continue;
+    if (entry.status !== 'missing') {
+      recomputed.push({ videoId: job.videoId, why: entry.status, reason: entry.reason });
+      await cache.remove(job.videoId);
+    }
+    pending.push({ job, source });
+  }
   const reused = options.jobs.length - pending.length;
   const batchSize = options.batchSize ?? DEFAULT_FEATURE_BATCH;
   const workerCount = Math.min(options.workers ?? os.availableParallelism(), Math.max(pending.length, 0));
@@ -84,7 +134,7 @@ export async function buildFeatureCache<J extends { videoId: string }>(options: 
   let writeFailure: unknown;
   try {
     await Promise.all(
-      pending.map((job) =>
+      pending.map(({ job, source }) =>
         limit(async () => {
           if (writeFailure !== undefined) return;
           let decoded: DecodedFrames;
@@ -99,8 +149,15 @@ export async function buildFeatureCache<J extends { videoId: string }>(options: 
           const count = decoded.count;
           const features = await embed(decoded);
           if (writeFailure !== undefined) return;
+          // A backbone that gives NaN fails this video here, named, rather than a training run later.
+          const unstorable = unstorableValue(features, options.backbone.info.featureDim, cache.meta.dtype);
+          if (unstorable) {
+            failed.push({ videoId: job.videoId, reason: `the backbone gave ${unstorable}: not cached` });
+            progress.tick(1, `${job.videoId} skipped`);
+            return;
+          }
           try {
-            await cache.write(job.videoId, features, count);
+            await cache.write(job.videoId, features, count, source);
           } catch (error) {
             writeFailure ??= error;
             return;
@@ -119,8 +176,8 @@ export async function buildFeatureCache<J extends { videoId: string }>(options: 
     throw outputError(writeFailure, cache.dir, 'cannot write features');
   }
   const seconds = (Date.now() - started) / 1000;
-  await writeJsonAtomic(path.join(cache.dir, 'failures.json'), { updatedAt: new Date().toISOString(), failed });
-  progress.stop(`features: ${computed} computed, ${reused} reused, ${failed.length} skipped in ${seconds.toFixed(1)} s -> ${cache.dir}`);
+  await writeJsonAtomic(path.join(cache.dir, 'failures.json'), { updatedAt: new Date().toISOString(), failed, recomputed });
+  progress.stop(formatFeatureSummary({ computed, reused, recomputed, failed, seconds, cacheDir: cache.dir }));
   return {
     cacheDir: cache.dir,
     key: cache.key,
@@ -128,6 +185,7 @@ export async function buildFeatureCache<J extends { videoId: string }>(options: 
     total: options.jobs.length,
     reused,
     computed,
+    recomputed,
     failed,
     frames,
     seconds,

@@ -11,6 +11,7 @@ import { ffmpegBinaries, ffmpegVersion } from '../runtime/ffmpeg';
 import { createProgress, ProgressMode } from '../runtime/progress';
 import { extractJpegFrames, ExtractOptions } from './extract';
 import { FrameFailure, FrameManifest, FrameStageProgress, FrameStageSummary, VideoFailure } from './types';
+import { describeStampChange, formatRecomputed, sourceStamp, type RecomputedEntry, type SourceStamp } from './source_stamp';
 
 /**
  * The frame stage over a whole dataset: JPEG frames per video under <outRoot>/<paramsKey>/<videoId>/.
@@ -19,7 +20,9 @@ import { FrameFailure, FrameManifest, FrameStageProgress, FrameStageSummary, Vid
  * with manifest.json last, then renamed into place in one step. A video counts as done only when its folder
  * exists with a manifest whose files are all present at their recorded sizes; a rerun skips those, removes
  * temporary folders left by killed runs and redoes everything else. The params key names every parameter that
- * changes the pixels, so a change of window, size, crop or quality never mixes outputs.
+ * changes the pixels, so a change of window, size, crop or quality never mixes outputs; what it cannot name
+ * (the video file, its bbox and frame range in the metadata) is recorded in each manifest and compared on
+ * reuse, so a replaced video or an edited bbox is extracted again and reported, never silently kept.
  */
 
 /** Bump when the extraction itself changes (filter chain, naming), so old outputs are not reused. */
@@ -58,25 +61,36 @@ export function frameDir(outRoot: string, config: FramesConfig, videoId: string)
   return path.join(stageDir(outRoot, config), videoId);
 }
 
-/** The manifest of a finished video folder, or null when the folder is missing, partial or damaged. */
-export async function readFinishedManifest(dir: string, key?: string): Promise<FrameManifest | null> {
+type FinishedState = { manifest: FrameManifest } | { missing: true } | { damaged: string };
+
+/** A video folder: finished (its manifest, every file at its recorded size), missing, or damaged and why. */
+async function inspectFinished(dir: string, key?: string): Promise<FinishedState> {
   let manifest: FrameManifest;
   try {
     manifest = JSON.parse(await fs.promises.readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as FrameManifest;
-  } catch {
-    return null;
+  } catch (error) {
+    // Folders are published whole, so an existing one without a readable manifest was damaged afterwards.
+    if (!fs.existsSync(dir)) return { missing: true };
+    const code = (error as NodeJS.ErrnoException).code;
+    return { damaged: code ? `${MANIFEST_FILE} unreadable (${code})` : `${MANIFEST_FILE} is not valid JSON` };
   }
-  if (!Array.isArray(manifest.files) || manifest.files.length === 0) return null;
-  if (key !== undefined && manifest.paramsKey !== key) return null;
+  if (!manifest || !Array.isArray(manifest.files) || manifest.files.length === 0) return { damaged: `${MANIFEST_FILE} lists no frames` };
+  if (key !== undefined && manifest.paramsKey !== key) return { damaged: `${MANIFEST_FILE} is for ${manifest.paramsKey}, not ${key}` };
   for (const file of manifest.files) {
     try {
       const stat = await fs.promises.stat(path.join(dir, file.name));
-      if (stat.size !== file.bytes) return null;
-    } catch {
-      return null;
+      if (stat.size !== file.bytes) return { damaged: `${file.name} has ${stat.size} bytes, ${MANIFEST_FILE} says ${file.bytes}` };
+    } catch (error) {
+      return { damaged: `${file.name} missing (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
     }
   }
-  return manifest;
+  return { manifest };
+}
+
+/** The manifest of a finished video folder, or null when the folder is missing, partial or damaged. */
+export async function readFinishedManifest(dir: string, key?: string): Promise<FrameManifest | null> {
+  const state = await inspectFinished(dir, key);
+  return 'manifest' in state ? state.manifest : null;
 }
 
 /** Sorted absolute paths of a finished video's frames, or null when it is not finished. */
@@ -131,7 +145,7 @@ export function resolveConcurrency(requested: number): number {
 }
 
 /** Extracts one video into a temporary folder and publishes it; returns how many frames were padded. */
-async function extractOne(job: VideoJob, config: FramesConfig, outDir: string, key: string, extract: ExtractOptions): Promise<number> {
+async function extractOne(job: VideoJob, config: FramesConfig, outDir: string, key: string, extract: ExtractOptions, source: SourceStamp): Promise<number> {
   const target = path.join(outDir, job.videoId);
   const tmp = tempDirFor(target);
   await fs.promises.mkdir(tmp, { recursive: true });
@@ -148,6 +162,7 @@ async function extractOne(job: VideoJob, config: FramesConfig, outDir: string, k
       padded: result.padded,
       crop: result.plan.crop,
       probe: result.plan.info,
+      sourceStamp: source,
     };
     await writeJsonAtomic(path.join(tmp, MANIFEST_FILE), manifest);
     await publishDirectory(tmp, target);
@@ -197,6 +212,8 @@ export async function runFrameStage(
   const limit = pLimit(concurrency);
   const progress = createProgress('frames', jobs.length, { unit: 'videos', mode: options.progress });
   const failures: FrameFailure[] = [];
+  const recomputed: RecomputedEntry[] = [];
+  const uses = { bbox: config.cropToBbox, range: config.window.useMetadataRange };
   let done = 0;
   let skipped = 0;
   let padded = 0;
@@ -219,12 +236,23 @@ export async function runFrameStage(
           }
           seen.add(job.videoId);
           const target = path.join(outDir, job.videoId);
-          if (await readFinishedManifest(target, key)) {
-            skipped++;
-            finish(job, 'skipped');
-            return;
+          // Stamped before extracting: a file replaced while it is read then differs from its record next run.
+          const source = await sourceStamp(job, uses);
+          const state = await inspectFinished(target, key);
+          if ('manifest' in state) {
+            const change = describeStampChange(state.manifest.sourceStamp, source);
+            if (change === null) {
+              skipped++;
+              finish(job, 'skipped');
+              return;
+            }
+            recomputed.push({ videoId: job.videoId, why: 'stale', reason: change });
+          } else if ('damaged' in state) {
+            recomputed.push({ videoId: job.videoId, why: 'damaged', reason: state.damaged });
           }
-          if ((await extractOne(job, config, outDir, key, extract)) > 0) padded++;
+          // Removed before extracting, so a video that now fails leaves no old frames to be taken as its own.
+          if (!('missing' in state)) await fs.promises.rm(target, { recursive: true, force: true });
+          if ((await extractOne(job, config, outDir, key, extract, source)) > 0) padded++;
           done++;
           finish(job, 'done');
         } catch (error) {
@@ -236,9 +264,10 @@ export async function runFrameStage(
   );
 
   failures.sort((a, b) => a.videoId.localeCompare(b.videoId));
+  recomputed.sort((a, b) => a.videoId.localeCompare(b.videoId));
   const seconds = (Date.now() - started) / 1000;
   const reportFile = path.join(outDir, REPORT_FILE);
-  const summary: FrameStageSummary = { done, skipped, failed: failures.length, padded, failures, seconds, outDir, reportFile };
+  const summary: FrameStageSummary = { done, skipped, failed: failures.length, padded, recomputed, failures, seconds, outDir, reportFile };
   const { ffmpeg: ffmpegPath } = ffmpegBinaries();
   await writeJsonAtomic(reportFile, {
     paramsKey: key,
@@ -250,6 +279,7 @@ export async function runFrameStage(
     skipped,
     failed: failures.length,
     padded,
+    recomputed,
     seconds,
     failures,
   });
@@ -262,5 +292,6 @@ export function formatFrameSummary(s: FrameStageSummary): string {
   const kinds = new Map<string, number>();
   for (const f of s.failures) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1);
   const failedText = s.failed ? ` (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}; see ${s.reportFile})` : '';
-  return `frames: ${s.done} done (${s.padded} padded), ${s.skipped} already done, ${s.failed} failed${failedText} in ${s.seconds.toFixed(1)}s -> ${s.outDir}`;
+  const recomputed = formatRecomputed(s.recomputed);
+  return `frames: ${s.done} done (${s.padded} padded${recomputed ? `; ${recomputed}` : ''}), ${s.skipped} already done, ${s.failed} failed${failedText} in ${s.seconds.toFixed(1)}s -> ${s.outDir}`;
 }

@@ -1,4 +1,5 @@
 import { VideoError } from '../errors';
+import type { RecomputedEntry, SourceStamp } from './source_stamp';
 
 /** What ffprobe says about a video's first video stream. Sizes are as displayed (after rotation). */
 export interface VideoInfo {
@@ -81,6 +82,8 @@ export interface FrameManifest {
   padded: number;
   crop: CropRect | null;
   probe: VideoInfo;
+  /** What the frames were made from (file size and mtime, bbox, frame range); absent in older manifests. */
+  sourceStamp?: SourceStamp;
 }
 
 export interface FrameStageProgress {
@@ -99,6 +102,8 @@ export interface FrameStageSummary {
   failed: number;
   /** Of the videos done in this run, how many were padded by repeating their last frame. */
   padded: number;
+  /** Finished folders found stale (other video file, bbox or frame range) or damaged, and extracted again. */
+  recomputed: RecomputedEntry[];
   failures: FrameFailure[];
   seconds: number;
   /** <outRoot>/<paramsKey>: the folder holding one folder per finished video, params.json and report.json. */
