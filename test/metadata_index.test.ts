@@ -131,6 +131,9 @@ for (const [name, DATA_DIR] of DATASETS) {
     for (const e of index.entries) assert.equal(e.split, split[e.videoId]!.subset);
     assert.equal(index.warnings.length, 1);
     assert.match(index.warnings[0]!, /1 video id\(s\) of nslt_3.json .*99999/);
+    // A split file none of whose ids is in the metadata (another subset's) is refused, not an empty run.
+    const stranger = parseSplitFile(JSON.stringify({ '99998': { subset: 'train', action: [0, 1, 10] }, '99999': { subset: 'test', action: [1, 1, 10] } }), 'nslt_2000.json');
+    assert.throws(() => buildVideoIndex(metadata, { videosDir: path.join(DATA_DIR, 'videos'), splitFile: stranger }), /nslt_2000\.json: none of the 2 video ids of the split file is in the metadata/);
   });
 
 }

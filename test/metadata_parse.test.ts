@@ -99,3 +99,14 @@ test('split files in the nslt_K.json format are validated', () => {
   expectMetadataError(() => parseSplitFile('{', path.join(dir, 'broken.json')), 'broken.json');
   expectMetadataError(() => readWlaslMetadata(path.join(dir, 'nope.json')), 'nope.json', 'not found');
 });
+
+test('a UTF-8 byte-order mark (as Windows editors save JSON) is accepted in the metadata and split files', () => {
+  const bom = '\uFEFF';
+  const metadata = parseWlaslMetadata(bom + oneGloss({}), 'bom.json');
+  assert.equal(metadata.glosses[0]!.gloss, 'book');
+  const split = parseSplitFile(bom + JSON.stringify({ '00001': { subset: 'train', action: [0, 1, 10] } }), 'nslt_bom.json');
+  assert.equal(split.entries.get('00001')!.split, 'train');
+  // Still a clear error, with the place, for a file that is not JSON at all.
+  expectMetadataError(() => parseWlaslMetadata(bom + '[{"gloss": }]', 'bad.json'), 'bad.json: not valid JSON at line 1');
+  expectMetadataError(() => parseSplitFile('{', 'nslt.json'), 'nslt.json: split file is not valid JSON');
+});

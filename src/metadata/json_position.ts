@@ -1,3 +1,5 @@
+import { MetadataError } from '../errors';
+
 /**
  * Offset of the first JSON syntax error in `text`, or -1 when it is valid. Node 20's JSON.parse often reports
  * no position ("Unexpected token '}', ... is not valid JSON"), and a user fixing a 10 MB file needs a line.
@@ -110,4 +112,19 @@ export function lineAndColumn(text: string, offset: number): string {
     }
   }
   return `line ${line}, column ${offset - lastNewline}`;
+}
+
+/**
+ * JSON.parse for the metadata files a user gives (WLASL_v0.3.json, nslt_K.json): a UTF-8 byte-order mark, as
+ * Windows editors write it, is accepted; a syntax error names the file, line and column.
+ */
+export function parseJsonFile(jsonText: string, file: string, what = ''): unknown {
+  const text = jsonText.replace(/^\uFEFF/, '');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const offset = jsonErrorOffset(text);
+    const where = offset >= 0 ? ` at ${lineAndColumn(text, offset)}` : '';
+    throw new MetadataError(`${what ? `${what} is ` : ''}not valid JSON${where}: ${(error as Error).message}`, { file, cause: error });
+  }
 }

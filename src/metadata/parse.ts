@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { MetadataError } from '../errors';
-import { jsonErrorOffset, lineAndColumn } from './json_position';
+import { parseJsonFile } from './json_position';
 import { validateWlaslMetadata, type WlaslMetadata } from './schema';
 
 /** Checks what the schema cannot: gloss names and video ids are unique across the whole file. */
@@ -26,15 +26,7 @@ function checkUnique(metadata: WlaslMetadata): void {
  * for bad JSON (with line and column) and for bad fields (naming gloss, instance and field).
  */
 export function parseWlaslMetadata(jsonText: string, file: string): WlaslMetadata {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(jsonText);
-  } catch (error) {
-    const message = (error as Error).message;
-    const offset = jsonErrorOffset(jsonText);
-    const where = offset >= 0 ? ` at ${lineAndColumn(jsonText, offset)}` : '';
-    throw new MetadataError(`not valid JSON${where}: ${message}`, { file, cause: error });
-  }
+  const raw = parseJsonFile(jsonText, file);
   const metadata = validateWlaslMetadata(raw, file);
   checkUnique(metadata);
   return metadata;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
 import { MetadataError } from '../errors';
-import { jsonErrorOffset, lineAndColumn } from './json_position';
+import { parseJsonFile } from './json_position';
 import type { WlaslMetadata } from './schema';
 import type { Split } from './types';
 
@@ -60,14 +60,7 @@ export interface SplitFile {
 }
 
 export function parseSplitFile(jsonText: string, file: string): SplitFile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(jsonText);
-  } catch (error) {
-    const offset = jsonErrorOffset(jsonText);
-    const where = offset >= 0 ? ` at ${lineAndColumn(jsonText, offset)}` : '';
-    throw new MetadataError(`split file is not valid JSON${where}: ${(error as Error).message}`, { file, cause: error });
-  }
+  const raw = parseJsonFile(jsonText, file, 'split file');
   const result = splitFileSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;

@@ -76,6 +76,10 @@ export function buildVideoIndex(metadata: WlaslMetadata, options: VideoIndexOpti
   }
 
   if (split) {
+    // Nothing to do is an error, not an empty run that exits 0: the usual cause is a split file of another subset.
+    if (selected.length === 0) {
+      throw new MetadataError(`none of the ${split.entries.size} video ids of the split file is in ${subset !== null ? `the first ${subset} glosses of ` : ''}the metadata (${metadata.file}): is it the split file of another WLASL subset?`, { file: split.file });
+    }
     const known = new Set(selected.map((s) => s.instance.videoId));
     const unknown = [...split.entries.keys()].filter((id) => !known.has(id));
     if (unknown.length) {
