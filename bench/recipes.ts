@@ -6,13 +6,13 @@
  *   npx tsx bench/recipes.ts                         # embedded sample, random 0.35 backbone
  *   npx tsx bench/recipes.ts --data ../shared/data/wlasl-real10 --weights ../shared/weights/mobilenet_v2_0.35_224_no_top
  *   add --alpha 1.0 for the original's backbone width; --only NAME[,NAME] to run some recipes; --seeds 42,1,7;
- *   --helper-threads 1 to split the large matmuls with a second thread; --cache-dir DIR (default <data>/.wlasl-cache, or data/.cache/<name> for a folder outside the repository)
+ *   --helper-threads 1 to split the large matmuls with a second thread; --cache-dir DIR (default: the per-user cache, as the CLI)
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveConfig, PRESETS, mergeConfig, type DeepPartial, type PipelineConfig } from '../src/config';
 import { initBackend } from '../src/runtime/backend';
-import { loadIndex, buildFeatures, splitSource, defaultCacheDir } from '../src/pipeline/run';
+import { loadIndex, buildFeatures, splitSource } from '../src/pipeline/run';
 import { createHead, fit } from '../src/model/train';
 import { evaluate, type EvaluationReport } from '../src/model/metrics';
 import { trainMeanPoolBaseline } from '../src/model/baselines';
@@ -48,11 +48,8 @@ async function main(): Promise<void> {
   console.log((await initBackend()).summary);
   const base = resolveConfig({ overrides: { backbone: { weights: args.weights, alpha: Number(args.alpha) as 0.35, allowRandomFallback: true } } });
   const index = loadIndex({ dataDir: args.data! });
-  // A data folder outside the repository (e.g. the read-only ../shared copy) gets its cache under data/.cache.
-  const repo = path.resolve(__dirname, '..');
-  const insideRepo = !path.relative(repo, path.resolve(args.data!)).startsWith('..');
-  const cacheDir = args['cache-dir'] ?? (insideRepo ? defaultCacheDir(args.data!) : path.join(repo, 'data', '.cache', path.basename(path.resolve(args.data!))));
-  const { report } = await buildFeatures(index, base, { cacheDir, log: (l) => console.log(l) });
+  // The per-user cache keys features by data folder, so a read-only one (the ../shared copy) needs nothing special.
+  const { report } = await buildFeatures(index, base, { cacheDir: args['cache-dir'], log: (l) => console.log(l) });
   console.log(`features: ${report.weightsId}, ${report.computed} computed, ${report.reused} reused`);
   const only = args.only?.split(',');
   const seeds = args.seeds!.split(',').map(Number);

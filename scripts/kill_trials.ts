@@ -210,7 +210,8 @@ export interface KillTrialsReport {
 
 /** Frame outputs to compare: JPEGs and manifests (report.json has timings and is rewritten by each run). */
 const frameFiles = (rel: string) => rel.startsWith('frames/') && !rel.endsWith('report.json');
-const featureFiles = (rel: string) => rel.startsWith('features/') && (rel.endsWith('.bin') || rel.endsWith('failures.json'));
+// Under the cache root the features are in datasets/<data>-<hash>/features/<key>/ (runtime/user_cache.ts).
+const featureFiles = (rel: string) => /(^|\/)features\//.test(rel) && (rel.endsWith('.bin') || rel.endsWith('failures.json'));
 const runFiles = (rel: string) => ['metrics.json', 'history.json', 'model/weights.bin', 'model/model.json', 'model/wlasl-model.json', 'data/counts.json', 'data/bbox.json'].includes(rel);
 const runJsonWithTimes = (rel: string) => rel === 'history.json' || rel === 'model/wlasl-model.json' || rel.endsWith('failures.json');
 

@@ -9,6 +9,8 @@ import { organiseSplits } from '../src/organise/index';
 import { extractZip } from '../src/acquire/index';
 import { evaluateModelDir } from '../src/pipeline/evaluate';
 import { predictVideo } from '../src/pipeline/predict';
+import { datasetFiles } from '../src/pipeline/run';
+import { cacheLocation } from '../src/runtime/user_cache';
 import { CacheSequenceSource } from '../src/dataset/cache_source';
 import { saveModelDir } from '../src/model/model_dir';
 import { LstmHead } from '../src/model/head';
@@ -37,9 +39,8 @@ interface Cli {
 
 function cli(args: string[]): Promise<Cli> {
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, WLASL_PROGRESS: 'none' };
-    // Backbone weights must land in --cache-dir (inside OUT), not in a shared cache of the environment.
-    delete env.WLASL_WEIGHTS_CACHE;
+    // Caches land in --cache-dir (inside OUT); a command without one gets a per-user cache inside OUT too, never the real home.
+    const env: NodeJS.ProcessEnv = { ...process.env, WLASL_PROGRESS: 'none', XDG_CACHE_HOME: path.join(OUT, 'xdg-cache') };
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -251,8 +252,9 @@ test('CLI on a data folder mixing good and broken videos: bad items reported, go
   assert.equal(errorLine(pc), `error: ${cases[2]!.dir}/model.json: head gives 3 classes, wlasl-model.json lists 2`);
 
   // A feature file from another backbone's cache, and a cache folder described for another backbone.
-  const [key] = fs.readdirSync(path.join(cacheDir, 'features'));
-  const features = path.join(cacheDir, 'features', key!);
+  const { featuresDir } = cacheLocation(datasetFiles({ dataDir: DATA }), cacheDir);
+  const [key] = fs.readdirSync(featuresDir);
+  const features = path.join(featuresDir, key!);
   const foreign = path.join(OUT, 'foreign-cache');
   fs.cpSync(features, foreign, { recursive: true });
   const bin = path.join(foreign, `${good[0]}.bin`);

@@ -154,6 +154,13 @@ test("WLASL frame_start/frame_end (1-based, -1 = to the end) with useMetadataRan
   assert.equal(open.count, 50);
   assert.equal(open.padded, 0);
   assert.ok(Math.abs(channelMean(open.frames, 32, 49, 2) - 4 * 59) <= 1);
+  // A range that starts past the end names the file and says so (the gradient clip has 60 frames).
+  const past = await failureOf(extractFrames(job(gradient, null, { frameStart: 70, frameEnd: -1 }), cfg));
+  assert.equal(past.kind, 'short');
+  assert.equal(past.message, `${gradient}: frame_start 70 is past the end of the video (60 frames)`);
+  const pastClosed = await failureOf(extractFrames(job(gradient, null, { frameStart: 70, frameEnd: 80 }), cfg));
+  assert.equal(pastClosed.kind, 'short');
+  assert.ok(pastClosed.message.startsWith(`${gradient}: `), pastClosed.message);
   // Without the flag the job's range is ignored.
   const fixed = await extractFrames(job(gradient, null, { frameStart: 11, frameEnd: 20 }), config());
   assert.equal(fixed.sourceFrames[0], 5);
@@ -175,6 +182,12 @@ test('JPEG frames are named by zero-padded source index, so sorted order is temp
   }
 });
 
+/** A real PNG picture under a video's name, as a user's misnamed download. */
+function stillImageNamedMp4(file: string): string {
+  execFileSync(ffmpegBinaries().ffmpeg, ['-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48', '-frames:v', '1', '-f', 'image2', '-c:v', 'png', file]);
+  return file;
+}
+
 test('bad videos fail with a kind and a reason naming the file', async () => {
   const clip = makeNoisyClip(path.join(dir, 'clip.mp4'));
   const streaming = makeNoisyClip(path.join(dir, 'streaming.mp4'), { faststart: true });
@@ -186,6 +199,7 @@ test('bad videos fail with a kind and a reason naming the file', async () => {
     [path.join(dir, 'missing.mp4'), 'missing'],
     [empty, 'empty'],
     [text, 'not-a-video'],
+    [stillImageNamedMp4(path.join(dir, 'picture.mp4')), 'not-a-video'],
     [writeNoiseLikeH263(path.join(dir, 'noise.mp4')), 'not-a-video'],
     [makeAudioOnly(path.join(dir, 'audio.mp4')), 'no-video-stream'],
     // Cut before the index (moov at the end): unreadable. Cut mid-data (moov first): frames run out early.
@@ -197,6 +211,7 @@ test('bad videos fail with a kind and a reason naming the file', async () => {
     assert.equal(failure.kind, kind, `${path.basename(file)}: ${failure.message}`);
     assert.ok(failure.message.startsWith(file), failure.message);
   }
+  assert.match((await failureOf(extractFrames(job(path.join(dir, 'picture.mp4')), config()))).message, /not a video: a still image \(png\)/);
   // ffprobe alone finds a 704x576 H.263 video in the noise; only its weak score (25 of 100) gives it away.
   const noise = path.join(dir, 'noise.mp4');
   const probed = JSON.parse(execFileSync(ffmpegBinaries().ffprobe, ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', noise], { encoding: 'utf8' }));

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BackboneConfig, MobileNetAlpha } from '../config';
 import { WeightsError, describeError } from '../errors';
+import { openWeightsCache } from '../runtime/user_cache';
 import { loadBackboneFromDirectory, type Backbone } from './backbone';
 import { fetchModelToCache, logToStderr, urlCacheDir } from './download';
 import { MODEL_JSON, hashModelDirectory } from './model_dir';
@@ -22,7 +22,7 @@ export function imagenetWeightsUrl(alpha: MobileNetAlpha): string {
 }
 
 export interface BackboneOptions {
-  /** Downloaded and calibrated weights live here. Default $WLASL_WEIGHTS_CACHE or ~/.cache/wlasl-cnn-lstm/weights. */
+  /** Downloaded and calibrated weights live here. Default: the per-user cache's weights folder (runtime/user_cache.ts). */
   weightsCacheDir?: string;
   /**
    * Training frames for calibrating a 'random' backbone: RGB uint8 [N,224,224,3]. Called only when random
@@ -35,10 +35,6 @@ export interface BackboneOptions {
   log?: (line: string) => void;
 }
 
-export function defaultWeightsCacheDir(): string {
-  return process.env.WLASL_WEIGHTS_CACHE ?? path.join(os.homedir(), '.cache', 'wlasl-cnn-lstm', 'weights');
-}
-
 function isUrl(value: string): boolean {
   return /^https?:\/\//i.test(value);
 }
@@ -49,13 +45,14 @@ function isUrl(value: string): boolean {
  * info.fallbackReason). A URL is cached the same way; anything else is a local folder.
  */
 export async function loadBackbone(config: BackboneConfig, options: BackboneOptions = {}): Promise<Backbone> {
-  const cacheDir = options.weightsCacheDir ?? defaultWeightsCacheDir();
+  // Opened only when needed: a local weights folder never touches (or creates) the cache.
+  const openCacheDir = async () => options.weightsCacheDir ?? (await openWeightsCache());
   const log = options.log ?? logToStderr;
   const random = async (fallbackReason?: string): Promise<Backbone> => {
     if (!options.calibrationFrames) {
       throw new WeightsError(`random backbone weights need training frames to calibrate BatchNorm, and none were given${fallbackReason ? ` (fallback after: ${fallbackReason})` : ''}`);
     }
-    const backbone = await createRandomBackbone(config.alpha, config.seed, await options.calibrationFrames(), cacheDir);
+    const backbone = await createRandomBackbone(config.alpha, config.seed, await options.calibrationFrames(), await openCacheDir());
     if (fallbackReason) backbone.info.fallbackReason = fallbackReason;
     return backbone;
   };
@@ -64,6 +61,7 @@ export async function loadBackbone(config: BackboneConfig, options: BackboneOpti
   if (weights === 'random') return random();
   if (weights === 'imagenet' || isUrl(weights)) {
     const url = weights === 'imagenet' ? imagenetWeightsUrl(config.alpha) : weights;
+    const cacheDir = await openCacheDir();
     let dir: string;
     try {
       dir = await fetchModelToCache(url, cacheDir, { timeoutMs: options.timeoutMs, log });

@@ -106,7 +106,7 @@ function addDatasetOptions(cmd: Command): Command {
     .option('--sample', 'use the embedded sample in data/sample')
     .option('--subset <K>', 'WLASL100, WLASL300, WLASL1000 or WLASL2000 (the first K glosses of the metadata file)')
     .option('--split-file <file>', "an nslt_K.json split file from Kaggle's wlasl-processed")
-    .option('--cache-dir <dir>', 'where frames/features caches live (default: <data>/.wlasl-cache)');
+    .option('--cache-dir <dir>', 'cache root for weights and features (default: $XDG_CACHE_HOME/wlasl-cnn-lstm or ~/.cache/wlasl-cnn-lstm)');
 }
 
 function addConfigOptions(cmd: Command): Command {
@@ -214,12 +214,13 @@ export function buildProgram(): Command {
     .command('features')
     .description('run the frozen backbone once over every video and cache the features (resumable)');
   addConfigOptions(addDatasetOptions(features)).action(async (o: CommonOptions) => {
-    const { loadIndex, buildFeatures, defaultCacheDir } = await import('../pipeline/run');
+    const { loadIndex, buildFeatures, cacheSummaryLine } = await import('../pipeline/run');
     const config = configFromOptions(o);
     const dataDir = dataDirOf(o);
     const index = loadIndex({ dataDir, subset: o.subset, splitFile: o.splitFile });
-    const { report } = await buildFeatures(index, config, { cacheDir: path.resolve(o.cacheDir ?? defaultCacheDir(dataDir)), workers: num(o.workers, 'workers') });
+    const { report, cache } = await buildFeatures(index, config, { cacheDir: o.cacheDir, workers: num(o.workers, 'workers') });
     console.log(`features: ${report.weightsId}: ${report.computed} computed, ${report.reused} reused, ${report.failed.length} failed, ${report.framesPerSecond.toFixed(1)} frames/s -> ${report.cacheDir}`);
+    console.log(cacheSummaryLine(cache));
     if (report.failed.length > 0) process.exitCode = 3;
   });
 
@@ -280,6 +281,29 @@ export function buildProgram(): Command {
       }
       // After the answer, so it is the last thing on the screen; on stderr, so --json stays parseable.
       for (const w of result.warnings) console.error(`warning: ${w}`);
+    });
+
+  program
+    .command('cache')
+    .description('show where the cache is and its size per dataset and backbone; --clear deletes it (only folders this program made)')
+    .option('--cache-dir <dir>', 'the cache root (default: $XDG_CACHE_HOME/wlasl-cnn-lstm or ~/.cache/wlasl-cnn-lstm)')
+    .option('--data <dir>', "only this dataset's part of the cache")
+    .option('--clear', 'delete it, asking nothing; prints what was deleted')
+    .action(async (o: { cacheDir?: string; data?: string; clear?: boolean }) => {
+      const fs = await import('node:fs');
+      const { datasetFiles } = await import('../pipeline/run');
+      const { cacheRoot, cacheUsage, clearCache, datasetCacheDir, formatBytes, formatCacheUsage, formatClearReport } = await import('../runtime/user_cache');
+      const root = cacheRoot(o.cacheDir);
+      const dataset = o.data ? datasetFiles({ dataDir: path.resolve(o.data) }) : undefined;
+      if (o.clear) console.log(formatClearReport(await clearCache(root, { dataset })));
+      else if (dataset) {
+        const dir = datasetCacheDir(root, dataset);
+        const entry = cacheUsage(root).datasets.find((d) => d.dir === dir);
+        console.log(entry ? `${formatBytes(entry.bytes)}  ${dir}` : `nothing cached for ${path.resolve(o.data!)} (its cache would be ${dir})`);
+      } else console.log(formatCacheUsage(cacheUsage(root)));
+      // Caches used to be written into the data folder; nothing reads them now.
+      const old = o.data ? path.join(path.resolve(o.data), '.wlasl-cache') : undefined;
+      if (old && fs.existsSync(old)) console.log(`note: ${old} is a cache from before the per-user cache; nothing reads it now, delete it by hand if the folder is yours`);
     });
 
   return program;

@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pLimit from 'p-limit';
 import type { BackboneConfig } from '../config';
-import { ConfigError, describeError, outputError } from '../errors';
+import { ConfigError, describeError, outputError, VideoError } from '../errors';
 import { writeJsonAtomic } from '../runtime/atomic';
 import { createProgress, type ProgressMode } from '../runtime/progress';
 import { seededShuffle } from '../runtime/random';
@@ -140,7 +140,7 @@ export async function buildFeatureCache<J extends FeatureJob>(options: BuildFeat
           let decoded: DecodedFrames;
           try {
             decoded = await options.frameProvider(job);
-            if (decoded.count < 1) throw new ConfigError('no frames');
+            if (decoded.count < 1) throw new VideoError('no frames decoded', { file: job.path });
           } catch (error) {
             failed.push({ videoId: job.videoId, reason: describeError(error) });
             progress.tick(1, `${job.videoId} skipped`);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkConfig, resolveConfig, type DeepPartial, type PipelineConfig } from '../config';
 import { ConfigError } from '../errors';
-import { defaultCacheDir } from '../pipeline/run';
+import { cacheRoot, homeRelative } from '../runtime/user_cache';
 
 /**
  * What every notebook needs to agree on: which data folder, which config, where the shared feature cache and
@@ -23,7 +23,7 @@ export interface NotebookContext {
   config: PipelineConfig;
   /** WLASL100/300/... when WLASL_SUBSET is set. */
   subset?: string;
-  /** The shared feature cache (<data>/.wlasl-cache), the same one `npm start` uses. */
+  /** The cache root, per user (runtime/user_cache.ts): the one `npm start` uses, so features computed by either serve both. */
   cacheDir: string;
   /** Where the notebooks keep their trained model, history and charts (ignored by git). */
   runDir: string;
@@ -69,7 +69,7 @@ export function notebookContext(dataDir: string = process.env.WLASL_DATA ?? SAMP
     overrides,
     config,
     subset: env.WLASL_SUBSET || undefined,
-    cacheDir: defaultCacheDir(resolvedData),
+    cacheDir: cacheRoot(undefined, env),
     runDir,
     modelDir: path.join(runDir, 'model'),
   };
@@ -83,6 +83,6 @@ export function describeContext(ctx: NotebookContext): string {
   return [
     `data: ${rel(ctx.dataDir)}${ctx.usingSample ? ' (the embedded sample)' : ''}${ctx.subset ? `, subset ${ctx.subset}` : ''}`,
     `config: preset ${ctx.preset}; backbone MobileNetV2 alpha ${b.alpha}, weights ${b.weights}${b.allowRandomFallback ? ' (random fallback allowed)' : ''}; overrides ${JSON.stringify(ctx.overrides)}`,
-    `cache: ${rel(ctx.cacheDir)}; notebook run folder: ${rel(ctx.runDir)}`,
+    `cache: ${homeRelative(ctx.cacheDir)}; notebook run folder: ${rel(ctx.runDir)}`,
   ].join('\n');
 }

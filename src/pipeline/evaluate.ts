@@ -8,7 +8,7 @@ import type { Split } from '../metadata/types';
 import { configOfModel, loadModelDir } from '../model/model_dir';
 import { evaluate, type EvaluationReport } from '../model/metrics';
 import { CacheSequenceSource } from '../dataset/cache_source';
-import { buildFeatures, defaultCacheDir, loadIndex, type DatasetLocation } from './run';
+import { buildFeatures, loadIndex, type DatasetLocation } from './run';
 
 /**
  * `evaluate --model DIR`: a saved model on a dataset split. The model's own backbone (model/backbone) and
@@ -82,8 +82,7 @@ export async function evaluateModelDir(modelDir: string, options: EvaluateModelO
   const skipped = entries.filter((e) => !modelLabel.has(e.gloss)).map((e) => e.videoId);
   if (usable.length === 0) throw new ConfigError(`no ${split} video of this dataset has a gloss the model knows (${meta.classes.length} classes)`, { file: modelDir });
   const subIndex = { ...index, present: usable };
-  const cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir(options.dataDir));
-  const { report: features } = await buildFeatures(subIndex, config, { cacheDir, workers: options.workers });
+  const { report: features } = await buildFeatures(subIndex, config, { cacheDir: options.cacheDir, workers: options.workers });
   const source = new CacheSequenceSource(
     features.cacheDir,
     usable.map((e) => ({ videoId: e.videoId, label: modelLabel.get(e.gloss)! })),

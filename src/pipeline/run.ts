@@ -5,6 +5,7 @@ import { checkConfig, checkWorkers, type PipelineConfig } from '../config';
 import { ConfigError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic';
 import { initBackend, type BackendReport } from '../runtime/backend';
+import { cacheRoot, openCache, type CacheLocation, type DatasetFiles } from '../runtime/user_cache';
 import type { ProgressMode } from '../runtime/progress';
 import { readWlaslMetadata } from '../metadata/parse';
 import { buildVideoIndex, summariseIndex, type VideoIndex } from '../metadata/video_index';
@@ -43,7 +44,7 @@ export interface PipelineOptions extends DatasetLocation {
   config: PipelineConfig;
   /** Run folder: model/, metrics.json, history.*, charts/, summary.txt. */
   runDir: string;
-  /** Caches shared between runs (features); default <dataDir>/.wlasl-cache, or data/.cache for the sample. */
+  /** Cache root shared between runs (weights, features per dataset); default the per-user cache (runtime/user_cache.ts). */
   cacheDir?: string;
   /** Continue training from the run folder's checkpoint. */
   resume?: boolean;
@@ -61,6 +62,7 @@ export interface PipelineResult {
   backend: BackendReport;
   index: VideoIndex;
   features: BuildFeatureCacheReport;
+  cache: CacheLocation;
   fit: FitResult;
   test: EvaluationReport;
   val: EvaluationReport;
@@ -71,9 +73,13 @@ export interface PipelineResult {
 /** <runDir>/data/skipped_videos.json: videos left out of the run (unreadable, too short, bad bbox) and why. */
 export const SKIPPED_VIDEOS_FILE = 'skipped_videos.json';
 
+/** A dataset's metadata file and videos folder (<data>/WLASL_v0.3.json and <data>/videos unless given). */
+export function datasetFiles(location: DatasetLocation): DatasetFiles {
+  return { metadataFile: location.metadataFile ?? path.join(location.dataDir, 'WLASL_v0.3.json'), videosDir: location.videosDir ?? path.join(location.dataDir, 'videos') };
+}
+
 export function resolveDataset(location: DatasetLocation): Required<Pick<DatasetLocation, 'metadataFile' | 'videosDir'>> {
-  const metadataFile = location.metadataFile ?? path.join(location.dataDir, 'WLASL_v0.3.json');
-  const videosDir = location.videosDir ?? path.join(location.dataDir, 'videos');
+  const { metadataFile, videosDir } = datasetFiles(location);
   if (!fs.existsSync(metadataFile)) throw new ConfigError(`no WLASL metadata here (expected WLASL_v0.3.json)`, { file: metadataFile });
   return { metadataFile, videosDir };
 }
@@ -95,29 +101,26 @@ export function featurePreprocessing(config: PipelineConfig): Record<string, unk
   return { window, size, cropToBbox };
 }
 
-export function defaultCacheDir(dataDir: string): string {
-  return path.join(path.resolve(dataDir), '.wlasl-cache');
-}
-
-/** Steps 2-3: frames straight from ffmpeg into the frozen backbone, features cached once per video. */
+/**
+ * Steps 2-3: frames straight from ffmpeg into the frozen backbone, features cached once per video, in the
+ * dataset's part of the cache under `cacheDir` (default: the per-user cache; never the dataset folder).
+ */
 export async function buildFeatures(
   index: VideoIndex,
   config: PipelineConfig,
-  options: { cacheDir: string; workers?: number; progress?: ProgressMode; log?: (line: string) => void },
-): Promise<{ backbone: Backbone; report: BuildFeatureCacheReport }> {
+  options: { cacheDir?: string; workers?: number; progress?: ProgressMode; log?: (line: string) => void } = {},
+): Promise<{ backbone: Backbone; report: BuildFeatureCacheReport; cache: CacheLocation }> {
   const jobs = jobsOf(index.present);
   if (jobs.length === 0) throw new ConfigError(`none of the ${index.entries.length} videos in the metadata exists`, { file: index.videosDir });
   // The backbone is built in this thread (loading, calibration): the CLI's features command has no other init.
   await initBackend();
   const frameProvider: FrameProvider<VideoJob> = (job) => extractFrames(job, config.frames);
   const trainJobs = jobs.filter((j) => j.split === 'train');
-  const backbone = await loadBackboneForJobs(config.backbone, trainJobs.length ? trainJobs : jobs, frameProvider, {
-    weightsCacheDir: process.env.WLASL_WEIGHTS_CACHE ?? path.join(options.cacheDir, 'weights'),
-    log: options.log,
-  });
+  const cache = await openCache(index, options.cacheDir);
+  const backbone = await loadBackboneForJobs(config.backbone, trainJobs.length ? trainJobs : jobs, frameProvider, { weightsCacheDir: cache.weightsDir, log: options.log });
   const report = await buildFeatureCache({
     jobs,
-    cacheRoot: path.join(options.cacheDir, 'features'),
+    cacheRoot: cache.featuresDir,
     backbone,
     preprocessing: featurePreprocessing(config),
     frameProvider,
@@ -125,13 +128,19 @@ export async function buildFeatures(
     dtype: config.backbone.cacheFloat16 ? 'float16' : 'float32',
     progress: options.progress,
   });
-  return { backbone, report };
+  return { backbone, report, cache };
 }
 
 /** The sequence dataset of one split, streamed from the feature cache. */
 export function splitSource(index: VideoIndex, cacheDir: string, config: PipelineConfig, split: Split): CacheSequenceSource {
   const videos = index.present.filter((e) => e.split === split).map((e) => ({ videoId: e.videoId, label: e.label }));
   return new CacheSequenceSource(cacheDir, videos, config.sequence, index.classes.length);
+}
+
+/** Where the run's cache is, and the command that shows its size and clears it. */
+export function cacheSummaryLine(cache: CacheLocation): string {
+  const command = `wlasl cache${cache.root === cacheRoot() ? '' : ` --cache-dir ${cache.root}`}`;
+  return `cache: features in ${cache.datasetDir}, weights in ${cache.weightsDir}; size: ${command}, delete: ${command} --clear`;
 }
 
 function formatPct(x: number): string {
@@ -146,6 +155,7 @@ export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: Pipelin
     `${r.backend.summary}`,
     `backbone: ${r.features.weightsId} (alpha ${config.backbone.alpha})${r.features.workers ? `, ${r.features.workers} workers` : ''}`,
     `features: ${r.features.computed} computed, ${r.features.reused} reused, ${r.features.failed.length} failed${r.features.failed.length ? ` (data/${SKIPPED_VIDEOS_FILE})` : ''}; ${r.features.framesPerSecond.toFixed(1)} frames/s`,
+    cacheSummaryLine(r.cache),
     `sequences: T=${config.sequence.sampleSize}, stride ${config.sequence.stride}; head LSTM(${config.model.hidden}) x${config.model.layers}, standardize ${config.model.standardize}, velocity ${config.model.velocity}, dropout ${config.model.dropout}`,
     `training: ${r.fit.history.length} epochs${r.fit.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.fit.bestEpoch + 1}: val loss ${best?.valLoss.toFixed(4)}, val top-1 ${best ? formatPct(best.valTop1) : '?'}`,
     `test (per video, ${r.test.perVideo.count} videos): top-1 ${formatPct(r.test.perVideo.top1)}, top-5 ${formatPct(r.test.perVideo.top5)}, top-10 ${formatPct(r.test.perVideo.top10)}`,
@@ -199,7 +209,6 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   log(backend.summary);
   const runDir = path.resolve(options.runDir);
   await fs.promises.mkdir(runDir, { recursive: true });
-  const cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir(options.dataDir));
 
   const index = await timed('index', () => loadIndex(options));
   log(`index: ${summariseIndex(index)}`);
@@ -208,8 +217,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   await writeJsonAtomic(path.join(runDir, 'data', 'counts.json'), countsRows(index));
   await writeBboxMap(index, path.join(runDir, 'data', 'bbox.json'));
 
-  const { backbone, report: features } = await timed('features', () =>
-    buildFeatures(index, config, { cacheDir, workers: options.workers, progress: options.progress, log }),
+  const { backbone, report: features, cache } = await timed('features', () =>
+    buildFeatures(index, config, { cacheDir: options.cacheDir, workers: options.workers, progress: options.progress, log }),
   );
   log(`features: ${features.cacheDir} (${features.computed} computed, ${features.reused} reused, ${features.failed.length} failed)`);
   for (const f of features.failed) log(`  skipped ${f.videoId}: ${f.reason}`);
@@ -247,7 +256,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   });
   seconds.total = (Date.now() - t0) / 1000;
   await writeJsonAtomic(path.join(runDir, 'config.json'), config);
-  const partial = { runDir, modelDir, backend, index, features, fit: fitResult, test: testReport, val: valReport, seconds };
+  const partial = { runDir, modelDir, backend, index, features, cache, fit: fitResult, test: testReport, val: valReport, seconds };
   const summary = summariseRun(partial, config);
   await writeFileAtomic(path.join(runDir, 'summary.txt'), summary + '\n');
   return { ...partial, summary };

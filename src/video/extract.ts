@@ -52,6 +52,9 @@ export async function planExtraction(job: VideoJob, config: FramesConfig, target
   const info = await probeVideo(job.path);
   const crop = config.cropToBbox && job.bbox ? cropRect(job.bbox, info.width, info.height, job.path) : null;
   const expected = expectedFrameCount(range, info);
+  if (range.last === null && info.frameCount > 0 && range.first >= info.frameCount) {
+    throw new VideoFailure('short', `frame_start ${range.first + 1} is past the end of the video (${info.frameCount} frames)`, { file: job.path });
+  }
   const select = range.last === null ? `select='gte(n,${range.first})'` : `select='between(n,${range.first},${range.last})'`;
   const parts = [select];
   if (crop) parts.push(`crop=${crop.width}:${crop.height}:${crop.x}:${crop.y}:exact=1`);

@@ -112,6 +112,9 @@ export async function probeVideo(file: string, method: ProbeMethod = process.env
   return ffprobeVideo(file);
 }
 
+/** ffmpeg's demuxers for single pictures: image2 (a file or pattern of images) and the *_pipe image readers. */
+const STILL_IMAGE_FORMATS = /^(image2|[a-z0-9]+_pipe)$/;
+
 /** The ffprobe path of probeVideo (after its file checks); exported so tests can compare the two paths. */
 export async function ffprobeVideo(file: string): Promise<VideoInfo> {
   const text = await runFfprobe(file);
@@ -125,6 +128,11 @@ export async function ffprobeVideo(file: string): Promise<VideoInfo> {
   if (score !== undefined && score <= WEAK_PROBE_SCORE) {
     const format = parsed.format?.format_long_name ?? parsed.format?.format_name ?? 'unknown';
     throw new VideoFailure('not-a-video', `not a readable video: recognised only weakly, as ${format} (probe score ${score} of 100, a likely misdetection)`, { file });
+  }
+  // A still picture (a PNG or JPEG named .mp4) has a 'video' stream of one frame: it is not a video.
+  const formatName = parsed.format?.format_name ?? '';
+  if (STILL_IMAGE_FORMATS.test(formatName)) {
+    throw new VideoFailure('not-a-video', `not a video: a still image (${formatName.replace(/_pipe$/, '')})`, { file });
   }
   const stream = parsed.streams?.find((s) => s.codec_type === 'video' && (s.width ?? 0) > 0 && (s.height ?? 0) > 0);
   if (!stream) {
