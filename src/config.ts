@@ -16,6 +16,11 @@ export interface FrameWindowConfig {
   end: number;
   /** Use WLASL's per-instance frame_start/frame_end instead of start/end. */
   useMetadataRange: boolean;
+  /**
+   * With useMetadataRange, at most this many frames per video, spread evenly over the range: a WLASL clip may be
+   * minutes long (frame_end -1), and every frame kept costs decoding, memory and cache space.
+   */
+  maxFrames: number;
   /** What to do with a video shorter than the window: repeat its last frame, or skip it and report. */
   shortVideoPolicy: 'pad' | 'skip';
 }
@@ -92,7 +97,7 @@ export interface PipelineConfig {
 
 export const DEFAULT_CONFIG: PipelineConfig = {
   frames: {
-    window: { start: 5, end: 35, useMetadataRange: false, shortVideoPolicy: 'pad' },
+    window: { start: 5, end: 35, useMetadataRange: false, shortVideoPolicy: 'pad', maxFrames: 64 },
     size: 224,
     cropToBbox: true,
     output: 'raw',
@@ -181,13 +186,14 @@ class Problems {
 }
 
 /** Upper bounds that keep a typo from asking for gigabytes (an LSTM of 1e9 units) rather than tuning limits. */
-const LIMITS = { frameSize: 4096, hidden: 4096, layers: 8, batchSize: 65536, epochs: 100000 } as const;
+const LIMITS = { frameSize: 4096, hidden: 4096, layers: 8, batchSize: 65536, epochs: 100000, maxFrames: 1024 } as const;
 
 function windowProblems(window: FrameWindowConfig, p: Problems): void {
   const { start, end, shortVideoPolicy } = window;
   p.integer('frames.window.start', start, 0);
   if (!Number.isInteger(end) || end < start) p.add(`${p.name('frames.window.end')} must be an integer >= ${p.name('frames.window.start')} (${start}), got ${end}`);
   p.oneOf('frames.window.shortVideoPolicy', shortVideoPolicy, ['pad', 'skip']);
+  p.integer('frames.window.maxFrames', window.maxFrames, 1, LIMITS.maxFrames);
 }
 
 function framesProblems(frames: FramesConfig, p: Problems): void {

@@ -24,10 +24,10 @@ const trainConfig = (args: string[]) => commandConfig('train', args);
 test('frame options on the command line: window, WLASL frame range, short-video policy, concurrency', () => {
   const defaults = prepareConfig([]);
   assert.deepEqual(defaults.frames, DEFAULT_CONFIG.frames);
-  assert.deepEqual(defaults.frames.window, { start: 5, end: 35, useMetadataRange: false, shortVideoPolicy: 'pad' });
+  assert.deepEqual(defaults.frames.window, { start: 5, end: 35, useMetadataRange: false, shortVideoPolicy: 'pad', maxFrames: 64 });
 
-  const custom = prepareConfig(['--frame-start', '0', '--frame-end', '47', '--metadata-range', '--short-video', 'skip', '--concurrency', '3']);
-  assert.deepEqual(custom.frames.window, { start: 0, end: 47, useMetadataRange: true, shortVideoPolicy: 'skip' });
+  const custom = prepareConfig(['--frame-start', '0', '--frame-end', '47', '--metadata-range', '--short-video', 'skip', '--concurrency', '3', '--max-frames', '32']);
+  assert.deepEqual(custom.frames.window, { start: 0, end: 47, useMetadataRange: true, shortVideoPolicy: 'skip', maxFrames: 32 });
   assert.equal(custom.frames.concurrency, 3);
   // Fields not given keep their defaults.
   assert.equal(custom.frames.size, DEFAULT_CONFIG.frames.size);
@@ -64,6 +64,7 @@ test('one config check before any work: every bad number is refused under its fl
     [['--workers', '64'], /--workers must be an integer in 0\.\.16, got 64/],
     [['--alpha', '0.6'], /--alpha must be one of 1, 0\.75, 0\.5, 0\.35, got 0\.6/],
     [['--dropout', '1'], /--dropout must be in \[0, 1\), got 1/],
+    [['--max-frames', '0'], /--max-frames must be an integer in 1\.\.1024, got 0/],
     [['--lr', '-1'], /--lr must be a number in \(0, 10\], got -1/],
   ];
   for (const [args, message] of refused) assert.throws(() => trainConfig(args), message, args.join(' '));

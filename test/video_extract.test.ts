@@ -166,6 +166,34 @@ test("WLASL frame_start/frame_end (1-based, -1 = to the end) with useMetadataRan
   assert.equal(fixed.sourceFrames[0], 5);
 });
 
+test('a WLASL range is clamped to the clip, sampled down to maxFrames frames, and rescaled from 25 fps; each adjustment is said', async () => {
+  const cfg = (maxFrames: number) => config({ window: { useMetadataRange: true, maxFrames } });
+  // frame_end far past the end of the 60-frame clip: clamped, not padded to thousands of frames.
+  for (const frameEnd of [3000, 100000]) {
+    const clamped = await extractFrames(job(gradient, null, { frameStart: 11, frameEnd }), cfg(64));
+    assert.equal(clamped.count, 50);
+    assert.equal(clamped.padded, 0);
+    assert.deepEqual(clamped.notes, [`frame_end ${frameEnd} is past the end of the video (60 frames): clamped to it`]);
+  }
+  // A range longer than maxFrames keeps maxFrames frames spread evenly over it, first and last included, and
+  // each kept frame is the source frame it claims to be (blue = 4 x source index in this clip).
+  const sampled = await extractFrames(job(gradient, null, { frameStart: 11, frameEnd: -1 }), cfg(8));
+  assert.deepEqual(sampled.sourceFrames, [10, 17, 24, 31, 38, 45, 52, 59]);
+  sampled.sourceFrames.forEach((n, i) => assert.ok(Math.abs(channelMean(sampled.frames, 32, i, 2) - 4 * n) <= 1, `frame ${i} is source ${n}`));
+  assert.match(sampled.notes!.join(), /50 frames in the range 10\.\.59, 8 kept, spread evenly/);
+  // As JPEGs: files named by their source index, so sorted order is still time order.
+  const out = path.join(dir, 'sampled-jpegs');
+  fs.mkdirSync(out);
+  const jpegs = await extractJpegFrames(job(gradient, null, { frameStart: 11, frameEnd: -1 }), cfg(8), out);
+  assert.deepEqual(jpegs.files, [10, 17, 24, 31, 38, 45, 52, 59].map((n) => `${String(n).padStart(6, '0')}.jpg`));
+  assert.deepEqual(fs.readdirSync(out).sort(), jpegs.files);
+  // A 50 fps clip: WLASL's frame numbers count at 25 fps, so frames 11..20 are source frames 20..39.
+  const fast = makeGradientVideo(path.join(dir, 'gradient50.mp4'), { fps: 50, frames: 60 });
+  const rescaled = await extractFrames(job(fast, null, { frameStart: 11, frameEnd: 20 }), cfg(64));
+  assert.deepEqual([rescaled.sourceFrames[0], rescaled.sourceFrames.at(-1), rescaled.count], [20, 39, 20]);
+  assert.match(rescaled.notes!.join(), /rescaled from 25 fps to the clip's 50\.00 fps/);
+});
+
 test('JPEG frames are named by zero-padded source index, so sorted order is temporal order', async () => {
   const out = path.join(dir, 'jpeg');
   fs.mkdirSync(out);

@@ -35,6 +35,7 @@ interface CommonOptions {
   frameStart?: string;
   frameEnd?: string;
   metadataRange?: boolean;
+  maxFrames?: string;
   shortVideo?: 'pad' | 'skip';
   concurrency?: string;
   workers?: string;
@@ -53,6 +54,7 @@ const CONFIG_FLAGS: Record<string, string> = {
   'frames.window.start': '--frame-start',
   'frames.window.end': '--frame-end',
   'frames.window.shortVideoPolicy': '--short-video',
+  'frames.window.maxFrames': '--max-frames',
   'frames.concurrency': '--concurrency',
   'sequence.sampleSize': '--sample-size',
   'sequence.stride': '--stride',
@@ -78,7 +80,7 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
   checkWorkers(num(o.workers, 'workers'), '--workers');
   const overrides: DeepPartial<PipelineConfig> = {
     frames: {
-      window: { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: o.metadataRange, shortVideoPolicy: o.shortVideo },
+      window: { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: o.metadataRange, shortVideoPolicy: o.shortVideo, maxFrames: num(o.maxFrames, 'max-frames') },
       concurrency: num(o.concurrency, 'concurrency'),
     },
     sequence: { sampleSize: num(o.sampleSize, 'sample-size'), stride: num(o.stride, 'stride') },
@@ -119,6 +121,7 @@ function addConfigOptions(cmd: Command): Command {
     .option('--frame-start <n>', 'first source frame kept (0-based)')
     .option('--frame-end <n>', 'last source frame kept (inclusive)')
     .option('--metadata-range', "use each instance's WLASL frame_start/frame_end instead of --frame-start/--frame-end")
+    .option('--max-frames <n>', 'with --metadata-range: at most this many frames per video, spread evenly over its range (default 64)')
     .addOption(new Option('--short-video <policy>', 'a video shorter than the window: pad (repeat its last frame) or skip (and report it)').choices(['pad', 'skip']))
     .option('--concurrency <n>', 'videos decoded at once (default: cores)')
     .option('--sample-size <T>', 'frames per sequence')

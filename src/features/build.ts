@@ -20,6 +20,8 @@ export interface DecodedFrames {
   frames: Uint8Array;
   count: number;
   size: number;
+  /** What the frame stage adjusted for this video (a clamped or sampled range), for the report. */
+  notes?: string[];
 }
 export type FrameProvider<J> = (job: J) => Promise<DecodedFrames>;
 
@@ -66,6 +68,8 @@ export interface BuildFeatureCacheReport {
    */
   recomputed: RecomputedEntry[];
   failed: Array<{ videoId: string; reason: string }>;
+  /** Videos computed in this run whose frame range was adjusted (clamped, rescaled, sampled down), and how. */
+  adjusted: Array<{ videoId: string; notes: string[] }>;
   frames: number;
   seconds: number;
   framesPerSecond: number;
@@ -102,6 +106,7 @@ export async function buildFeatureCache<J extends FeatureJob>(options: BuildFeat
   const uses = stampUses(options.preprocessing);
   const pending: Array<{ job: J; source: SourceStamp }> = [];
   const recomputed: RecomputedEntry[] = [];
+  const adjusted: BuildFeatureCacheReport['adjusted'] = [];
   for (const job of options.jobs) {
     // Stamped before decoding: a file replaced while it is read then differs from its record on the next run.
     const source = await sourceStamp(job, uses);
@@ -141,6 +146,7 @@ export async function buildFeatureCache<J extends FeatureJob>(options: BuildFeat
           try {
             decoded = await options.frameProvider(job);
             if (decoded.count < 1) throw new VideoError('no frames decoded', { file: job.path });
+            if (decoded.notes?.length) adjusted.push({ videoId: job.videoId, notes: decoded.notes });
           } catch (error) {
             failed.push({ videoId: job.videoId, reason: describeError(error) });
             progress.tick(1, `${job.videoId} skipped`);
@@ -186,6 +192,7 @@ export async function buildFeatureCache<J extends FeatureJob>(options: BuildFeat
     reused,
     computed,
     recomputed,
+    adjusted,
     failed,
     frames,
     seconds,

@@ -24,6 +24,7 @@ const framesSchema = z
         start: z.number().int().min(0),
         end: z.number().int().min(0),
         useMetadataRange: z.boolean().optional(),
+        maxFrames: z.number().int().positive().optional(),
         shortVideoPolicy: z.enum(['pad', 'skip']).optional(),
       })
       .passthrough()
@@ -116,6 +117,7 @@ export function parseModelMeta(json: unknown, file = MODEL_INFO_FILE): ModelMeta
         end: window?.end ?? defaults.window.end,
         useMetadataRange: window?.useMetadataRange ?? defaults.window.useMetadataRange,
         shortVideoPolicy: window?.shortVideoPolicy ?? defaults.window.shortVideoPolicy,
+        maxFrames: window?.maxFrames ?? defaults.window.maxFrames,
       },
       size: m.frames?.size ?? defaults.size,
       cropToBbox: m.frames?.cropToBbox ?? defaults.cropToBbox,

@@ -5,7 +5,7 @@ import type { FramesConfig } from '../config';
 import type { VideoJob } from '../metadata/types';
 import { ffmpeg, ffmpegBinaries } from '../runtime/ffmpeg';
 import { checkFramesConfig } from '../config';
-import { cropRect, expectedFrameCount, frameRange } from './geometry';
+import { cropRect, expectedFrameCount, selectFrames } from './geometry';
 import { probeVideo } from './probe';
 import { CropRect, ExtractedFrames, FrameRange, VideoFailure, VideoInfo } from './types';
 
@@ -31,6 +31,12 @@ export interface ExtractOptions {
 export interface ExtractionPlan {
   info: VideoInfo;
   range: FrameRange;
+  /** Source indices kept when the range was sampled down (window.maxFrames); null = every frame of the range. */
+  sampled: number[] | null;
+  /** What was adjusted to get these frames (clamped range, rescaled fps, sampling), for reports. */
+  notes: string[];
+  /** ffmpeg stops after this many output frames: the window's end, or window.maxFrames for an open range. */
+  decodeLimit: number;
   crop: CropRect | null;
   /** Frames the window should yield (before the short-video policy). */
   expected: number;
@@ -48,21 +54,24 @@ export type ExtractTarget = 'raw' | 'jpeg';
 
 export async function planExtraction(job: VideoJob, config: FramesConfig, target: ExtractTarget = 'raw'): Promise<ExtractionPlan> {
   checkFramesConfig(config);
-  const range = frameRange(job, config.window);
   const info = await probeVideo(job.path);
+  const selection = selectFrames(job, config.window, info);
+  const { range, sampled, notes } = selection;
   const crop = config.cropToBbox && job.bbox ? cropRect(job.bbox, info.width, info.height, job.path) : null;
-  const expected = expectedFrameCount(range, info);
-  if (range.last === null && info.frameCount > 0 && range.first >= info.frameCount) {
-    throw new VideoFailure('short', `frame_start ${range.first + 1} is past the end of the video (${info.frameCount} frames)`, { file: job.path });
-  }
-  const select = range.last === null ? `select='gte(n,${range.first})'` : `select='between(n,${range.first},${range.last})'`;
+  const expected = expectedFrameCount(selection, info, config.window);
+  const decodeLimit = range.last === null ? config.window.maxFrames : expected;
+  const select = sampled
+    ? `select='${sampled.map((n) => `eq(n,${n})`).join('+')}'`
+    : range.last === null
+      ? `select='gte(n,${range.first})'`
+      : `select='between(n,${range.first},${range.last})'`;
   const parts = [select];
   if (crop) parts.push(`crop=${crop.width}:${crop.height}:${crop.x}:${crop.y}:exact=1`);
   // The colour conversion happens inside this scale (the format filter after it), so it gets these flags:
   // without full_chroma_int + accurate_rnd swscale's RGB comes out 1-2 levels dark.
   parts.push(`scale=${config.size}:${config.size}:flags=bilinear+accurate_rnd+full_chroma_int`);
   parts.push(`format=${target === 'raw' ? 'rgb24' : 'yuvj420p'}`);
-  return { info, range, crop, expected, filter: parts.join(',') };
+  return { info, range, sampled, notes, decodeLimit, crop, expected, filter: parts.join(',') };
 }
 
 interface FfmpegRun {
@@ -78,7 +87,7 @@ function ffmpegCommand(job: VideoJob, plan: ExtractionPlan, options: ExtractOpti
   // The encoder and the filter graph start their own thread pools too; when the caller runs several videos
   // at once, one thread each saves ~8% of ffmpeg's CPU per clip (measured: 92 vs 101 ms on a 640x480 clip).
   if (options.threads !== undefined) output.push('-threads', String(options.threads), '-filter_threads', String(options.threads));
-  if (plan.range.last !== null) output.push('-frames:v', String(plan.expected));
+  output.push('-frames:v', String(plan.decodeLimit));
   // Absolute, so a name with a colon is never read as a protocol ("a:b.mp4").
   return ffmpeg(path.resolve(job.path)).inputOptions(input).outputOptions(output);
 }
@@ -156,10 +165,11 @@ function resolveShortfall(job: VideoJob, plan: ExtractionPlan, decoded: number, 
   return expected - decoded;
 }
 
-function sourceIndices(first: number, decoded: number, padded: number): number[] {
+/** Source index of each output frame: the range's frames in order (or the sampled ones), then the padding. */
+function sourceIndices(plan: ExtractionPlan, decoded: number, padded: number): number[] {
   const out: number[] = [];
-  for (let i = 0; i < decoded; i++) out.push(first + i);
-  for (let i = 0; i < padded; i++) out.push(first + decoded - 1);
+  for (let i = 0; i < decoded; i++) out.push(plan.sampled ? plan.sampled[i]! : plan.range.first + i);
+  for (let i = 0; i < padded; i++) out.push(out[decoded - 1]!);
   return out;
 }
 
@@ -193,7 +203,7 @@ export async function extractFramesWithPlan(
     offset += chunk.length;
   }
   for (let i = decoded; i < count; i++) frames.copyWithin(i * frameBytes, (decoded - 1) * frameBytes, decoded * frameBytes);
-  return { frames: { frames, count, size: config.size, padded, sourceFrames: sourceIndices(plan.range.first, decoded, padded) }, plan };
+  return { frames: { frames, count, size: config.size, padded, sourceFrames: sourceIndices(plan, decoded, padded), notes: plan.notes }, plan };
 }
 
 /** File name of the frame at source (or, for padding, window) index i: zero-padded so sorted order is time order. */
@@ -207,6 +217,8 @@ export interface JpegExtraction {
   files: string[];
   sourceFrames: number[];
   padded: number;
+  /** What was adjusted to get these frames (see ExtractionPlan.notes). */
+  notes: string[];
 }
 
 /**
@@ -226,12 +238,22 @@ export async function extractJpegFrames(job: VideoJob, config: FramesConfig, dir
     }
   });
   const padded = resolveShortfall(job, plan, decoded, stderr, config);
+  const sourceFrames = sourceIndices(plan, decoded, padded);
   const files = [...written];
-  const lastFile = path.join(dir, frameFileName(first + decoded - 1));
+  if (plan.sampled) {
+    // ffmpeg numbers its outputs consecutively; sampled frames are renamed to their source index, last first
+    // (a sampled index is never below its position's number, so no rename overwrites a frame not yet moved).
+    for (let i = decoded - 1; i >= 0; i--) {
+      files[i] = frameFileName(sourceFrames[i]!);
+      if (files[i] !== written[i]) await fs.promises.rename(path.join(dir, written[i]!), path.join(dir, files[i]!));
+    }
+  }
+  const lastIndex = plan.sampled ? sourceFrames[decoded - 1]! + 1 - decoded : first;
+  const lastFile = path.join(dir, files[decoded - 1]!);
   for (let i = decoded; i < decoded + padded; i++) {
-    const name = frameFileName(first + i);
+    const name = frameFileName(lastIndex + i);
     await fs.promises.copyFile(lastFile, path.join(dir, name));
     files.push(name);
   }
-  return { plan, files, sourceFrames: sourceIndices(first, decoded, padded), padded };
+  return { plan, files, sourceFrames, padded, notes: plan.notes };
 }

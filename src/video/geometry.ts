@@ -27,27 +27,60 @@ export function cropRect(bbox: Bbox, width: number, height: number, file?: strin
   return { x: left, y: top, width: right - left, height: bottom - top };
 }
 
-/**
- * Which source frames to keep. By default window.start..window.end (0-based, inclusive: 5..35 as the original).
- * With useMetadataRange and a job carrying WLASL's frame_start/frame_end (1-based, inclusive, -1 = to the end),
- * those instead.
- */
-export function frameRange(job: VideoJob, window: FrameWindowConfig): FrameRange {
-  checkFrameWindow(window);
-  if (window.useMetadataRange && job.frameStart !== undefined && job.frameStart >= 1) {
-    const first = job.frameStart - 1;
-    const end = job.frameEnd;
-    if (end === undefined || end < 0) return { first, last: null };
-    if (end < job.frameStart) {
-      throw new VideoFailure('bad-range', `frame_end ${end} is before frame_start ${job.frameStart}`, { file: job.path });
-    }
-    return { first, last: end - 1 };
-  }
-  return { first: window.start, last: window.end };
+/** WLASL's frame_start/frame_end count frames at 25 fps, whatever the clip's own rate (dxli94/WLASL issues 16, 37). */
+export const WLASL_ANNOTATION_FPS = 25;
+
+/** Which source frames a video gives, and what had to be adjusted to get them (said in reports and manifests). */
+export interface FrameSelection {
+  range: FrameRange;
+  /** Source indices spread evenly over the range when it is longer than window.maxFrames; null = every frame. */
+  sampled: number[] | null;
+  notes: string[];
 }
 
-/** Frames the range asks for; for an open range, what the probe says is left after `first`. */
-export function expectedFrameCount(range: FrameRange, info: VideoInfo): number {
+/**
+ * Which source frames to keep. By default window.start..window.end (0-based, inclusive: 5..35 as the original).
+ * With useMetadataRange and a job carrying WLASL's frame_start/frame_end (1-based, inclusive, -1 = to the end,
+ * counted at 25 fps and rescaled to the clip's rate), that range, clamped to the clip, and at most
+ * window.maxFrames frames spread evenly over it.
+ */
+export function selectFrames(job: VideoJob, window: FrameWindowConfig, info: VideoInfo): FrameSelection {
+  checkFrameWindow(window);
+  if (!(window.useMetadataRange && job.frameStart !== undefined && job.frameStart >= 1)) {
+    return { range: { first: window.start, last: window.end }, sampled: null, notes: [] };
+  }
+  const notes: string[] = [];
+  const end = job.frameEnd;
+  if (end !== undefined && end >= 0 && end < job.frameStart) {
+    throw new VideoFailure('bad-range', `frame_end ${end} is before frame_start ${job.frameStart}`, { file: job.path });
+  }
+  const scale = info.fps > 0 && Math.abs(info.fps - WLASL_ANNOTATION_FPS) > 0.5 ? info.fps / WLASL_ANNOTATION_FPS : 1;
+  if (scale !== 1) notes.push(`frame_start/frame_end rescaled from 25 fps to the clip's ${info.fps.toFixed(2)} fps`);
+  const first = Math.round((job.frameStart - 1) * scale);
+  let last = end === undefined || end < 0 ? null : Math.max(first, Math.round(end * scale) - 1);
+  if (info.frameCount > 0) {
+    if (first >= info.frameCount) {
+      throw new VideoFailure('short', `frame_start ${job.frameStart} is past the end of the video (${info.frameCount} frames)`, { file: job.path });
+    }
+    if (last !== null && last > info.frameCount - 1) notes.push(`frame_end ${end} is past the end of the video (${info.frameCount} frames): clamped to it`);
+    last = last === null ? info.frameCount - 1 : Math.min(last, info.frameCount - 1);
+  }
+  if (last === null) return { range: { first, last: null }, sampled: null, notes };
+  const length = last - first + 1;
+  if (length <= window.maxFrames) return { range: { first, last }, sampled: null, notes };
+  const count = window.maxFrames;
+  const sampled = Array.from({ length: count }, (_, i) => first + (count === 1 ? 0 : Math.round((i * (length - 1)) / (count - 1))));
+  notes.push(`${length} frames in the range ${first}..${last}, ${count} kept, spread evenly (frames.window.maxFrames)`);
+  return { range: { first, last }, sampled, notes };
+}
+
+/**
+ * Frames a selection asks for; for an open range (a clip whose length the probe could not tell), what is left
+ * after `first`, at most window.maxFrames (decoding stops there).
+ */
+export function expectedFrameCount(selection: FrameSelection, info: VideoInfo, window: FrameWindowConfig): number {
+  const { range, sampled } = selection;
+  if (sampled) return sampled.length;
   if (range.last !== null) return range.last - range.first + 1;
-  return Math.max(0, info.frameCount - range.first);
+  return Math.min(window.maxFrames, Math.max(0, info.frameCount - range.first));
 }

@@ -1,6 +1,6 @@
 /** The video stage: probe, cropped frame extraction (raw or JPEG) and the resumable stage over a dataset. */
 export { probeVideo } from './probe';
-export { cropRect, frameRange } from './geometry';
+export { cropRect, selectFrames } from './geometry';
 export { extractFrames, extractFramesWithPlan, extractJpegFrames, frameFileName, planExtraction } from './extract';
 export type { ExtractOptions, ExtractionPlan } from './extract';
 export { runFrameStage, frameDir, finishedFramePaths, paramsKey, readFinishedManifest, formatFrameSummary, stageDir } from './stage';

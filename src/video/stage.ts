@@ -160,6 +160,7 @@ async function extractOne(job: VideoJob, config: FramesConfig, outDir: string, k
       files,
       sourceFrames: result.sourceFrames,
       padded: result.padded,
+      ...(result.notes.length ? { notes: result.notes } : {}),
       crop: result.plan.crop,
       probe: result.plan.info,
       sourceStamp: source,

@@ -25,6 +25,8 @@ export interface ExtractedFrames {
   padded: number;
   /** Source frame index (0-based, decode order) of each output frame; padded frames repeat the last index. */
   sourceFrames: number[];
+  /** What was adjusted to get these frames: a clamped or rescaled WLASL range, a long range sampled down. */
+  notes?: string[];
 }
 
 /** Crop rectangle in displayed source pixels, after clamping; null means the full frame. */
@@ -80,6 +82,8 @@ export interface FrameManifest {
   files: { name: string; bytes: number }[];
   sourceFrames: number[];
   padded: number;
+  /** What was adjusted to get these frames (a clamped or rescaled range, sampling); absent when nothing was. */
+  notes?: string[];
   crop: CropRect | null;
   probe: VideoInfo;
   /** What the frames were made from (file size and mtime, bbox, frame range); absent in older manifests. */
