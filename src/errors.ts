@@ -57,6 +57,7 @@ const WRITE_PROBLEMS: Record<string, string> = {
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
   EIO: 'input/output error',
+  ENOTDIR: 'part of the path is a file, not a folder',
 };
 
 /** "no space left on device (ENOSPC)" when a failed write (raw or OutputError) concerns the output location. */

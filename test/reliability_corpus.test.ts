@@ -181,15 +181,22 @@ test('CLI on a data folder mixing good and broken videos: bad items reported, go
   assert.deepEqual(Object.values(mapping).sort(), [GLOSS_A, GLOSS_B].sort());
   for (const folder of Object.keys(mapping)) assert.match(folder, /^[A-Za-z0-9_%-]+$/);
 
-  // run: features, training, evaluation. Exit 0; the skipped videos are listed in the run folder with reasons.
+  // run: features, training, evaluation. Exit 3 (it finished, but left videos out); the skipped videos are listed
+  // in the run folder with reasons, and the summary's last lines say so and why random weights mean little.
   const runDir = path.join(OUT, 'run');
   const cacheDir = path.join(OUT, 'cache');
   const run = await cli(['run', '--data', DATA, '--run-dir', runDir, '--cache-dir', cacheDir, ...SMALL_SETTINGS]);
-  assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  assert.equal(run.code, 3, `${run.stdout}\n${run.stderr}`);
   const skipped = JSON.parse(fs.readFileSync(path.join(runDir, 'data', 'skipped_videos.json'), 'utf8')).skipped as Array<{ videoId: string; reason: string }>;
   assert.deepEqual(skipped.map((s) => s.videoId).sort(), Object.keys(kinds).sort());
   for (const s of skipped) assert.ok(s.reason.startsWith(path.join(DATA, 'videos', `${s.videoId}.mp4`)), s.reason);
-  assert.match(fs.readFileSync(path.join(runDir, 'summary.txt'), 'utf8'), /5 failed \(data\/skipped_videos\.json\)/);
+  const summary = fs.readFileSync(path.join(runDir, 'summary.txt'), 'utf8');
+  assert.match(summary, /5 failed \(data\/skipped_videos\.json\)/);
+  const [skippedLine, warningLine] = summary.trim().split('\n').slice(-2);
+  assert.match(skippedLine!, /^5 of \d+ videos were skipped .*data\/skipped_videos\.json$/);
+  assert.match(warningLine!, /^WARNING: this run used seeded random backbone weights\..*not what the recogniser can do/);
+  assert.match(summary, /^test \(per video, \d+ videos\): .*\(chance with 2 classes: 50\.0%, 100\.0%, 100\.0%\)$/m);
+  assert.ok(run.stdout.trimEnd().split('\n').slice(-4).join('\n').includes('videos were skipped'), 'the skipped count is among the last lines printed');
   const modelDir = path.join(runDir, 'model');
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(modelDir, 'wlasl-model.json'), 'utf8')).classes, [GLOSS_A, GLOSS_B]);
   assert.ok(fs.existsSync(path.join(runDir, 'charts', 'confusion.svg')));

@@ -98,6 +98,29 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
   return config;
 }
 
+/** Exit status of a command that finished but left inputs out (each listed with its reason); README says so. */
+const EXIT_SKIPPED = 3;
+
+type RunOptions = CommonOptions & { runDir?: string; resume?: boolean; overwrite?: boolean };
+
+/** `run` and `train`: the whole pipeline, its summary printed last. */
+async function runCommand(o: RunOptions) {
+  const { runPipeline, defaultRunDir } = await import('../pipeline/run');
+  const result = await runPipeline({
+    dataDir: dataDirOf(o),
+    subset: o.subset,
+    splitFile: o.splitFile,
+    config: configFromOptions(o),
+    runDir: o.runDir ?? defaultRunDir(),
+    cacheDir: o.cacheDir,
+    resume: o.resume,
+    overwrite: o.overwrite,
+    workers: num(o.workers, 'workers'),
+  });
+  console.log('\n' + result.summary);
+  return result;
+}
+
 function dataDirOf(o: CommonOptions): string {
   return path.resolve(o.data ?? SAMPLE_DIR);
 }
@@ -152,24 +175,13 @@ export function buildProgram(): Command {
     .command('run')
     .alias('pipeline')
     .description('index, extract frames, cache features, train, evaluate and save a run folder (default: the embedded sample)')
-    .option('--run-dir <dir>', 'output folder (default: runs/<timestamp>)')
-    .option('--resume', "continue training from the run folder's last checkpoint");
-  addConfigOptions(addDatasetOptions(run)).action(async (o: CommonOptions & { runDir?: string; resume?: boolean }) => {
-    const { runPipeline, defaultRunDir } = await import('../pipeline/run');
-    const config = configFromOptions(o);
-    const dataDir = dataDirOf(o);
-    const result = await runPipeline({
-      dataDir,
-      subset: o.subset,
-      splitFile: o.splitFile,
-      config,
-      runDir: o.runDir ?? defaultRunDir(),
-      cacheDir: o.cacheDir,
-      resume: o.resume,
-      workers: num(o.workers, 'workers'),
-    });
-    console.log('\n' + result.summary);
+    .option('--run-dir <dir>', 'output folder (default: runs/<timestamp>); an existing one only if it is a run folder, with --resume or --overwrite')
+    .option('--resume', "continue training from the run folder's last checkpoint")
+    .option('--overwrite', "replace the outputs of the run already in --run-dir");
+  addConfigOptions(addDatasetOptions(run)).action(async (o: RunOptions) => {
+    const result = await runCommand(o);
     console.log(`\nrun folder: ${result.runDir} (model/, metrics.json, history.csv, charts/, summary.txt)`);
+    if (result.features.failed.length > 0) process.exitCode = EXIT_SKIPPED;
   });
 
 
@@ -210,7 +222,7 @@ export function buildProgram(): Command {
     if (!o.frames) return;
     const summary = await runFrameStage(jobsOf(index.present), { ...config.frames, output: 'jpeg' }, path.join(o.out, 'frames'), {});
     console.log(formatFrameSummary(summary));
-    if (summary.failed > 0) process.exitCode = 3;
+    if (summary.failed > 0) process.exitCode = EXIT_SKIPPED;
   });
 
   const features = program
@@ -224,19 +236,19 @@ export function buildProgram(): Command {
     const { report, cache } = await buildFeatures(index, config, { cacheDir: o.cacheDir, workers: num(o.workers, 'workers') });
     console.log(`features: ${report.weightsId}: ${report.computed} computed, ${report.reused} reused, ${report.failed.length} failed, ${report.framesPerSecond.toFixed(1)} frames/s -> ${report.cacheDir}`);
     console.log(cacheSummaryLine(cache));
-    if (report.failed.length > 0) process.exitCode = 3;
+    if (report.failed.length > 0) process.exitCode = EXIT_SKIPPED;
   });
 
   const train = program
     .command('train')
     .description('train the LSTM head on cached features (features are built first if needed), evaluate, save a run folder')
-    .option('--run-dir <dir>', 'output folder (default: runs/<timestamp>)')
-    .option('--resume', "continue from the run folder's last checkpoint");
-  addConfigOptions(addDatasetOptions(train)).action(async (o: CommonOptions & { runDir?: string; resume?: boolean }) => {
+    .option('--run-dir <dir>', 'output folder (default: runs/<timestamp>); an existing one only if it is a run folder, with --resume or --overwrite')
+    .option('--resume', "continue from the run folder's last checkpoint")
+    .option('--overwrite', "replace the outputs of the run already in --run-dir");
+  addConfigOptions(addDatasetOptions(train)).action(async (o: RunOptions) => {
     // Training is the pipeline with every earlier step cached: it reuses frames/features when they exist.
-    const { runPipeline, defaultRunDir } = await import('../pipeline/run');
-    const result = await runPipeline({ dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile, config: configFromOptions(o), runDir: o.runDir ?? defaultRunDir(), cacheDir: o.cacheDir, resume: o.resume, workers: num(o.workers, 'workers') });
-    console.log('\n' + result.summary);
+    const result = await runCommand(o);
+    if (result.features.failed.length > 0) process.exitCode = EXIT_SKIPPED;
   });
 
   const evaluateCmd = program
@@ -250,6 +262,7 @@ export function buildProgram(): Command {
     const { evaluateModelDir } = await import('../pipeline/evaluate');
     const report = await evaluateModelDir(o.model, { dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile, cacheDir: o.cacheDir, split: o.split, out: o.out, overwrite: o.overwrite });
     console.log(report.text);
+    if (report.failed.length > 0) process.exitCode = EXIT_SKIPPED;
   });
 
   program

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, UnsafeNameError, WlaslError } from '../errors';
-import { tempSibling, writeJsonAtomic } from '../runtime/atomic';
+import { mkdirError, tempSibling, writeJsonAtomic } from '../runtime/atomic';
 import { createProgress } from '../runtime/progress';
 import type { VideoIndex } from '../metadata/video_index';
 import { safeGlossNames } from './safe_names';
@@ -87,7 +87,11 @@ export async function organiseSplits(index: VideoIndex, outDir: string, options:
     throw error instanceof UnsafeNameError && !error.file ? new UnsafeNameError(error.message, { file: index.metadataFile, cause: error }) : error;
   }
   const mappingFile = path.join(root, GLOSS_MAPPING_FILE);
-  await fs.promises.mkdir(root, { recursive: true });
+  try {
+    await fs.promises.mkdir(root, { recursive: true });
+  } catch (error) {
+    throw mkdirError(error, root, 'cannot create the organised videos folder');
+  }
   await writeJsonAtomic(mappingFile, Object.fromEntries([...names].map(([gloss, safe]) => [safe, gloss])));
 
   const bar = createProgress('organise', index.present.length, { unit: 'videos', mode: options.progress ? undefined : 'none' });

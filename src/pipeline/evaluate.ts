@@ -6,9 +6,9 @@ import { initBackend } from '../runtime/backend';
 import { isInsideFolder } from '../runtime/paths';
 import type { Split } from '../metadata/types';
 import { configOfModel, loadModelDir } from '../model/model_dir';
-import { evaluate, type EvaluationReport } from '../model/metrics';
+import { evaluate, formatPercent, type EvaluationReport } from '../model/metrics';
 import { CacheSequenceSource } from '../dataset/cache_source';
-import { buildFeatures, loadIndex, type DatasetLocation } from './run';
+import { buildFeatures, loadIndex, randomWeightsWarning, type DatasetLocation } from './run';
 
 /**
  * `evaluate --model DIR`: a saved model on a dataset split. The model's own backbone (model/backbone) and
@@ -56,19 +56,26 @@ export function checkReportTarget(out: string, modelDir: string, location: Datas
   if (format !== EVALUATION_FORMAT) throw new OutputError('exists and is not an earlier evaluation report: give --overwrite to replace it, or another --out', { file: out });
 }
 
-export function pct(x: number): string {
-  return `${(100 * x).toFixed(1)}%`;
-}
-
 export function reportText(r: EvaluationReport, title: string): string {
+  const classes = r.classNames.length;
+  const chance = (k: number) => formatPercent(Math.min(1, k / classes));
   return [
     title,
-    `per video (${r.perVideo.count}): top-1 ${pct(r.perVideo.top1)}, top-5 ${pct(r.perVideo.top5)}, top-10 ${pct(r.perVideo.top10)}`,
-    `per sequence (${r.perSequence.count}): top-1 ${pct(r.perSequence.top1)}, top-5 ${pct(r.perSequence.top5)}, top-10 ${pct(r.perSequence.top10)}`,
+    `per video (${r.perVideo.count}): top-1 ${formatPercent(r.perVideo.top1)}, top-5 ${formatPercent(r.perVideo.top5)}, top-10 ${formatPercent(r.perVideo.top10)}   (chance with ${classes} classes: ${chance(1)}, ${chance(5)}, ${chance(10)})`,
+    `per sequence (${r.perSequence.count}): top-1 ${formatPercent(r.perSequence.top1)}, top-5 ${formatPercent(r.perSequence.top5)}, top-10 ${formatPercent(r.perSequence.top10)}`,
   ].join('\n');
 }
 
-export async function evaluateModelDir(modelDir: string, options: EvaluateModelOptions): Promise<{ report: EvaluationReport; text: string; skipped: string[] }> {
+export interface ModelEvaluation {
+  report: EvaluationReport;
+  text: string;
+  /** Videos of glosses the model does not know (not errors: another subset's classes). */
+  skipped: string[];
+  /** Videos that could not be read, each with its reason: not in the figures, and `evaluate` exits 3. */
+  failed: Array<{ videoId: string; reason: string }>;
+}
+
+export async function evaluateModelDir(modelDir: string, options: EvaluateModelOptions): Promise<ModelEvaluation> {
   await initBackend();
   const split = options.split ?? 'test';
   if (options.out) checkReportTarget(options.out, modelDir, options, options.overwrite);
@@ -83,14 +90,22 @@ export async function evaluateModelDir(modelDir: string, options: EvaluateModelO
   if (usable.length === 0) throw new ConfigError(`no ${split} video of this dataset has a gloss the model knows (${meta.classes.length} classes)`, { file: modelDir });
   const subIndex = { ...index, present: usable };
   const { report: features } = await buildFeatures(subIndex, config, { cacheDir: options.cacheDir, workers: options.workers });
+  const failed = features.failed;
+  const unreadable = new Set(failed.map((f) => f.videoId));
+  const scored = usable.filter((e) => !unreadable.has(e.videoId));
+  if (scored.length === 0) throw new ConfigError(`none of the ${usable.length} ${split} videos could be read (first: ${failed[0]?.reason ?? '?'})`, { file: index.videosDir });
   const source = new CacheSequenceSource(
     features.cacheDir,
-    usable.map((e) => ({ videoId: e.videoId, label: modelLabel.get(e.gloss)! })),
+    scored.map((e) => ({ videoId: e.videoId, label: modelLabel.get(e.gloss)! })),
     config.sequence,
     meta.classes.length,
   );
   const report = await evaluate(loaded.head, source, { classNames: meta.classes });
-  if (options.out) await writeJsonAtomic(options.out, { format: EVALUATION_FORMAT, model: path.resolve(modelDir), data: path.resolve(options.dataDir), split, ...report });
-  const text = reportText(report, `${modelDir} on ${options.dataDir} (${split}${skipped.length ? `, ${skipped.length} videos of unknown glosses skipped` : ''})`);
-  return { report, text, skipped };
+  if (options.out) await writeJsonAtomic(options.out, { format: EVALUATION_FORMAT, model: path.resolve(modelDir), data: path.resolve(options.dataDir), split, failed, ...report });
+  const lines = [reportText(report, `${modelDir} on ${options.dataDir} (${split}${skipped.length ? `, ${skipped.length} videos of unknown glosses skipped` : ''})`)];
+  // Last, where they are read: the videos the figures leave out.
+  if (failed.length) lines.push(`${failed.length} of ${usable.length} ${split} videos could not be read and are not in the figures:`, ...failed.map((f) => `  ${f.videoId}: ${f.reason}`));
+  const warning = randomWeightsWarning({ source: String(meta.backbone.source ?? '') });
+  if (warning) lines.push(warning);
+  return { report, text: lines.join('\n'), skipped, failed };
 }

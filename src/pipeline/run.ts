@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkConfig, checkWorkers, type PipelineConfig } from '../config';
 import { ConfigError } from '../errors';
-import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic';
+import { mkdirError, writeFileAtomic, writeJsonAtomic } from '../runtime/atomic';
 import { initBackend, type BackendReport } from '../runtime/backend';
 import { cacheRoot, openCache, type CacheLocation, type DatasetFiles } from '../runtime/user_cache';
 import type { ProgressMode } from '../runtime/progress';
@@ -12,11 +12,11 @@ import { buildVideoIndex, summariseIndex, type VideoIndex } from '../metadata/vi
 import { countsRows, writeMissingReport, writeBboxMap } from '../metadata/reports';
 import type { Split, VideoEntry, VideoJob } from '../metadata/types';
 import { extractFrames } from '../video/extract';
-import type { Backbone } from '../backbone/backbone';
+import type { Backbone, BackboneInfo } from '../backbone/backbone';
 import { buildFeatureCache, loadBackboneForJobs, type BuildFeatureCacheReport, type FrameProvider } from '../features/build';
 import { CacheSequenceSource } from '../dataset/cache_source';
 import { createHead, fit, saveHistory, type FitOptions, type FitResult } from '../model/train';
-import { evaluate, type EvaluationReport } from '../model/metrics';
+import { evaluate, formatPercent, type EvaluationReport } from '../model/metrics';
 import { saveModelDir } from '../model/model_dir';
 import type { LstmHead } from '../model/head';
 import { saveChart } from '../plot/charts';
@@ -48,6 +48,8 @@ export interface PipelineOptions extends DatasetLocation {
   cacheDir?: string;
   /** Continue training from the run folder's checkpoint. */
   resume?: boolean;
+  /** Reuse a folder that already holds a run of ours, replacing its outputs (never a folder we did not make). */
+  overwrite?: boolean;
   /** Feature-extraction worker threads (default: cores). */
   workers?: number;
   progress?: ProgressMode;
@@ -62,6 +64,8 @@ export interface PipelineResult {
   backend: BackendReport;
   index: VideoIndex;
   features: BuildFeatureCacheReport;
+  /** Which weights the features came from (source 'random' when it fell back: see randomWeightsWarning). */
+  backbone: BackboneInfo;
   cache: CacheLocation;
   fit: FitResult;
   test: EvaluationReport;
@@ -72,6 +76,53 @@ export interface PipelineResult {
 
 /** <runDir>/data/skipped_videos.json: videos left out of the run (unreadable, too short, bad bbox) and why. */
 export const SKIPPED_VIDEOS_FILE = 'skipped_videos.json';
+
+/** <runDir>/data/adjusted_ranges.json: videos whose WLASL frame range was clamped, rescaled or sampled down. */
+export const ADJUSTED_VIDEOS_FILE = 'adjusted_ranges.json';
+
+/** Marks a folder as a run folder of ours: only such a folder is ever reused, and only when asked. */
+export const RUN_MARKER_FILE = 'wlasl-run.json';
+
+/**
+ * Makes (or checks) the run folder before any work. A new or empty folder gets the marker. A folder that holds
+ * anything else is reused only if it carries the marker and the caller asked for it (resume: continue the
+ * run; overwrite: replace its outputs); a folder we did not make is never written into, so a run can never
+ * delete or overwrite what a user keeps there.
+ */
+function isRegularFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export async function prepareRunDir(runDir: string, options: { resume?: boolean; overwrite?: boolean } = {}): Promise<void> {
+  const marker = path.join(runDir, RUN_MARKER_FILE);
+  let entries: string[] = [];
+  try {
+    entries = await fs.promises.readdir(runDir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR' && isRegularFile(runDir)) throw new ConfigError('the run folder is a file', { file: runDir });
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw mkdirError(error, runDir, 'cannot use the run folder');
+  }
+  if (entries.length > 0) {
+    if (!entries.includes(RUN_MARKER_FILE)) {
+      throw new ConfigError(`is not empty and is not a run folder of this program (no ${RUN_MARKER_FILE}): nothing in it is touched; give another --run-dir`, { file: runDir });
+    }
+    if (!options.resume && !options.overwrite) {
+      throw new ConfigError('already holds a run: --resume to continue it, --overwrite to replace its outputs, or another --run-dir', { file: runDir });
+    }
+    return;
+  }
+  try {
+    await fs.promises.mkdir(runDir, { recursive: true });
+  } catch (error) {
+    throw mkdirError(error, runDir, 'cannot create the run folder');
+  }
+  await writeJsonAtomic(marker, { format: 'wlasl-run', version: 1, createdAt: new Date().toISOString() });
+}
 
 /** A dataset's metadata file and videos folder (<data>/WLASL_v0.3.json and <data>/videos unless given). */
 export function datasetFiles(location: DatasetLocation): DatasetFiles {
@@ -143,24 +194,51 @@ export function cacheSummaryLine(cache: CacheLocation): string {
   return `cache: features in ${cache.datasetDir}, weights in ${cache.weightsDir}; size: ${command}, delete: ${command} --clear`;
 }
 
-function formatPct(x: number): string {
-  return `${(100 * x).toFixed(1)}%`;
+/** Accuracy lines of one split: per video and per sequence, with what guessing would score; or why there are none. */
+function splitLines(name: string, report: EvaluationReport, classes: number): string[] {
+  if (report.perVideo.count === 0) return [`${name}: no ${name} videos in this dataset (no ${name} split), so no ${name} figures`];
+  // A uniform guess among the model's classes: what an uninformed model scores on average.
+  const chance = (k: number) => formatPercent(Math.min(1, k / classes));
+  const v = report.perVideo;
+  const s = report.perSequence;
+  return [
+    `${name} (per video, ${v.count} videos): top-1 ${formatPercent(v.top1)}, top-5 ${formatPercent(v.top5)}, top-10 ${formatPercent(v.top10)}   (chance with ${classes} classes: ${chance(1)}, ${chance(5)}, ${chance(10)})`,
+    `${name} (per sequence, ${s.count} sequences): top-1 ${formatPercent(s.top1)}, top-5 ${formatPercent(s.top5)}`,
+  ];
+}
+
+/** Why a run's accuracy means nothing when its backbone has random weights; repeated at the end of the summary. */
+export function randomWeightsWarning(backbone: { source: string; fallbackReason?: string }): string | null {
+  if (backbone.source !== 'random') return null;
+  const why = backbone.fallbackReason ? `ImageNet weights could not be had (${backbone.fallbackReason}), so this run fell back to` : 'this run used';
+  return (
+    `WARNING: ${why} seeded random backbone weights. Random features carry almost nothing about hands or signs: ` +
+    'the accuracy above shows that the pipeline runs, not what the recogniser can do. Give ImageNet weights (--weights DIR, or go online once).'
+  );
 }
 
 export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: PipelineConfig): string {
   const best = r.fit.history[r.fit.bestEpoch];
+  const classes = r.index.classes.length;
+  const failed = r.features.failed.length;
+  const adjusted = r.features.adjusted;
+  const warning = randomWeightsWarning(r.backbone);
   const lines = [
     `WLASL CNN-LSTM run: ${r.runDir}`,
     `data: ${summariseIndex(r.index)}`,
     `${r.backend.summary}`,
     `backbone: ${r.features.weightsId} (alpha ${config.backbone.alpha})${r.features.workers ? `, ${r.features.workers} workers` : ''}`,
-    `features: ${r.features.computed} computed, ${r.features.reused} reused, ${r.features.failed.length} failed${r.features.failed.length ? ` (data/${SKIPPED_VIDEOS_FILE})` : ''}; ${r.features.framesPerSecond.toFixed(1)} frames/s`,
+    `features: ${r.features.computed} computed, ${r.features.reused} reused, ${failed} failed${failed ? ` (data/${SKIPPED_VIDEOS_FILE})` : ''}; ${r.features.framesPerSecond.toFixed(1)} frames/s`,
+    ...(adjusted.length ? [`frame ranges adjusted for ${adjusted.length} videos (clamped to the clip, or sampled down to ${config.frames.window.maxFrames} frames): data/${ADJUSTED_VIDEOS_FILE}`] : []),
     cacheSummaryLine(r.cache),
     `sequences: T=${config.sequence.sampleSize}, stride ${config.sequence.stride}; head LSTM(${config.model.hidden}) x${config.model.layers}, standardize ${config.model.standardize}, velocity ${config.model.velocity}, dropout ${config.model.dropout}`,
-    `training: ${r.fit.history.length} epochs${r.fit.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.fit.bestEpoch + 1}: val loss ${best?.valLoss.toFixed(4)}, val top-1 ${best ? formatPct(best.valTop1) : '?'}`,
-    `test (per video, ${r.test.perVideo.count} videos): top-1 ${formatPct(r.test.perVideo.top1)}, top-5 ${formatPct(r.test.perVideo.top5)}, top-10 ${formatPct(r.test.perVideo.top10)}`,
-    `test (per sequence, ${r.test.perSequence.count} sequences): top-1 ${formatPct(r.test.perSequence.top1)}, top-5 ${formatPct(r.test.perSequence.top5)}`,
+    `training: ${r.fit.history.length} epochs${r.fit.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.fit.bestEpoch + 1}: val loss ${best?.valLoss.toFixed(4)}, val top-1 per sequence ${best ? formatPercent(best.valTop1) : '?'}`,
+    ...splitLines('val', r.val, classes),
+    ...splitLines('test', r.test, classes),
     `time: ${Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`,
+    // Last, where they are read: what the numbers above do not include or cannot mean.
+    ...(failed ? [`${failed} of ${r.index.present.length} videos were skipped (unreadable, too short or a bad bbox): each with its reason in data/${SKIPPED_VIDEOS_FILE}`] : []),
+    ...(warning ? [warning] : []),
   ];
   return lines.join('\n');
 }
@@ -208,7 +286,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const backend = await initBackend();
   log(backend.summary);
   const runDir = path.resolve(options.runDir);
-  await fs.promises.mkdir(runDir, { recursive: true });
+  await prepareRunDir(runDir, options);
 
   const index = await timed('index', () => loadIndex(options));
   log(`index: ${summariseIndex(index)}`);
@@ -224,6 +302,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   for (const f of features.failed) log(`  skipped ${f.videoId}: ${f.reason}`);
   // The run's own record of what it left out (the cache's failures.json is shared and overwritten by other runs).
   await writeJsonAtomic(path.join(runDir, 'data', SKIPPED_VIDEOS_FILE), { skipped: features.failed });
+  if (features.adjusted.length) await writeJsonAtomic(path.join(runDir, 'data', ADJUSTED_VIDEOS_FILE), { adjusted: features.adjusted });
+  const fallback = randomWeightsWarning(backbone.info);
+  if (fallback) log(fallback);
 
   const train = splitSource(index, features.cacheDir, config, 'train');
   const val = splitSource(index, features.cacheDir, config, 'val');
@@ -256,7 +337,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   });
   seconds.total = (Date.now() - t0) / 1000;
   await writeJsonAtomic(path.join(runDir, 'config.json'), config);
-  const partial = { runDir, modelDir, backend, index, features, cache, fit: fitResult, test: testReport, val: valReport, seconds };
+  const partial = { runDir, modelDir, backend, index, features, backbone: backbone.info, cache, fit: fitResult, test: testReport, val: valReport, seconds };
   const summary = summariseRun(partial, config);
   await writeFileAtomic(path.join(runDir, 'summary.txt'), summary + '\n');
   return { ...partial, summary };

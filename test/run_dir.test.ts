@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { prepareRunDir, RUN_MARKER_FILE } from '../src/pipeline/run';
+import { makeTempDir, runCli } from './helpers';
+
+/** Every file under `dir` with its bytes, to prove a refused run touched nothing. */
+function snapshot(dir: string): Map<string, string> {
+  return new Map(
+    fs
+      .readdirSync(dir, { recursive: true })
+      .map((f) => path.join(dir, String(f)))
+      .filter((f) => fs.statSync(f).isFile())
+      .map((f) => [f, fs.readFileSync(f, 'base64')]),
+  );
+}
+
+test('run --run-dir never writes into a folder it did not make: refused before any work, nothing touched', async () => {
+  const root = makeTempDir();
+  const theirs = path.join(root, 'theirs');
+  fs.mkdirSync(path.join(theirs, 'model'), { recursive: true });
+  fs.writeFileSync(path.join(theirs, 'model', 'important.txt'), 'keep');
+  fs.writeFileSync(path.join(theirs, 'summary.txt'), 'my own summary');
+  const before = snapshot(theirs);
+  for (const flags of [[], ['--overwrite'], ['--resume']]) {
+    const r = await runCli(['run', '--run-dir', theirs, '--cache-dir', path.join(root, 'cache'), ...flags]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`error: ${theirs}: is not empty and is not a run folder of this program \\(no ${RUN_MARKER_FILE}\\)`));
+    assert.deepEqual(snapshot(theirs), before, `flags ${flags.join(' ')}: nothing changed`);
+  }
+  assert.ok(!fs.existsSync(path.join(root, 'cache')), 'refused before the cache was opened');
+});
+
+test('a run folder of ours is reused only with --resume or --overwrite; a new or empty folder gets the marker', async () => {
+  const root = makeTempDir();
+  const fresh = path.join(root, 'a', 'b');
+  await prepareRunDir(fresh);
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(fresh, RUN_MARKER_FILE), 'utf8')).format, 'wlasl-run');
+  fs.writeFileSync(path.join(fresh, 'summary.txt'), 'a finished run');
+  await assert.rejects(prepareRunDir(fresh), /already holds a run: --resume to continue it, --overwrite to replace its outputs, or another --run-dir/);
+  await prepareRunDir(fresh, { resume: true });
+  await prepareRunDir(fresh, { overwrite: true });
+  assert.equal(fs.readFileSync(path.join(fresh, 'summary.txt'), 'utf8'), 'a finished run', 'checking the folder changes nothing in it');
+  const empty = path.join(root, 'empty');
+  fs.mkdirSync(empty);
+  await prepareRunDir(empty);
+  assert.ok(fs.existsSync(path.join(empty, RUN_MARKER_FILE)));
+  const file = path.join(root, 'file');
+  fs.writeFileSync(file, 'x');
+  await assert.rejects(prepareRunDir(file), /the run folder is a file/);
+});
+
+test('an output folder that cannot be made gives one clear line naming it, in run and prepare', async () => {
+  // As root, permissions do not bind; a path under a regular file fails the same way for everyone.
+  const root = makeTempDir();
+  const file = path.join(root, 'a-file');
+  fs.writeFileSync(file, 'x');
+  const run = await runCli(['run', '--run-dir', path.join(file, 'run'), '--cache-dir', path.join(root, 'cache')]);
+  assert.equal(run.code, 1);
+  assert.equal(run.stderr.trim().split('\n').at(-1), `error: ${path.join(file, 'run')}: cannot create the run folder: part of the path is a file, not a folder (ENOTDIR)`);
+  const prepare = await runCli(['prepare', '--out', path.join(file, 'prep'), '--no-frames']);
+  assert.equal(prepare.code, 1);
+  assert.equal(prepare.stderr.trim().split('\n').at(-1), `error: ${path.join(file, 'prep', 'videos')}: cannot create the organised videos folder: part of the path is a file, not a folder (ENOTDIR)`);
+});
