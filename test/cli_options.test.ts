@@ -3,6 +3,13 @@ import assert from 'node:assert/strict';
 import type { Command } from 'commander';
 import { buildProgram, configFromOptions } from '../src/cli/main';
 import { DEFAULT_CONFIG } from '../src/config';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initBackend } from '../src/runtime/backend';
+import { buildMobileNetV2Base } from '../src/backbone/mobilenet_v2';
+import { saveModelToDirectory } from '../src/backbone/model_dir';
+import { alphaOfWeightsFolder } from '../src/backbone/backbone';
+import { makeTempDir, runCli } from './helpers';
 
 /** Parses `args` with the real `command` (its action replaced) and returns the config they give. */
 function commandConfig(command: 'prepare' | 'train', args: string[]) {
@@ -81,4 +88,19 @@ test('the embedded sample gets the sample preset under any other; a real data fo
   assert.deepEqual([originalOnSample.backbone.alpha, originalOnSample.sequence.sampleSize], [0.35, 5]);
   const real = trainConfig(['--data', '/tmp/some-wlasl']);
   assert.deepEqual([real.backbone.alpha, real.backbone.allowRandomFallback], [DEFAULT_CONFIG.backbone.alpha, false]);
+});
+
+test('--alpha that contradicts a weights folder is refused before any work; without --alpha the folder decides', async () => {
+  await initBackend();
+  const root = makeTempDir();
+  const weights = path.join(root, 'weights-0.5');
+  const base = buildMobileNetV2Base(0.5);
+  await saveModelToDirectory(base, weights);
+  base.dispose();
+  assert.equal(await alphaOfWeightsFolder(weights), 0.5);
+  const runDir = path.join(root, 'run');
+  const refused = await runCli(['run', '--weights', weights, '--alpha', '0.35', '--run-dir', runDir, '--cache-dir', path.join(root, 'cache')]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /--alpha 0\.35 contradicts the weights in .*weights-0\.5, which are MobileNetV2-0\.5: give --alpha 0\.5, or leave --alpha out/);
+  assert.ok(!fs.existsSync(runDir), 'refused before the run folder was made');
 });

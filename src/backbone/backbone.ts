@@ -112,3 +112,23 @@ export async function loadBackboneFromDirectory(
     },
   };
 }
+
+/**
+ * The MobileNetV2 width of a weights folder, read from its model.json alone (the graph is built without its
+ * weights): lets the CLI refuse an --alpha that contradicts the weights before any work. Undefined when the
+ * folder is not a Keras-named MobileNetV2.
+ */
+export async function alphaOfWeightsFolder(dir: string): Promise<MobileNetAlpha | undefined> {
+  const json = readModelJson(dir);
+  let model: tf.LayersModel;
+  try {
+    model = await tf.models.modelFromJSON({ modelTopology: json.modelTopology as tf.io.ModelJSON['modelTopology'] });
+  } catch (error) {
+    throw new WeightsError(`cannot build the model from its description: ${describeError(error)}`, { file: path.join(dir, MODEL_JSON), cause: error });
+  }
+  try {
+    return inferAlpha(model);
+  } finally {
+    model.dispose();
+  }
+}

@@ -103,14 +103,34 @@ const EXIT_SKIPPED = 3;
 
 type RunOptions = CommonOptions & { runDir?: string; resume?: boolean; overwrite?: boolean };
 
+/**
+ * An --alpha given next to a weights folder must be that folder's width: refused before any work otherwise
+ * (the run would record one width and compute with another). Without --alpha, a folder's own width is used.
+ */
+async function configWithWeightsAlpha(o: CommonOptions): Promise<PipelineConfig> {
+  const config = configFromOptions(o);
+  const weights = config.backbone.weights;
+  if (['imagenet', 'random'].includes(weights) || /^[a-z][a-z0-9+.-]*:\/\//i.test(weights)) return config;
+  const fs = await import('node:fs');
+  if (!fs.existsSync(weights)) return config; // loadBackbone names the missing folder
+  const { initBackend } = await import('../runtime/backend');
+  const { alphaOfWeightsFolder } = await import('../backbone/backbone');
+  await initBackend();
+  const alpha = await alphaOfWeightsFolder(weights);
+  if (alpha === undefined || alpha === config.backbone.alpha) return config;
+  if (o.alpha !== undefined) throw new WlaslError(`--alpha ${o.alpha} contradicts the weights in ${weights}, which are MobileNetV2-${alpha}: give --alpha ${alpha}, or leave --alpha out`);
+  return { ...config, backbone: { ...config.backbone, alpha } };
+}
+
 /** `run` and `train`: the whole pipeline, its summary printed last. */
 async function runCommand(o: RunOptions) {
   const { runPipeline, defaultRunDir } = await import('../pipeline/run');
+  const config = await configWithWeightsAlpha(o);
   const result = await runPipeline({
     dataDir: dataDirOf(o),
     subset: o.subset,
     splitFile: o.splitFile,
-    config: configFromOptions(o),
+    config,
     runDir: o.runDir ?? defaultRunDir(),
     cacheDir: o.cacheDir,
     resume: o.resume,
@@ -230,7 +250,7 @@ export function buildProgram(): Command {
     .description('run the frozen backbone once over every video and cache the features (resumable)');
   addConfigOptions(addDatasetOptions(features)).action(async (o: CommonOptions) => {
     const { loadIndex, buildFeatures, cacheSummaryLine } = await import('../pipeline/run');
-    const config = configFromOptions(o);
+    const config = await configWithWeightsAlpha(o);
     const dataDir = dataDirOf(o);
     const index = loadIndex({ dataDir, subset: o.subset, splitFile: o.splitFile });
     const { report, cache } = await buildFeatures(index, config, { cacheDir: o.cacheDir, workers: num(o.workers, 'workers') });
