@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { prepareRunDir, RUN_MARKER_FILE } from '../src/pipeline/run';
 import { makeTempDir, runCli } from './helpers';
+import { linkSampleSubset, SMALL_SETTINGS } from '../scripts/kill_trials';
 
 /** Every file under `dir` with its bytes, to prove a refused run touched nothing. */
 function snapshot(dir: string): Map<string, string> {
@@ -62,4 +63,25 @@ test('an output folder that cannot be made gives one clear line naming it, in ru
   const prepare = await runCli(['prepare', '--out', path.join(file, 'prep'), '--no-frames']);
   assert.equal(prepare.code, 1);
   assert.equal(prepare.stderr.trim().split('\n').at(-1), `error: ${path.join(file, 'prep', 'videos')}: cannot create the organised videos folder: part of the path is a file, not a folder (ENOTDIR)`);
+});
+
+test('a dataset without a test split: val is reported per video (summary, metrics.json, charts) and the summary says there is no test split', { timeout: 300_000 }, async () => {
+  const root = makeTempDir();
+  const data = path.join(root, 'data');
+  // The sample's train and val videos only, as wlasl100-trainval holds WLASL's train and val splits only.
+  const kept = linkSampleSubset(data, { train: 4, val: 2, test: 0 }, 4);
+  fs.writeFileSync(path.join(data, 'WLASL_v0.3.json'), JSON.stringify(kept));
+  const runDir = path.join(root, 'run');
+  const run = await runCli(['run', '--data', data, '--run-dir', runDir, '--cache-dir', path.join(root, 'cache'), ...SMALL_SETTINGS]);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  const summary = fs.readFileSync(path.join(runDir, 'summary.txt'), 'utf8');
+  assert.match(summary, /^val \(per video, 8 videos\): top-1 \d+\.\d%, top-5 \d+\.\d%, top-10 \d+\.\d% {3}\(chance with 4 classes: 25\.0%, 100\.0%, 100\.0%\)$/m);
+  assert.match(summary, /^test: no test videos in this dataset \(no test split\), so no test figures$/m);
+  assert.doesNotMatch(summary, /NaN/);
+  const metrics = JSON.parse(fs.readFileSync(path.join(runDir, 'metrics.json'), 'utf8'));
+  assert.equal(metrics.val.perVideo.count, 8);
+  assert.equal(metrics.test.perVideo.count, 0);
+  const charts = fs.readdirSync(path.join(runDir, 'charts'));
+  assert.ok(charts.includes('val_confusion.svg') && charts.includes('val_per_class.svg'), charts.join(' '));
+  assert.ok(!charts.includes('confusion.svg'), 'no empty test charts');
 });

@@ -243,16 +243,23 @@ export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: Pipelin
   return lines.join('\n');
 }
 
-/** Writes the charts of a finished run (SVG + PNG + spec). */
-export async function writeRunCharts(runDir: string, fitResult: FitResult, test: EvaluationReport): Promise<void> {
+/**
+ * Writes the charts of a finished run (SVG + PNG + spec): curves, and per split with videos (val, test) its
+ * confusion matrix and per-class accuracy. Test charts keep their names (confusion, per_class); val's are
+ * prefixed (val_confusion, val_per_class). A split without videos gets none.
+ */
+export async function writeRunCharts(runDir: string, fitResult: FitResult, test: EvaluationReport, val?: EvaluationReport): Promise<void> {
   const charts = path.join(runDir, 'charts');
   await saveChart(lossCurveSpec(fitResult.history, fitResult.bestEpoch), path.join(charts, 'loss'));
   await saveChart(accuracyCurveSpec(fitResult.history), path.join(charts, 'accuracy'));
-  await saveChart(confusionMatrixSpec(test.confusion, test.classNames), path.join(charts, 'confusion'));
-  await saveChart(
-    perClassAccuracySpec(test.perClass.map((c) => ({ gloss: c.name, accuracy: c.accuracy, videos: c.videos }))),
-    path.join(charts, 'per_class'),
-  );
+  for (const [split, report, prefix] of [['test', test, ''], ['val', val, 'val_']] as const) {
+    if (!report || report.perVideo.count === 0) continue;
+    await saveChart(confusionMatrixSpec(report.confusion, report.classNames, `Confusion matrix (per video, ${split} split)`), path.join(charts, `${prefix}confusion`));
+    await saveChart(
+      perClassAccuracySpec(report.perClass.map((c) => ({ gloss: c.name, accuracy: c.accuracy, videos: c.videos })), `Per-class accuracy (per video, ${split} split)`),
+      path.join(charts, `${prefix}per_class`),
+    );
+  }
 }
 
 /** Saves the head with everything needed to use it elsewhere (classes, preprocessing, backbone copy). */
@@ -333,7 +340,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       epochs: fitResult.history.length,
       test: { perVideo: testReport.perVideo, perSequence: testReport.perSequence },
     });
-    await writeRunCharts(runDir, fitResult, testReport);
+    await writeRunCharts(runDir, fitResult, testReport, valReport);
   });
   seconds.total = (Date.now() - t0) / 1000;
   await writeJsonAtomic(path.join(runDir, 'config.json'), config);
