@@ -154,3 +154,29 @@ test('credentials come from the environment or kaggle.json', async () => {
     else delete process.env.KAGGLE_CONFIG_DIR;
   }
 });
+
+test('a symbolic link at the download or its .part file is refused naming it, its target untouched', async () => {
+  const zip = await realZip();
+  const server = await startServer(zip);
+  try {
+    const dir = makeTempDir();
+    const victim = path.join(dir, 'precious.txt');
+    fs.writeFileSync(victim, 'user data\n');
+    for (const linkAt of ['wlasl-processed.zip.part', 'wlasl-processed.zip']) {
+      const out = path.join(dir, linkAt.replace(/\./g, '-'));
+      fs.mkdirSync(out);
+      const outFile = path.join(out, 'wlasl-processed.zip');
+      fs.symlinkSync(victim, path.join(out, linkAt));
+      await assert.rejects(downloadKaggleDataset({ outFile, credentials: CREDENTIALS, baseUrl: server.base }), (e: unknown) => {
+        assert.ok(e instanceof DownloadError, String(e));
+        assert.ok(e.message.startsWith(`${path.join(out, linkAt)}: is a symbolic link (-> ${victim})`), e.message);
+        return true;
+      });
+      assert.equal(fs.readFileSync(victim, 'utf8'), 'user data\n', `${linkAt}: the link's target is untouched`);
+      assert.ok(fs.lstatSync(path.join(out, linkAt)).isSymbolicLink(), `${linkAt}: the link is left in place`);
+    }
+    assert.equal(server.log.requests.length, 0, 'refused before any request');
+  } finally {
+    await server.close();
+  }
+});

@@ -61,3 +61,56 @@ test('a damaged or absent archive gives an ArchiveError naming it', async () => 
   await assert.rejects(extractZip(zipFile, path.join(dir, 'out')), (e: unknown) => e instanceof ArchiveError && e.message.includes('broken.zip'));
   await assert.rejects(extractZip(path.join(dir, 'none.zip'), path.join(dir, 'out')), (e: unknown) => e instanceof ArchiveError && /not found/.test(e.message));
 });
+
+/** Every file under `dir` with its bytes, following nothing: to show a folder was not touched. */
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const name of fs.readdirSync(dir, { recursive: true }) as string[]) {
+    const p = path.join(dir, name);
+    const st = fs.lstatSync(p);
+    out.set(name, st.isSymbolicLink() ? `link:${fs.readlinkSync(p)}` : st.isFile() ? fs.readFileSync(p).toString('base64') : 'dir');
+  }
+  return out;
+}
+
+test('a symbolic link already in the output folder is never written through: refused naming it, nothing written', async () => {
+  const dir = makeTempDir();
+  const zipFile = path.join(dir, 'wlasl-processed.zip');
+  await makeKaggleLikeZip(zipFile);
+  const victim = path.join(dir, 'victim');
+  fs.mkdirSync(victim);
+  fs.writeFileSync(path.join(victim, 'precious.txt'), 'user data\n');
+  fs.writeFileSync(path.join(victim, '90001.mp4'), 'not to be replaced\n');
+  const before = snapshot(victim);
+
+  // A link at an entry's own path (videos/90001.mp4 -> a file elsewhere), at a folder on the way
+  // (videos -> another folder), and at the metadata file, dangling.
+  const cases: Array<{ name: string; setup: (out: string) => string }> = [
+    { name: 'file link', setup: (out) => (fs.mkdirSync(path.join(out, 'videos'), { recursive: true }), fs.symlinkSync(path.join(victim, '90001.mp4'), path.join(out, 'videos', '90001.mp4')), path.join(out, 'videos', '90001.mp4')) },
+    { name: 'folder link', setup: (out) => (fs.mkdirSync(out, { recursive: true }), fs.symlinkSync(victim, path.join(out, 'videos')), path.join(out, 'videos')) },
+    { name: 'dangling link', setup: (out) => (fs.mkdirSync(out, { recursive: true }), fs.symlinkSync(path.join(victim, 'new.json'), path.join(out, 'WLASL_v0.3.json')), path.join(out, 'WLASL_v0.3.json')) },
+  ];
+  for (const c of cases) {
+    const out = path.join(dir, c.name.replace(' ', '-'));
+    const link = c.setup(out);
+    await assert.rejects(extractZip(zipFile, out), (e: unknown) => {
+      assert.ok(e instanceof ArchiveError, `${c.name}: ${String(e)}`);
+      assert.ok(e.message.startsWith(`${link}: a symbolic link (-> `), `${c.name}: ${e.message}`);
+      assert.match(e.message, /refusing to write through it/);
+      return true;
+    });
+    assert.deepEqual(snapshot(victim), before, `${c.name}: the link's target folder is untouched`);
+    assert.equal(fs.existsSync(path.join(victim, 'new.json')), false);
+    assert.equal(fs.lstatSync(link).isSymbolicLink(), true, `${c.name}: the user's link is left as it was`);
+    // Refused before anything was written: no entry landed in the output folder.
+    assert.equal(fs.existsSync(path.join(out, 'videos', '90000.mp4')), false, `${c.name}: nothing extracted`);
+  }
+
+  // The output folder itself may be a link (a dataset on another disk): that is the user's choice, and works.
+  const elsewhere = path.join(dir, 'big-disk');
+  fs.mkdirSync(elsewhere);
+  fs.symlinkSync(elsewhere, path.join(dir, 'out-link'));
+  const result = await extractZip(zipFile, path.join(dir, 'out-link'));
+  assert.equal(result.extracted, VIDEO_IDS.length + 1);
+  assert.ok(fs.readFileSync(path.join(elsewhere, 'videos', '90000.mp4')).equals(fs.readFileSync(path.join(SAMPLE, 'videos', '90000.mp4'))));
+});

@@ -82,8 +82,31 @@ function safeTarget(zipPath: string, root: string, entry: yauzl.Entry): string {
 }
 
 /**
- * Extracts a zip (e.g. Kaggle's wlasl-processed.zip) into `dir` safely: entries escaping `dir` (zip-slip)
- * or symbolic links make it refuse the archive before writing anything. Each file is written to a temporary
+ * Throws when writing `target` would go through a symbolic link already inside `root` (a link at the target
+ * itself or at a folder on the way): extraction only ever writes real files and folders of its own. `root`
+ * itself may be a link (the user chose it). `checked` remembers folders already found to be real.
+ */
+async function refuseLinksOnTheWay(zipPath: string, root: string, entryName: string, target: string, checked?: Set<string>): Promise<void> {
+  const parts = path.relative(root, target).split(path.sep).filter(Boolean);
+  let at = root;
+  for (const [i, part] of parts.entries()) {
+    at = path.join(at, part);
+    const last = i === parts.length - 1;
+    if (!last && checked?.has(at)) continue;
+    const st = await fs.promises.lstat(at).catch(() => null);
+    if (!st) return; // nothing there yet, nor below it
+    if (st.isSymbolicLink()) {
+      const to = await fs.promises.readlink(at).catch(() => '?');
+      throw new ArchiveError(`a symbolic link (-> ${to}) is already in the output folder where entry '${entryName}' goes; refusing to write through it (remove the link, or extract into a new folder)`, { file: at });
+    }
+    if (!last && st.isDirectory()) checked?.add(at);
+  }
+}
+
+/**
+ * Extracts a zip (e.g. Kaggle's wlasl-processed.zip) into `dir` safely: entries escaping `dir` (zip-slip),
+ * symbolic links in the archive, or symbolic links already in `dir` where an entry goes make it refuse the
+ * archive before writing anything (and each write checks again). Each file is written to a temporary
  * name and renamed, so a file present with the entry's size is complete: an interrupted extraction resumes
  * where it stopped.
  */
@@ -110,6 +133,8 @@ export async function extractZip(zipPath: string, dir: string, options: ExtractO
     const bytesTotal = files.reduce((n, e) => n + e.uncompressedSize, 0);
     const bar = createProgress(`extract ${path.basename(zipPath)}`, files.length, { unit: 'files', mode: options.progress ? undefined : 'none' });
 
+    const realFolders = new Set<string>();
+    for (const e of entries) await refuseLinksOnTheWay(zipPath, root, e.fileName, targets.get(e)!, realFolders);
     await fs.promises.mkdir(root, { recursive: true });
     for (const e of entries) if (e.fileName.endsWith('/')) await fs.promises.mkdir(targets.get(e)!, { recursive: true });
 
@@ -118,14 +143,17 @@ export async function extractZip(zipPath: string, dir: string, options: ExtractO
     let bytesDone = 0;
     for (const [i, entry] of files.entries()) {
       const target = targets.get(entry)!;
-      const existing = await fs.promises.stat(target).catch(() => null);
+      // Checked again at write time: a link made during a long extraction is refused too.
+      await refuseLinksOnTheWay(zipPath, root, entry.fileName, target);
+      const existing = await fs.promises.lstat(target).catch(() => null);
       const done = existing?.isFile() === true && existing.size === entry.uncompressedSize;
       if (!done) {
         await fs.promises.mkdir(path.dirname(target), { recursive: true });
         const tmp = tempSibling(target);
         try {
           const stream = await openEntry(zip, entry);
-          await pipeline(stream, fs.createWriteStream(tmp));
+          // 'wx': a file or link already at the temporary name is never written through.
+          await pipeline(stream, fs.createWriteStream(tmp, { flags: 'wx' }));
           await fs.promises.rename(tmp, target);
         } catch (error) {
           await fs.promises.rm(tmp, { force: true });

@@ -85,9 +85,23 @@ function request(url: URL, headers: Record<string, string>, timeoutMs: number): 
   });
 }
 
+/** Throws when `file` is a symbolic link: the download never writes (or renames) over what one points to. */
+function refuseLink(file: string): void {
+  const st = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (st?.isSymbolicLink()) {
+    throw new DownloadError(`is a symbolic link (-> ${fs.readlinkSync(file)}) the download would write through; remove it or choose another --out`, { file });
+  }
+}
+
+/** Size of the .part file (0 when absent), read without following a link. */
+function partSize(partFile: string): number {
+  return fs.lstatSync(partFile, { throwIfNoEntry: false })?.size ?? 0;
+}
+
 /** One request (following redirects) that appends to the .part file from its current size. */
 async function attempt(startUrl: URL, auth: string, partFile: string, timeoutMs: number, onBytes: (bytes: number, total: number | null) => void): Promise<AttemptResult> {
-  const have = fs.existsSync(partFile) ? fs.statSync(partFile).size : 0;
+  refuseLink(partFile);
+  const have = partSize(partFile);
   let url = startUrl;
   for (let hop = 0; hop < 6; hop++) {
     const headers: Record<string, string> = { 'User-Agent': 'wlasl-cnn-lstm', Accept: '*/*' };
@@ -150,7 +164,17 @@ async function attempt(startUrl: URL, auth: string, partFile: string, timeoutMs:
       total = Number.isFinite(length) ? length : null;
     }
     // 200 after a Range request means the server ignored it: start the file over.
-    const out = fs.createWriteStream(partFile, { flags: offset > 0 ? 'a' : 'w' });
+    // O_NOFOLLOW: a link put there after the check above is refused by the kernel, not written through.
+    const { O_WRONLY, O_CREAT, O_APPEND, O_TRUNC, O_NOFOLLOW } = fs.constants;
+    let fd: number;
+    try {
+      fd = fs.openSync(partFile, O_WRONLY | O_CREAT | O_NOFOLLOW | (offset > 0 ? O_APPEND : O_TRUNC));
+    } catch (error) {
+      res.resume();
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new DownloadError(code === 'ELOOP' ? 'is a symbolic link the download would write through; remove it or choose another --out' : `cannot write the download (${code ?? (error as Error).message})`, { file: partFile, cause: error });
+    }
+    const out = fs.createWriteStream(partFile, { fd });
     let received = 0;
     const done = await new Promise<boolean>((resolve, reject) => {
       res.on('data', (chunk: Buffer) => {
@@ -193,7 +217,9 @@ export async function downloadKaggleDataset(options: KaggleDownloadOptions): Pro
   const outFile = path.resolve(options.outFile);
   const partFile = `${outFile}.part`;
   await fs.promises.mkdir(path.dirname(outFile), { recursive: true });
-  const resumedFrom = fs.existsSync(partFile) ? fs.statSync(partFile).size : 0;
+  refuseLink(outFile);
+  refuseLink(partFile);
+  const resumedFrom = partSize(partFile);
   const retries = options.retries ?? 5;
   const bar = createProgress(`download ${dataset}`, 1, { unit: 'MB', mode: options.progress ? undefined : 'none' });
   let lastMb = 0;
@@ -228,6 +254,6 @@ export async function downloadKaggleDataset(options: KaggleDownloadOptions): Pro
     }
   }
   bar.stop();
-  const have = fs.existsSync(partFile) ? fs.statSync(partFile).size : 0;
+  const have = partSize(partFile);
   throw new DownloadError(`download failed after ${retries + 1} attempts (last: ${lastError}); ${have} bytes kept in ${partFile}, rerun to resume`, { file: url.href });
 }
