@@ -21,6 +21,11 @@ export interface FrameWindowConfig {
    * minutes long (frame_end -1), and every frame kept costs decoding, memory and cache space.
    */
   maxFrames: number;
+  /**
+   * With useMetadataRange: every clip gives exactly maxFrames frames spread evenly over its range (a shorter clip
+   * repeats frames), so the sequence model sees each whole sign at one length.
+   */
+  resample: boolean;
   /** What to do with a video shorter than the window: repeat its last frame, or skip it and report. */
   shortVideoPolicy: 'pad' | 'skip';
 }
@@ -97,7 +102,7 @@ export interface PipelineConfig {
 
 export const DEFAULT_CONFIG: PipelineConfig = {
   frames: {
-    window: { start: 5, end: 35, useMetadataRange: false, shortVideoPolicy: 'pad', maxFrames: 64 },
+    window: { start: 5, end: 35, useMetadataRange: false, shortVideoPolicy: 'pad', maxFrames: 64, resample: false },
     size: 224,
     cropToBbox: true,
     output: 'raw',
@@ -194,6 +199,7 @@ function windowProblems(window: FrameWindowConfig, p: Problems): void {
   if (!Number.isInteger(end) || end < start) p.add(`${p.name('frames.window.end')} must be an integer >= ${p.name('frames.window.start')} (${start}), got ${end}`);
   p.oneOf('frames.window.shortVideoPolicy', shortVideoPolicy, ['pad', 'skip']);
   p.integer('frames.window.maxFrames', window.maxFrames, 1, LIMITS.maxFrames);
+  if (typeof window.resample !== 'boolean') p.add(`${p.name('frames.window.resample')} must be true or false, got ${String(window.resample)}`);
 }
 
 function framesProblems(frames: FramesConfig, p: Problems): void {

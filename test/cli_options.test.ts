@@ -31,10 +31,10 @@ const trainConfig = (args: string[]) => commandConfig('train', args);
 test('frame options on the command line: window, WLASL frame range, short-video policy, concurrency', () => {
   const defaults = prepareConfig([]);
   assert.deepEqual(defaults.frames, DEFAULT_CONFIG.frames);
-  assert.deepEqual(defaults.frames.window, { start: 5, end: 35, useMetadataRange: false, shortVideoPolicy: 'pad', maxFrames: 64 });
+  assert.deepEqual(defaults.frames.window, { start: 5, end: 35, useMetadataRange: false, shortVideoPolicy: 'pad', maxFrames: 64, resample: false });
 
   const custom = prepareConfig(['--frame-start', '0', '--frame-end', '47', '--metadata-range', '--short-video', 'skip', '--concurrency', '3', '--max-frames', '32']);
-  assert.deepEqual(custom.frames.window, { start: 0, end: 47, useMetadataRange: true, shortVideoPolicy: 'skip', maxFrames: 32 });
+  assert.deepEqual(custom.frames.window, { start: 0, end: 47, useMetadataRange: true, shortVideoPolicy: 'skip', maxFrames: 32, resample: false });
   assert.equal(custom.frames.concurrency, 3);
   // Fields not given keep their defaults.
   assert.equal(custom.frames.size, DEFAULT_CONFIG.frames.size);

@@ -194,6 +194,30 @@ test('a WLASL range is clamped to the clip, sampled down to maxFrames frames, an
   assert.match(rescaled.notes!.join(), /rescaled from 25 fps to the clip's 50\.00 fps/);
 });
 
+test('resample: every clip gives exactly maxFrames frames spread over its whole range; a short clip repeats frames', async () => {
+  const cfg = config({ window: { useMetadataRange: true, maxFrames: 16, resample: true } });
+  // 60 frames -> 16, first and last included, each the frame it claims (blue = 4 x source index).
+  const long = await extractFrames(job(gradient, null, { frameStart: 1, frameEnd: -1 }), cfg);
+  assert.equal(long.count, 16);
+  assert.deepEqual([long.sourceFrames[0], long.sourceFrames[15]], [0, 59]);
+  long.sourceFrames.forEach((n, i) => assert.ok(Math.abs(channelMean(long.frames, 32, i, 2) - 4 * n) <= 1, `frame ${i} is source ${n}`));
+  assert.deepEqual(long.notes, [], 'resampling a normal clip is not news');
+  // 10 frames (11..20) -> 16: every source frame appears, in order, some twice; nothing counts as padding.
+  const short = await extractFrames(job(gradient, null, { frameStart: 11, frameEnd: 20 }), cfg);
+  assert.equal(short.count, 16);
+  assert.deepEqual([...new Set(short.sourceFrames)], Array.from({ length: 10 }, (_, i) => 10 + i));
+  assert.ok(short.sourceFrames.every((n, i) => i === 0 || n >= short.sourceFrames[i - 1]!), 'time order kept');
+  short.sourceFrames.forEach((n, i) => assert.ok(Math.abs(channelMean(short.frames, 32, i, 2) - 4 * n) <= 1, `frame ${i} is source ${n}`));
+  assert.equal(short.padded, 0);
+  // JPEGs: each source frame written once, the manifest's list repeats names in output order.
+  const out = path.join(dir, 'resampled-jpegs');
+  fs.mkdirSync(out);
+  const jpegs = await extractJpegFrames(job(gradient, null, { frameStart: 11, frameEnd: 20 }), cfg, out);
+  assert.deepEqual(jpegs.sourceFrames, short.sourceFrames);
+  assert.deepEqual(jpegs.files, short.sourceFrames.map((n) => `${String(n).padStart(6, '0')}.jpg`));
+  assert.equal(fs.readdirSync(out).length, 10);
+});
+
 test('JPEG frames are named by zero-padded source index, so sorted order is temporal order', async () => {
   const out = path.join(dir, 'jpeg');
   fs.mkdirSync(out);

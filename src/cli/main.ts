@@ -36,6 +36,7 @@ interface CommonOptions {
   frameEnd?: string;
   metadataRange?: boolean;
   maxFrames?: string;
+  resample?: boolean;
   shortVideo?: 'pad' | 'skip';
   concurrency?: string;
   workers?: string;
@@ -55,6 +56,7 @@ const CONFIG_FLAGS: Record<string, string> = {
   'frames.window.end': '--frame-end',
   'frames.window.shortVideoPolicy': '--short-video',
   'frames.window.maxFrames': '--max-frames',
+  'frames.window.resample': '--resample',
   'frames.concurrency': '--concurrency',
   'sequence.sampleSize': '--sample-size',
   'sequence.stride': '--stride',
@@ -80,7 +82,7 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
   checkWorkers(num(o.workers, 'workers'), '--workers');
   const overrides: DeepPartial<PipelineConfig> = {
     frames: {
-      window: { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: o.metadataRange, shortVideoPolicy: o.shortVideo, maxFrames: num(o.maxFrames, 'max-frames') },
+      window: { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: o.metadataRange, shortVideoPolicy: o.shortVideo, maxFrames: num(o.maxFrames, 'max-frames'), resample: o.resample },
       concurrency: num(o.concurrency, 'concurrency'),
     },
     sequence: { sampleSize: num(o.sampleSize, 'sample-size'), stride: num(o.stride, 'stride') },
@@ -165,6 +167,7 @@ function addConfigOptions(cmd: Command): Command {
     .option('--frame-end <n>', 'last source frame kept (inclusive)')
     .option('--metadata-range', "use each instance's WLASL frame_start/frame_end instead of --frame-start/--frame-end")
     .option('--max-frames <n>', 'with --metadata-range: at most this many frames per video, spread evenly over its range (default 64)')
+    .option('--resample', 'with --metadata-range: exactly --max-frames frames per video, spread over its range (short clips repeat frames)')
     .addOption(new Option('--short-video <policy>', 'a video shorter than the window: pad (repeat its last frame) or skip (and report it)').choices(['pad', 'skip']))
     .option('--concurrency <n>', 'videos decoded at once (default: cores)')
     .option('--sample-size <T>', 'frames per sequence')

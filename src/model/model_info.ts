@@ -25,6 +25,7 @@ const framesSchema = z
         end: z.number().int().min(0),
         useMetadataRange: z.boolean().optional(),
         maxFrames: z.number().int().positive().optional(),
+        resample: z.boolean().optional(),
         shortVideoPolicy: z.enum(['pad', 'skip']).optional(),
       })
       .passthrough()
@@ -118,6 +119,7 @@ export function parseModelMeta(json: unknown, file = MODEL_INFO_FILE): ModelMeta
         useMetadataRange: window?.useMetadataRange ?? defaults.window.useMetadataRange,
         shortVideoPolicy: window?.shortVideoPolicy ?? defaults.window.shortVideoPolicy,
         maxFrames: window?.maxFrames ?? defaults.window.maxFrames,
+        resample: window?.resample ?? defaults.window.resample,
       },
       size: m.frames?.size ?? defaults.size,
       cropToBbox: m.frames?.cropToBbox ?? defaults.cropToBbox,

@@ -31,8 +31,13 @@ export interface ExtractOptions {
 export interface ExtractionPlan {
   info: VideoInfo;
   range: FrameRange;
-  /** Source indices kept when the range was sampled down (window.maxFrames); null = every frame of the range. */
+  /** Source indices ffmpeg keeps (ascending, distinct) when the range was sampled; null = every frame of the range. */
   sampled: number[] | null;
+  /**
+   * With window.resample, for each output frame its position in the decoded frames (a short clip repeats
+   * positions); null = one output frame per decoded frame.
+   */
+  order: number[] | null;
   /** What was adjusted to get these frames (clamped range, rescaled fps, sampling), for reports. */
   notes: string[];
   /** ffmpeg stops after this many output frames: the window's end, or window.maxFrames for an open range. */
@@ -56,7 +61,10 @@ export async function planExtraction(job: VideoJob, config: FramesConfig, target
   checkFramesConfig(config);
   const info = await probeVideo(job.path);
   const selection = selectFrames(job, config.window, info);
-  const { range, sampled, notes } = selection;
+  const { range, notes } = selection;
+  const sampled = selection.sampled ? [...new Set(selection.sampled)] : null;
+  const position = new Map(sampled?.map((n, i) => [n, i]));
+  const order = selection.sampled && sampled && selection.sampled.length !== sampled.length ? selection.sampled.map((n) => position.get(n)!) : null;
   const crop = config.cropToBbox && job.bbox ? cropRect(job.bbox, info.width, info.height, job.path) : null;
   const expected = expectedFrameCount(selection, info, config.window);
   const decodeLimit = range.last === null ? config.window.maxFrames : expected;
@@ -71,7 +79,7 @@ export async function planExtraction(job: VideoJob, config: FramesConfig, target
   // without full_chroma_int + accurate_rnd swscale's RGB comes out 1-2 levels dark.
   parts.push(`scale=${config.size}:${config.size}:flags=bilinear+accurate_rnd+full_chroma_int`);
   parts.push(`format=${target === 'raw' ? 'rgb24' : 'yuvj420p'}`);
-  return { info, range, sampled, notes, decodeLimit, crop, expected, filter: parts.join(',') };
+  return { info, range, sampled, order, notes, decodeLimit, crop, expected, filter: parts.join(',') };
 }
 
 interface FfmpegRun {
@@ -203,7 +211,16 @@ export async function extractFramesWithPlan(
     offset += chunk.length;
   }
   for (let i = decoded; i < count; i++) frames.copyWithin(i * frameBytes, (decoded - 1) * frameBytes, decoded * frameBytes);
-  return { frames: { frames, count, size: config.size, padded, sourceFrames: sourceIndices(plan, decoded, padded), notes: plan.notes }, plan };
+  const sourceFrames = sourceIndices(plan, decoded, padded);
+  if (plan.order) {
+    // Resampled: output frame i is decoded frame order[i] (repeats for a clip shorter than the target length).
+    const order = plan.order;
+    const out = new Uint8Array(order.length * frameBytes);
+    order.forEach((pos, i) => out.set(frames.subarray(pos * frameBytes, (pos + 1) * frameBytes), i * frameBytes));
+    const repeatedPadding = order.filter((pos) => pos >= decoded).length;
+    return { frames: { frames: out, count: order.length, size: config.size, padded: repeatedPadding, sourceFrames: order.map((pos) => sourceFrames[pos]!), notes: plan.notes }, plan };
+  }
+  return { frames: { frames, count, size: config.size, padded, sourceFrames, notes: plan.notes }, plan };
 }
 
 /** File name of the frame at source (or, for padding, window) index i: zero-padded so sorted order is time order. */
@@ -254,6 +271,11 @@ export async function extractJpegFrames(job: VideoJob, config: FramesConfig, dir
     const name = frameFileName(lastIndex + i);
     await fs.promises.copyFile(lastFile, path.join(dir, name));
     files.push(name);
+  }
+  if (plan.order) {
+    // Resampled: the manifest lists a repeated frame's file again, so readers get the frames in output order.
+    const order = plan.order;
+    return { plan, files: order.map((pos) => files[pos]!), sourceFrames: order.map((pos) => sourceFrames[pos]!), padded: order.filter((pos) => pos >= decoded).length, notes: plan.notes };
   }
   return { plan, files, sourceFrames, padded, notes: plan.notes };
 }

@@ -33,7 +33,10 @@ export const WLASL_ANNOTATION_FPS = 25;
 /** Which source frames a video gives, and what had to be adjusted to get them (said in reports and manifests). */
 export interface FrameSelection {
   range: FrameRange;
-  /** Source indices spread evenly over the range when it is longer than window.maxFrames; null = every frame. */
+  /**
+   * Source index of each frame to give, spread evenly over the range: when the range is longer than
+   * window.maxFrames, or always with window.resample (then a shorter range repeats indices); null = every frame.
+   */
   sampled: number[] | null;
   notes: string[];
 }
@@ -67,10 +70,11 @@ export function selectFrames(job: VideoJob, window: FrameWindowConfig, info: Vid
   }
   if (last === null) return { range: { first, last: null }, sampled: null, notes };
   const length = last - first + 1;
-  if (length <= window.maxFrames) return { range: { first, last }, sampled: null, notes };
   const count = window.maxFrames;
+  if (length === count || (length < count && !window.resample)) return { range: { first, last }, sampled: null, notes };
   const sampled = Array.from({ length: count }, (_, i) => first + (count === 1 ? 0 : Math.round((i * (length - 1)) / (count - 1))));
-  notes.push(`${length} frames in the range ${first}..${last}, ${count} kept, spread evenly (frames.window.maxFrames)`);
+  // A resampled clip of normal length is the point of resampling: only a long range sampled down is news.
+  if (length > count && !window.resample) notes.push(`${length} frames in the range ${first}..${last}, ${count} kept, spread evenly (frames.window.maxFrames)`);
   return { range: { first, last }, sampled, notes };
 }
 
@@ -80,7 +84,7 @@ export function selectFrames(job: VideoJob, window: FrameWindowConfig, info: Vid
  */
 export function expectedFrameCount(selection: FrameSelection, info: VideoInfo, window: FrameWindowConfig): number {
   const { range, sampled } = selection;
-  if (sampled) return sampled.length;
+  if (sampled) return new Set(sampled).size;
   if (range.last !== null) return range.last - range.first + 1;
   return Math.min(window.maxFrames, Math.max(0, info.frameCount - range.first));
 }
