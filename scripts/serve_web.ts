@@ -3,9 +3,12 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Command } from 'commander';
-import { ConfigError, ModelDirError, describeError } from '../src/errors';
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, ModelDirError, WlaslError, describeError } from '../src/errors';
 import { publishDirectory, tempDirFor } from '../src/runtime/atomic';
+import { directoryLoader } from '../src/backbone/model_dir';
 import { MODEL_INFO_FILE, parseModelInfo } from '../src/model/model_info';
+import { checkRecognizer } from '../src/model/recognize';
 
 /**
  * `npm run web -- --model DIR`: builds the browser page (web/, Vite) when its sources changed, then serves
@@ -106,7 +109,7 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-/** Resolves a URL path inside `root`, or null if it would leave it (../, encoded or not) or is not a file. */
+/** Resolves a URL path inside `root`, or null if it would leave it (../, encoded or not). */
 function fileInside(root: string, urlPath: string): string | null {
   let decoded: string;
   try {
@@ -120,12 +123,67 @@ function fileInside(root: string, urlPath: string): string | null {
   return file;
 }
 
+function isInside(file: string, root: string): boolean {
+  const rel = path.relative(root, file);
+  return rel === '' || (rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel));
+}
+
 /**
- * Checks a model directory before serving it: wlasl-model.json valid, head present, backbone present (in the
- * directory or given separately). Returns absolute paths and the backbone's URL folder.
+ * Opens `file` for sending when it is a regular file whose real path is inside `realRoot`: a symlink in a
+ * served folder that leads out of it (`ln -s / MODEL/leak`) gives 404, never the file it points to.
  */
-export function checkModelDirectory(modelDir: string, backboneDir?: string): { modelDir: string; backboneDir: string; backboneUrlDir: string } {
+async function openServable(file: string | null, realRoot: string): Promise<{ handle: fs.promises.FileHandle; size: number; real: string } | null> {
+  if (!file) return null;
+  let real: string;
+  try {
+    real = await fs.promises.realpath(file);
+  } catch {
+    return null;
+  }
+  if (!isInside(real, realRoot)) return null;
+  let handle: fs.promises.FileHandle;
+  try {
+    // NOFOLLOW: a link swapped in after the check is refused; NONBLOCK: a FIFO cannot hang the open.
+    handle = await fs.promises.open(real, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  const stat = await handle.stat().catch(() => null);
+  if (!stat?.isFile()) {
+    await handle.close();
+    return null;
+  }
+  return { handle, size: stat.size, real };
+}
+
+export interface CheckedModelDirectory {
+  modelDir: string;
+  backboneDir: string;
+  backboneUrlDir: string;
+  /** Real paths of the two folders: only files inside them are served. */
+  realModelDir: string;
+  realBackboneDir: string;
+}
+
+/** Loads a TF.js layers model from a folder; tfjs's own errors (garbage topology) become ModelDirErrors naming model.json. */
+async function loadLayers(dir: string): Promise<tf.LayersModel> {
+  try {
+    return await tf.loadLayersModel(directoryLoader(dir));
+  } catch (error) {
+    if (error instanceof WlaslError) throw error;
+    throw new ModelDirError(`not a loadable TF.js layers model (${(error as Error).message})`, { file: path.join(dir, 'model.json'), cause: error });
+  }
+}
+
+/**
+ * Checks a model directory before serving it: wlasl-model.json valid, head and backbone present and loadable
+ * (model.json parsed, weights complete, built by TF.js), and fitting each other, so the page never starts on a
+ * model it cannot run. The backbone must lie inside the model directory unless given separately. Returns
+ * absolute and real paths and the backbone's URL folder.
+ */
+export async function checkModelDirectory(modelDir: string, backboneDir?: string): Promise<CheckedModelDirectory> {
   const dir = path.resolve(modelDir);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ModelDirError('model directory not found', { file: dir });
   const infoFile = path.join(dir, MODEL_INFO_FILE);
   for (const file of [infoFile, path.join(dir, 'model.json')]) {
     if (!fs.existsSync(file)) throw new ModelDirError(`not a trained model directory: ${path.basename(file)} is missing (train one first, or pass the folder training wrote)`, { file: dir });
@@ -144,13 +202,31 @@ export function checkModelDirectory(modelDir: string, backboneDir?: string): { m
       { file: dir },
     );
   }
-  return { modelDir: dir, backboneDir: backbone, backboneUrlDir: info.backbone.dir.replace(/^\.\/|\/+$/g, '') };
+  const realModelDir = fs.realpathSync(dir);
+  const realBackboneDir = fs.realpathSync(backbone);
+  // A backbone/ that is a link out of the model folder would publish whatever it points to: say so instead.
+  if (!backboneDir && !isInside(realBackboneDir, realModelDir)) {
+    throw new ModelDirError(`the backbone folder leads to ${realBackboneDir}, outside the model directory; pass --backbone ${realBackboneDir} to serve it anyway`, { file: backbone });
+  }
+  const head = await loadLayers(dir);
+  try {
+    const backboneModel = await loadLayers(backbone);
+    try {
+      checkRecognizer({ head, backbone: backboneModel, info }, dir);
+    } finally {
+      backboneModel.dispose();
+    }
+  } finally {
+    head.dispose();
+  }
+  return { modelDir: dir, backboneDir: backbone, backboneUrlDir: info.backbone.dir.replace(/^\.\/|\/+$/g, ''), realModelDir, realBackboneDir };
 }
 
 export async function startWebServer(options: WebServerOptions = {}): Promise<WebServer> {
   const distDir = path.resolve(options.distDir ?? WEB_DIST);
   if (!fs.existsSync(path.join(distDir, 'index.html'))) throw new ConfigError('the page is not built (run `npm run web`, which builds it)', { file: distDir });
-  const model = options.modelDir ? checkModelDirectory(options.modelDir, options.backboneDir) : undefined;
+  const model = options.modelDir ? await checkModelDirectory(options.modelDir, options.backboneDir) : undefined;
+  const realDist = fs.realpathSync(distDir);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     // Cross-origin isolation lets tfjs use its multi-threaded WebAssembly build (SharedArrayBuffer).
@@ -162,28 +238,36 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
       return;
     }
     let file: string | null;
+    let root = realDist;
     if (url.pathname === '/model' || url.pathname.startsWith('/model/')) {
       const rest = url.pathname.slice('/model'.length);
       const backbonePrefix = model ? `/${model.backboneUrlDir}/` : '';
       if (!model) file = null;
-      else if (rest.startsWith(backbonePrefix)) file = fileInside(model.backboneDir, rest.slice(backbonePrefix.length - 1));
-      else file = fileInside(model.modelDir, rest);
+      else if (rest.startsWith(backbonePrefix)) {
+        file = fileInside(model.backboneDir, rest.slice(backbonePrefix.length - 1));
+        root = model.realBackboneDir;
+      } else {
+        file = fileInside(model.modelDir, rest);
+        root = model.realModelDir;
+      }
       res.setHeader('Cache-Control', 'no-cache'); // a retrained model must not be shadowed by a cached one
     } else {
       file = fileInside(distDir, url.pathname === '/' ? '/index.html' : url.pathname);
       res.setHeader('Cache-Control', url.pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
     }
-    fs.stat(file ?? '', (error, stat) => {
-      if (!file || error || !stat.isFile()) {
+    void openServable(file, root).then((opened) => {
+      if (!opened) {
         res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
         return;
       }
-      res.writeHead(200, { 'Content-Type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': stat.size });
+      res.writeHead(200, { 'Content-Type': MIME[path.extname(opened.real).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': opened.size });
       if (req.method === 'HEAD') {
+        void opened.handle.close();
         res.end();
         return;
       }
-      fs.createReadStream(file)
+      opened.handle
+        .createReadStream()
         .on('error', () => res.destroy())
         .pipe(res);
     });
@@ -219,7 +303,7 @@ async function main(argv: string[]): Promise<void> {
   const opts = program.opts<{ model?: string; backbone?: string; port: string; host: string; rebuild?: boolean; build: boolean }>();
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0..65535, got '${opts.port}'`);
-  if (opts.model) checkModelDirectory(opts.model, opts.backbone); // fail before a long build
+  if (opts.model) await checkModelDirectory(opts.model, opts.backbone); // fail before a long build
   if (opts.rebuild) await buildWeb(console.log);
   else if (opts.build) await ensureWebBuild(console.log);
   const server = await startWebServer({ modelDir: opts.model, backboneDir: opts.backbone, port, host: opts.host });
