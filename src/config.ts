@@ -53,7 +53,11 @@ export interface SequenceConfig {
 export interface BackboneConfig {
   /** MobileNetV2 width multiplier: 1.0 is the original's; 0.35 is about a fifth of the compute. */
   alpha: MobileNetAlpha;
-  /** 'imagenet' (download/cache), 'random' (seeded, BatchNorm-calibrated), or a local directory / URL. */
+  /**
+   * 'default' (ImageNet weights without a download where possible: the cached width-1.0 download, else the
+   * embedded 0.35; backbone/source.ts resolveWeights), 'embedded' (the ImageNet MobileNetV2-0.35 in models/),
+   * 'imagenet' (download/cache, at `alpha`), 'random' (seeded, BatchNorm-calibrated), or a local directory / URL.
+   */
   weights: string;
   /** Allow falling back to 'random' when 'imagenet' cannot be had (offline, no cache). */
   allowRandomFallback: boolean;
@@ -116,7 +120,8 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   // MobileNetV2-0.35 features it learns the sample's time-reversed pairs (75% per video, 3 seeds, against 50% for
   // the original's recipe and for the order-blind control) and doubles the original's score on real WLASL clips.
   sequence: { sampleSize: 16, stride: 2 },
-  backbone: { alpha: 1.0, weights: 'imagenet', allowRandomFallback: false, seed: 1, cacheFloat16: false },
+  // alpha is the width of 'imagenet' and 'random'; 'default' and a folder take their weights' own width.
+  backbone: { alpha: 1.0, weights: 'default', allowRandomFallback: false, seed: 1, cacheFloat16: false },
   model: { hidden: 128, layers: 1, dropout: 0, standardize: true, velocity: false },
   train: { epochs: 60, batchSize: 16, learningRate: 1e-3, seed: 42, patience: 10, minDelta: 0, restoreBest: true, helperThreads: 0 },
 };
@@ -137,11 +142,10 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
   },
   /**
    * The embedded sample runs offline and quickly (CI, a first `npm start`): the 0.35-wide MobileNetV2 (a fifth of
-   * the compute of the original's 1.0), and seeded random weights when ImageNet weights cannot be had (recorded
-   * with every output and repeated in the summary).
+   * the compute of the original's 1.0), which with the default weights is the embedded ImageNet copy.
    */
   sample: {
-    backbone: { alpha: 0.35, allowRandomFallback: true },
+    backbone: { alpha: 0.35 },
   },
 };
 
@@ -228,7 +232,7 @@ function alphaProblems(alpha: number, p: Problems): void {
 
 function backboneProblems(backbone: BackboneConfig, p: Problems): void {
   alphaProblems(backbone.alpha, p);
-  if (typeof backbone.weights !== 'string' || backbone.weights.trim() === '') p.add(`${p.name('backbone.weights')} must name imagenet, random, a folder or a URL`);
+  if (typeof backbone.weights !== 'string' || backbone.weights.trim() === '') p.add(`${p.name('backbone.weights')} must name default, embedded, imagenet, random, a folder or a URL`);
   p.integer('backbone.seed', backbone.seed, 0, 0xffffffff);
 }
 

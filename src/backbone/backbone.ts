@@ -11,11 +11,11 @@ import { MOBILENET_FEATURE_DIM, MOBILENET_INPUT_SIZE, type Normalization } from 
  * A loaded backbone: what it is (the record every output keeps) and loading one from a TF.js folder, which
  * every source ends in (a download is cached to a folder, random weights are saved to one).
  */
-export type WeightsSource = 'imagenet' | 'directory' | 'url' | 'random';
+export type WeightsSource = 'embedded' | 'imagenet' | 'directory' | 'url' | 'random';
 
 /** What every output made with this backbone records about it. */
 export interface BackboneInfo {
-  /** e.g. 'imagenet-mobilenet_v2_1.00_224@sha256:1a2b..', 'random-mobilenet_v2_0.35_224-seed1-calibrated@sha256:..'. */
+  /** e.g. 'imagenet-mobilenet_v2_1.00_224@sha256:1a2b..', 'imagenet-mobilenet_v2_0.35_224-embedded@sha256:..', 'random-mobilenet_v2_0.35_224-seed1-calibrated@sha256:..'. */
   weightsId: string;
   /** sha256 of the weights themselves (names, shapes, values); the feature cache is keyed by it. */
   weightsHash: string;

@@ -27,7 +27,7 @@ interface DownloadRecord {
   downloadedAt: string;
   sha256: Record<string, string>;
 }
-const DOWNLOAD_RECORD = 'download.json';
+export const DOWNLOAD_RECORD = 'download.json';
 
 /** The cache folder for a URL: readable name plus a hash of the full URL. */
 export function urlCacheDir(url: string, weightsCacheDir: string): string {

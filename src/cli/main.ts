@@ -106,21 +106,35 @@ const EXIT_SKIPPED = 3;
 type RunOptions = CommonOptions & { runDir?: string; resume?: boolean; overwrite?: boolean };
 
 /**
- * An --alpha given next to a weights folder must be that folder's width: refused before any work otherwise
- * (the run would record one width and compute with another). Without --alpha, a folder's own width is used.
+ * The weights a command will use, resolved before any work: 'default' becomes what it stands for (the cached
+ * width-1.0 ImageNet download, else the embedded 0.35; an explicit --alpha picks the width: backbone/source.ts
+ * resolveWeights), said in one line. An --alpha given next to weights of a fixed width (a folder, 'embedded') must
+ * be that width: refused otherwise (the run would record one width and compute with another). Without --alpha,
+ * the weights' own width is used.
  */
 async function configWithWeightsAlpha(o: CommonOptions): Promise<PipelineConfig> {
-  const config = configFromOptions(o);
+  const given = configFromOptions(o);
+  const { resolveBackboneConfig, EMBEDDED_ALPHA } = await import('../backbone/source');
+  const { cacheRoot, weightsCacheDir } = await import('../runtime/user_cache');
+  // Without --alpha, the width a preset set (the sample's 0.35) counts as asked for, as in resolveWeights.
+  const resolved = resolveBackboneConfig(given.backbone, weightsCacheDir(cacheRoot(o.cacheDir)), o.alpha !== undefined ? true : undefined);
+  if (resolved.reason) console.log(resolved.reason);
+  const config = { ...given, backbone: resolved.backbone };
   const weights = config.backbone.weights;
   if (['imagenet', 'random'].includes(weights) || /^[a-z][a-z0-9+.-]*:\/\//i.test(weights)) return config;
-  const fs = await import('node:fs');
-  if (!fs.existsSync(weights)) return config; // loadBackbone names the missing folder
-  const { initBackend } = await import('../runtime/backend');
-  const { alphaOfWeightsFolder } = await import('../backbone/backbone');
-  await initBackend();
-  const alpha = await alphaOfWeightsFolder(weights);
-  if (alpha === undefined || alpha === config.backbone.alpha) return config;
-  if (o.alpha !== undefined) throw new WlaslError(`--alpha ${o.alpha} contradicts the weights in ${weights}, which are MobileNetV2-${alpha}: give --alpha ${alpha}, or leave --alpha out`);
+  let alpha: PipelineConfig['backbone']['alpha'] | undefined = EMBEDDED_ALPHA;
+  let where = 'the embedded weights';
+  if (weights !== 'embedded') {
+    const fs = await import('node:fs');
+    if (!fs.existsSync(weights)) return config; // loadBackbone names the missing folder
+    const { initBackend } = await import('../runtime/backend');
+    const { alphaOfWeightsFolder } = await import('../backbone/backbone');
+    await initBackend();
+    alpha = await alphaOfWeightsFolder(weights);
+    where = `the weights in ${weights}`;
+  }
+  if (alpha === undefined) return config;
+  if (o.alpha !== undefined && Number(o.alpha) !== alpha) throw new WlaslError(`--alpha ${o.alpha} contradicts ${where}, which are MobileNetV2-${alpha}: give --alpha ${alpha}, or leave --alpha out`);
   return { ...config, backbone: { ...config.backbone, alpha } };
 }
 
@@ -159,8 +173,8 @@ function addDatasetOptions(cmd: Command): Command {
 function addConfigOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--preset <name>', 'a named recipe').choices(Object.keys(PRESETS)))
-    .option('--weights <w>', "backbone weights: imagenet, random, a folder or a URL of a TF.js model")
-    .option('--alpha <a>', 'MobileNetV2 width: 1.0 (the original) or 0.35 (a fifth of the compute)')
+    .option('--weights <w>', 'backbone weights: default (cached width-1.0 ImageNet weights, else the embedded 0.35), embedded, imagenet (download), random, a folder or a URL of a TF.js model')
+    .option('--alpha <a>', 'MobileNetV2 width: 1.0 (the original) or 0.35 (a fifth of the compute); a folder or embedded weights have their own')
     .option('--allow-random-fallback', 'continue with seeded random weights when imagenet cannot be had')
     .option('--float16', 'store cached features as float16')
     .option('--frame-start <n>', 'first source frame kept (0-based)')

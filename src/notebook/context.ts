@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkConfig, resolveConfig, type DeepPartial, type PipelineConfig } from '../config';
 import { ConfigError } from '../errors';
-import { cacheRoot, homeRelative } from '../runtime/user_cache';
+import { cacheRoot, homeRelative, weightsCacheDir } from '../runtime/user_cache';
+import { resolveBackboneConfig } from '../backbone/source';
 
 /**
  * What every notebook needs to agree on: which data folder, which config, where the shared feature cache and
@@ -21,6 +22,8 @@ export interface NotebookContext {
   /** Overrides applied on top of the preset (for the record). */
   overrides: DeepPartial<PipelineConfig>;
   config: PipelineConfig;
+  /** Which weights 'default' stood for and why (config.backbone holds the resolved weights). */
+  weightsChoice?: string;
   /** WLASL100/300/... when WLASL_SUBSET is set. */
   subset?: string;
   /** The cache root, per user (runtime/user_cache.ts): the one `npm start` uses, so features computed by either serve both. */
@@ -57,8 +60,11 @@ export function notebookContext(dataDir: string = process.env.WLASL_DATA ?? SAMP
   const overrides: DeepPartial<PipelineConfig> = {
     backbone: { ...(alpha !== undefined ? { alpha } : {}), ...(env.WLASL_WEIGHTS ? { weights: env.WLASL_WEIGHTS } : {}) },
   };
-  const config = resolveConfig({ preset, overrides, sample: usingSample });
-  checkConfig(config, (field) => (field === 'backbone.alpha' ? 'WLASL_ALPHA' : field === 'backbone.weights' ? 'WLASL_WEIGHTS' : field));
+  const given = resolveConfig({ preset, overrides, sample: usingSample });
+  checkConfig(given, (field) => (field === 'backbone.alpha' ? 'WLASL_ALPHA' : field === 'backbone.weights' ? 'WLASL_WEIGHTS' : field));
+  // Resolved as `npm start` does, so every notebook names the weights it really uses.
+  const resolved = resolveBackboneConfig(given.backbone, weightsCacheDir(cacheRoot(undefined, env)), alpha !== undefined ? true : undefined);
+  const config: PipelineConfig = { ...given, backbone: resolved.backbone };
   const runName = usingSample ? 'notebooks' : `notebooks-${path.basename(resolvedData)}`;
   const runDir = path.resolve('runs', runName);
   return {
@@ -68,6 +74,7 @@ export function notebookContext(dataDir: string = process.env.WLASL_DATA ?? SAMP
     preset: [usingSample ? 'sample' : undefined, preset].filter(Boolean).join(' + ') || 'defaults',
     overrides,
     config,
+    ...(resolved.reason ? { weightsChoice: resolved.reason } : {}),
     subset: env.WLASL_SUBSET || undefined,
     cacheDir: cacheRoot(undefined, env),
     runDir,
@@ -83,6 +90,7 @@ export function describeContext(ctx: NotebookContext): string {
   return [
     `data: ${rel(ctx.dataDir)}${ctx.usingSample ? ' (the embedded sample)' : ''}${ctx.subset ? `, subset ${ctx.subset}` : ''}`,
     `config: preset ${ctx.preset}; backbone MobileNetV2 alpha ${b.alpha}, weights ${b.weights}${b.allowRandomFallback ? ' (random fallback allowed)' : ''}; overrides ${JSON.stringify(ctx.overrides)}`,
+    ...(ctx.weightsChoice ? [ctx.weightsChoice] : []),
     `cache: ${homeRelative(ctx.cacheDir)}; notebook run folder: ${rel(ctx.runDir)}`,
   ].join('\n');
 }

@@ -5,7 +5,7 @@ import { checkConfig, checkWorkers, type PipelineConfig } from '../config';
 import { ConfigError } from '../errors';
 import { mkdirError, writeFileAtomic, writeJsonAtomic } from '../runtime/atomic';
 import { initBackend, type BackendReport } from '../runtime/backend';
-import { cacheRoot, openCache, type CacheLocation, type DatasetFiles } from '../runtime/user_cache';
+import { cacheRoot, openCache, weightsCacheDir, type CacheLocation, type DatasetFiles } from '../runtime/user_cache';
 import type { ProgressMode } from '../runtime/progress';
 import { readWlaslMetadata } from '../metadata/parse';
 import { buildVideoIndex, summariseIndex, type VideoIndex } from '../metadata/video_index';
@@ -13,6 +13,7 @@ import { countsRows, writeMissingReport, writeBboxMap } from '../metadata/report
 import type { Split, VideoEntry, VideoJob } from '../metadata/types';
 import { extractFrames } from '../video/extract';
 import type { Backbone, BackboneInfo } from '../backbone/backbone';
+import { resolveBackboneConfig } from '../backbone/source';
 import { buildFeatureCache, loadBackboneForJobs, type BuildFeatureCacheReport, type FrameProvider } from '../features/build';
 import { CacheSequenceSource } from '../dataset/cache_source';
 import { createHead, fit, saveHistory, type FitOptions, type FitResult } from '../model/train';
@@ -276,10 +277,13 @@ export async function saveRunModel(modelDir: string, head: LstmHead, index: Vide
 }
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
-  const { config } = options;
-  checkConfig(config);
+  checkConfig(options.config);
   checkWorkers(options.workers);
   const log = options.log ?? ((line: string) => console.log(line));
+  // 'default' weights resolved once, so config.json, the summary and the model folder name the weights used.
+  const resolved = resolveBackboneConfig(options.config.backbone, weightsCacheDir(cacheRoot(options.cacheDir)));
+  if (resolved.reason) log(resolved.reason);
+  const config: PipelineConfig = { ...options.config, backbone: resolved.backbone };
   const seconds: Record<string, number> = {};
   const timed = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
     const t0 = Date.now();
