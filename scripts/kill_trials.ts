@@ -37,7 +37,8 @@ export interface GlossJson {
 
 /**
  * The first `glosses` glosses of the sample with, per gloss, the first perSplit[split] instances of each split;
- * their videos are symlinked into <dir>/videos (nothing copied). Returns the kept metadata, not yet written.
+ * their videos are copied into <dir>/videos (a few MB; a symbolic link out of the dataset folder would be
+ * refused, see src/video/containment.ts). Returns the kept metadata, not yet written.
  */
 export function linkSampleSubset(dir: string, perSplit: Record<'train' | 'val' | 'test', number>, glosses = 8): GlossJson[] {
   const metadata = JSON.parse(fs.readFileSync(path.join(SAMPLE_DIR, 'WLASL_v0.3.json'), 'utf8')) as GlossJson[];
@@ -47,7 +48,7 @@ export function linkSampleSubset(dir: string, perSplit: Record<'train' | 'val' |
   });
   fs.mkdirSync(path.join(dir, 'videos'), { recursive: true });
   for (const g of kept) {
-    for (const i of g.instances) fs.symlinkSync(path.join(SAMPLE_DIR, 'videos', `${i.video_id}.mp4`), path.join(dir, 'videos', `${i.video_id}.mp4`));
+    for (const i of g.instances) fs.copyFileSync(path.join(SAMPLE_DIR, 'videos', `${i.video_id}.mp4`), path.join(dir, 'videos', `${i.video_id}.mp4`));
   }
   return kept;
 }

@@ -83,9 +83,9 @@ function makeMixedData(): { good: string[]; bad: Record<string, string> } {
   makeBadVideos(path.join(DATA, 'videos'));
   const splits = ['train', 'train', 'test', 'train', 'val', 'train'];
   Object.values(BAD_VIDEOS).forEach((id, k) => kept[k % 2]!.instances.push({ video_id: id, split: splits[k]! }));
-  fs.symlinkSync(path.join(SAMPLE_DIR, 'videos', '90001.mp4'), path.join(DATA, 'videos', `${OUTSIDE_BBOX_ID}.mp4`));
+  fs.copyFileSync(path.join(SAMPLE_DIR, 'videos', '90001.mp4'), path.join(DATA, 'videos', `${OUTSIDE_BBOX_ID}.mp4`));
   kept[0]!.instances.push({ video_id: OUTSIDE_BBOX_ID, split: 'train', bbox: [5000, 5000, 6000, 6000] });
-  fs.symlinkSync(path.join(SAMPLE_DIR, 'videos', '90002.mp4'), path.join(DATA, 'videos', `${NO_BBOX_ID}.mp4`));
+  fs.copyFileSync(path.join(SAMPLE_DIR, 'videos', '90002.mp4'), path.join(DATA, 'videos', `${NO_BBOX_ID}.mp4`));
   kept[1]!.instances.push({ video_id: NO_BBOX_ID, split: 'train' });
   fs.writeFileSync(path.join(DATA, 'WLASL_v0.3.json'), JSON.stringify(kept));
   return { good: [...good, BAD_VIDEOS.hugeDeclaredSize, BAD_VIDEOS.short, NO_BBOX_ID], bad: { ...BAD_VIDEOS } };
@@ -111,7 +111,7 @@ test('metadata variants: each refused with a MetadataError naming the file and t
   const ids = glosses.map((_, i) => `9000${i}`);
   const text = JSON.stringify(glosses.map((gloss, i) => ({ gloss, instances: [{ video_id: ids[i], split: 'train' }] })));
   fs.mkdirSync(path.join(dir, 'videos'));
-  for (const id of ids) fs.symlinkSync(path.join(SAMPLE_DIR, 'videos', `${id}.mp4`), path.join(dir, 'videos', `${id}.mp4`));
+  for (const id of ids) fs.copyFileSync(path.join(SAMPLE_DIR, 'videos', `${id}.mp4`), path.join(dir, 'videos', `${id}.mp4`));
   const index = buildVideoIndex(parseWlaslMetadata(text, path.join(dir, 'unsafe.json')), { videosDir: path.join(dir, 'videos') });
   assert.deepEqual(index.classes, glosses);
   const before = snapshotTree(dir);

@@ -41,6 +41,7 @@ interface CommonOptions {
   concurrency?: string;
   workers?: string;
   cacheDir?: string;
+  followSymlinks?: boolean;
 }
 
 function num(value: string | undefined, name: string): number | undefined {
@@ -146,6 +147,7 @@ async function runCommand(o: RunOptions) {
     dataDir: dataDirOf(o),
     subset: o.subset,
     splitFile: o.splitFile,
+    followSymlinks: o.followSymlinks,
     config,
     runDir: o.runDir ?? defaultRunDir(),
     cacheDir: o.cacheDir,
@@ -167,7 +169,8 @@ function addDatasetOptions(cmd: Command): Command {
     .option('--sample', 'use the embedded sample in data/sample')
     .option('--subset <K>', 'WLASL100, WLASL300, WLASL1000 or WLASL2000 (the first K glosses of the metadata file)')
     .option('--split-file <file>', "an nslt_K.json split file from Kaggle's wlasl-processed")
-    .option('--cache-dir <dir>', 'cache root for weights and features (default: $XDG_CACHE_HOME/wlasl-cnn-lstm or ~/.cache/wlasl-cnn-lstm)');
+    .option('--cache-dir <dir>', 'cache root for weights and features (default: $XDG_CACHE_HOME/wlasl-cnn-lstm or ~/.cache/wlasl-cnn-lstm)')
+    .option('--follow-symlinks', 'read videos that are symbolic links leading out of the dataset folder (refused and reported by default)');
 }
 
 function addConfigOptions(cmd: Command): Command {
@@ -253,9 +256,9 @@ export function buildProgram(): Command {
     const { organiseSplits } = await import('../organise/index');
     const { runFrameStage, formatFrameSummary } = await import('../video/stage');
     const config = configFromOptions(o);
-    const index = loadIndex({ dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile });
+    const index = loadIndex({ dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile, followSymlinks: o.followSymlinks });
     const organised = await organiseSplits(index, path.join(o.out, 'videos'), { mode: o.link, progress: true });
-    console.log(`organised: ${organised.created} new ${organised.mode}s, ${organised.unchanged} already there, ${organised.missing} missing videos -> ${organised.outDir}`);
+    console.log(`organised: ${organised.created} new ${organised.mode}s, ${organised.unchanged} already there, ${organised.missing} missing videos${organised.refused.length ? `, ${organised.refused.length} refused (links out of the dataset folder)` : ''} -> ${organised.outDir}`);
     if (!o.frames) return;
     const summary = await runFrameStage(jobsOf(index.present), { ...config.frames, output: 'jpeg' }, path.join(o.out, 'frames'), {});
     console.log(formatFrameSummary(summary));
@@ -269,7 +272,7 @@ export function buildProgram(): Command {
     const { loadIndex, buildFeatures, cacheSummaryLine } = await import('../pipeline/run');
     const config = await configWithWeightsAlpha(o);
     const dataDir = dataDirOf(o);
-    const index = loadIndex({ dataDir, subset: o.subset, splitFile: o.splitFile });
+    const index = loadIndex({ dataDir, subset: o.subset, splitFile: o.splitFile, followSymlinks: o.followSymlinks });
     const { report, cache } = await buildFeatures(index, config, { cacheDir: o.cacheDir, workers: num(o.workers, 'workers') });
     console.log(`features: ${report.weightsId}: ${report.computed} computed, ${report.reused} reused, ${report.failed.length} failed, ${report.framesPerSecond.toFixed(1)} frames/s -> ${report.cacheDir}`);
     console.log(cacheSummaryLine(cache));
@@ -297,7 +300,7 @@ export function buildProgram(): Command {
     .option('--overwrite', 'replace an existing --out file that is not an earlier evaluation report');
   addDatasetOptions(evaluateCmd).action(async (o: CommonOptions & { model: string; split: 'train' | 'val' | 'test'; out?: string; overwrite?: boolean }) => {
     const { evaluateModelDir } = await import('../pipeline/evaluate');
-    const report = await evaluateModelDir(o.model, { dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile, cacheDir: o.cacheDir, split: o.split, out: o.out, overwrite: o.overwrite });
+    const report = await evaluateModelDir(o.model, { dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile, followSymlinks: o.followSymlinks, cacheDir: o.cacheDir, split: o.split, out: o.out, overwrite: o.overwrite });
     console.log(report.text);
     if (report.failed.length > 0) process.exitCode = EXIT_SKIPPED;
   });

@@ -202,7 +202,7 @@ export async function buildFeatureCache<J extends FeatureJob>(options: BuildFeat
 }
 
 /** Failures that are properties of the file itself, so skipping the video is the same choice on every run. */
-const FILE_FAILURE_KINDS: ReadonlySet<VideoFailureKind> = new Set(['unsafe-id', 'missing', 'empty', 'not-a-video', 'no-video-stream', 'truncated', 'bad-bbox', 'bad-range', 'short']);
+const FILE_FAILURE_KINDS: ReadonlySet<VideoFailureKind> = new Set(['unsafe-id', 'missing', 'empty', 'not-a-video', 'no-video-stream', 'truncated', 'bad-bbox', 'bad-range', 'short', 'outside-dataset']);
 
 /**
  * One video's frames for calibration, or null when the file itself is bad. Anything else (ffmpeg could not

@@ -28,6 +28,8 @@ export interface VideoEntry {
   url: string;
   /** Absolute path of the video file, or null when it is missing. */
   path: string | null;
+  /** See VideoJob.datasetDir. */
+  datasetDir?: string;
 }
 
 /** What the video stage needs to process one video (a VideoEntry with a file is one). */
@@ -37,4 +39,10 @@ export interface VideoJob {
   bbox: Bbox | null;
   frameStart?: number;
   frameEnd?: number;
+  /**
+   * The dataset folder the video was listed in: its real path must lie inside this folder or its own folder,
+   * so a symbolic link leading elsewhere is refused when opened (kind 'outside-dataset'). Unset for a file the
+   * user named (predict) and with --follow-symlinks.
+   */
+  datasetDir?: string;
 }

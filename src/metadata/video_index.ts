@@ -12,6 +12,13 @@ export interface VideoIndexOptions {
   subset?: number | string;
   /** nslt_K.json (path or parsed): keep only its videos, with its train/val/test assignment. */
   splitFile?: string | SplitFile;
+  /**
+   * The dataset folder (default: the folder holding videosDir). A video that is a symbolic link leading out of
+   * it (and out of videosDir) is refused when opened, reported with kind 'outside-dataset'.
+   */
+  datasetDir?: string;
+  /** Read such links anyway (--follow-symlinks). */
+  followSymlinks?: boolean;
 }
 
 /** The in-memory index every later stage starts from; built once, no re-reading of the JSON per video. */
@@ -52,6 +59,7 @@ function listFiles(videosDir: string): Set<string> {
 export function buildVideoIndex(metadata: WlaslMetadata, options: VideoIndexOptions): VideoIndex {
   const videosDir = path.resolve(options.videosDir);
   const files = listFiles(videosDir);
+  const datasetDir = options.followSymlinks ? undefined : path.resolve(options.datasetDir ?? path.dirname(videosDir));
   const warnings: string[] = [];
 
   const subset = options.subset !== undefined ? parseSubset(options.subset) : null;
@@ -116,6 +124,7 @@ export function buildVideoIndex(metadata: WlaslMetadata, options: VideoIndexOpti
       source: inst.source,
       url: inst.url,
       path: files.has(fileName) ? path.join(videosDir, fileName) : null,
+      ...(datasetDir !== undefined ? { datasetDir } : {}),
     };
     entries.push(entry);
     (entry.path ? present : missing).push(entry);

@@ -4,6 +4,7 @@ import { ConfigError, UnsafeNameError, WlaslError } from '../errors';
 import { mkdirError, tempSibling, writeJsonAtomic } from '../runtime/atomic';
 import { createProgress } from '../runtime/progress';
 import type { VideoIndex } from '../metadata/video_index';
+import { linkOutsideReason } from '../video/containment';
 import { safeGlossNames } from './safe_names';
 
 export type OrganiseMode = 'hardlink' | 'symlink' | 'copy';
@@ -25,6 +26,8 @@ export interface OrganiseResult {
   missing: number;
   /** Hard links that fell back to symbolic links (different device or no permission). */
   symlinkFallbacks: number;
+  /** Videos not placed: symbolic links leading out of the dataset folder (see src/video/containment.ts). */
+  refused: Array<{ videoId: string; file: string; reason: string }>;
   /** outDir/gloss_names.json: folder name -> gloss, the reversible mapping. */
   mappingFile: string;
 }
@@ -98,9 +101,17 @@ export async function organiseSplits(index: VideoIndex, outDir: string, options:
   let created = 0;
   let unchanged = 0;
   let symlinkFallbacks = 0;
+  const refused: OrganiseResult['refused'] = [];
   const made = new Set<string>();
   for (const entry of index.present) {
     const src = path.resolve(entry.path!);
+    // A copy would carry the linked file's bytes into the output; a link would point there: neither.
+    const outside = entry.datasetDir !== undefined ? linkOutsideReason(src, entry.datasetDir) : null;
+    if (outside) {
+      refused.push({ videoId: entry.videoId, file: src, reason: outside });
+      bar.tick(1, entry.videoId);
+      continue;
+    }
     const dir = path.join(root, entry.split, names.get(entry.gloss)!);
     if (!made.has(dir)) {
       fs.mkdirSync(dir, { recursive: true });
@@ -115,8 +126,9 @@ export async function organiseSplits(index: VideoIndex, outDir: string, options:
     }
     bar.tick(1, entry.videoId);
   }
-  bar.stop(`organised ${created} new, ${unchanged} unchanged (${mode}${symlinkFallbacks ? `, ${symlinkFallbacks} as symlinks` : ''}), ${index.missing.length} missing -> ${root}`);
-  return { outDir: root, mode, created, unchanged, missing: index.missing.length, symlinkFallbacks, mappingFile };
+  const refusedText = refused.length ? `, ${refused.length} refused (links out of the dataset folder, e.g. ${refused[0]!.file})` : '';
+  bar.stop(`organised ${created} new, ${unchanged} unchanged (${mode}${symlinkFallbacks ? `, ${symlinkFallbacks} as symlinks` : ''}), ${index.missing.length} missing${refusedText} -> ${root}`);
+  return { outDir: root, mode, created, unchanged, missing: index.missing.length, symlinkFallbacks, refused, mappingFile };
 }
 
 /** Reads outDir/gloss_names.json back: folder name -> gloss. */

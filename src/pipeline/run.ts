@@ -39,6 +39,8 @@ export interface DatasetLocation {
   subset?: number | string;
   /** nslt_K.json split file. */
   splitFile?: string;
+  /** Read videos that are symbolic links leading out of the dataset folder (refused by default). */
+  followSymlinks?: boolean;
 }
 
 export interface PipelineOptions extends DatasetLocation {
@@ -140,7 +142,7 @@ export function resolveDataset(location: DatasetLocation): Required<Pick<Dataset
 export function loadIndex(location: DatasetLocation): VideoIndex {
   const { metadataFile, videosDir } = resolveDataset(location);
   const metadata = readWlaslMetadata(metadataFile);
-  return buildVideoIndex(metadata, { videosDir, subset: location.subset, splitFile: location.splitFile });
+  return buildVideoIndex(metadata, { videosDir, subset: location.subset, splitFile: location.splitFile, datasetDir: location.dataDir, followSymlinks: location.followSymlinks });
 }
 
 export function jobsOf(entries: readonly VideoEntry[]): Array<VideoJob & { split: Split; label: number }> {

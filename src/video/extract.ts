@@ -7,6 +7,7 @@ import { ffmpeg, ffmpegBinaries } from '../runtime/ffmpeg';
 import { checkFramesConfig } from '../config';
 import { cropRect, expectedFrameCount, selectFrames } from './geometry';
 import { probeVideo } from './probe';
+import { checkInsideDataset } from './containment';
 import { CropRect, ExtractedFrames, FrameRange, VideoFailure, VideoInfo } from './types';
 
 /**
@@ -59,6 +60,7 @@ export type ExtractTarget = 'raw' | 'jpeg';
 
 export async function planExtraction(job: VideoJob, config: FramesConfig, target: ExtractTarget = 'raw'): Promise<ExtractionPlan> {
   checkFramesConfig(config);
+  checkInsideDataset(job); // a listed video linking out of its dataset is refused before it is opened
   const info = await probeVideo(job.path);
   const selection = selectFrames(job, config.window, info);
   const { range, notes } = selection;

@@ -53,6 +53,7 @@ export type VideoFailureKind =
   | 'truncated'
   | 'bad-bbox'
   | 'bad-range'
+  | 'outside-dataset'
   | 'short'
   | 'decode-failed'
   | 'write-failed';
