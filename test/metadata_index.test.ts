@@ -8,6 +8,7 @@ import {
   countsTable, countsRows, generateWlaslLikeMetadata, parseSplitFile, entriesOfSplit, summariseIndex,
 } from '../src/metadata/index';
 import { REAL10_DIR, REPO_ROOT, makeTempDir } from './helpers';
+import { organiseSplits } from '../src/organise/organise';
 
 // Real files on every machine: the embedded sample (committed, WLASL-shaped) always, and the 10 real WLASL
 // glosses of ../shared when present.
@@ -154,4 +155,23 @@ test('subsets narrow the index of a WLASL-size file (2,000 glosses, 21,083 insta
   assert.equal(w100.entries.length, raw.slice(0, 100).reduce((n, g) => n + g.instances.length, 0));
   assert.ok(w100.entries.every((e) => e.label < 100 && w100.classes[e.label] === e.gloss));
   assert.throws(() => buildVideoIndex(metadata, { videosDir: path.join(videosDir, 'nope') }), (e: unknown) => e instanceof MetadataError && /videos folder not found/.test(e.message));
+});
+
+test('a video file that is a symbolic link to nothing counts as missing, with a warning; organise copies the rest', async () => {
+  const root = makeTempDir();
+  const data = path.join(root, 'data');
+  fs.mkdirSync(path.join(data, 'videos'), { recursive: true });
+  const sample = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'data', 'sample', 'WLASL_v0.3.json'), 'utf8')) as Array<{ gloss: string; instances: Array<{ video_id: string }> }>;
+  const instances = sample[0]!.instances.slice(0, 3);
+  for (const i of instances.slice(0, 2)) fs.copyFileSync(path.join(REPO_ROOT, 'data', 'sample', 'videos', `${i.video_id}.mp4`), path.join(data, 'videos', `${i.video_id}.mp4`));
+  const dangling = instances[2]!.video_id;
+  fs.symlinkSync(path.join(root, 'gone.mp4'), path.join(data, 'videos', `${dangling}.mp4`));
+  fs.writeFileSync(path.join(data, 'WLASL_v0.3.json'), JSON.stringify([{ ...sample[0], instances }]));
+  const index = buildVideoIndex(readWlaslMetadata(path.join(data, 'WLASL_v0.3.json')), { videosDir: path.join(data, 'videos') });
+  assert.deepEqual(index.missing.map((e) => e.videoId), [dangling]);
+  assert.equal(index.present.length, 2);
+  assert.match(index.warnings.join('\n'), new RegExp(`1 file\\(s\\) in .* are symbolic links to nothing, counted as missing videos \\(e\\.g\\. ${dangling}\\.mp4\\)`));
+  // Copying no longer meets the dangling link (it stopped the whole step with ENOENT).
+  const organised = await organiseSplits(index, path.join(root, 'out'), { mode: 'copy' });
+  assert.deepEqual([organised.created, organised.missing], [2, 1]);
 });

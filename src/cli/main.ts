@@ -257,8 +257,9 @@ export function buildProgram(): Command {
     const { runFrameStage, formatFrameSummary } = await import('../video/stage');
     const config = configFromOptions(o);
     const index = loadIndex({ dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile, followSymlinks: o.followSymlinks });
+    for (const w of index.warnings) console.log(`warning: ${w}`);
     const organised = await organiseSplits(index, path.join(o.out, 'videos'), { mode: o.link, progress: true });
-    console.log(`organised: ${organised.created} new ${organised.mode}s, ${organised.unchanged} already there, ${organised.missing} missing videos${organised.refused.length ? `, ${organised.refused.length} refused (links out of the dataset folder)` : ''} -> ${organised.outDir}`);
+    console.log(`organised: ${organised.created} new ${organised.mode === 'copy' ? 'copies' : `${organised.mode}s`}, ${organised.unchanged} already there, ${organised.missing} missing videos${organised.refused.length ? `, ${organised.refused.length} refused (links out of the dataset folder)` : ''} -> ${organised.outDir}`);
     if (!o.frames) return;
     const summary = await runFrameStage(jobsOf(index.present), { ...config.frames, output: 'jpeg' }, path.join(o.out, 'frames'), {});
     console.log(formatFrameSummary(summary));

@@ -43,9 +43,16 @@ export interface VideoIndex {
 
 const MAX_LISTED = 5;
 
-function listFiles(videosDir: string): Set<string> {
+/** The names in the videos folder; a symbolic link whose target is gone counts as missing, and is listed. */
+function listFiles(videosDir: string): { names: Set<string>; brokenLinks: string[] } {
   try {
-    return new Set(fs.readdirSync(videosDir));
+    const names = new Set<string>();
+    const brokenLinks: string[] = [];
+    for (const entry of fs.readdirSync(videosDir, { withFileTypes: true })) {
+      if (entry.isSymbolicLink() && !fs.existsSync(path.join(videosDir, entry.name))) brokenLinks.push(entry.name);
+      else names.add(entry.name);
+    }
+    return { names, brokenLinks };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new MetadataError(code === 'ENOENT' ? 'videos folder not found' : `cannot list videos folder (${code})`, { file: videosDir, cause: error });
@@ -58,9 +65,10 @@ function listFiles(videosDir: string): Set<string> {
  */
 export function buildVideoIndex(metadata: WlaslMetadata, options: VideoIndexOptions): VideoIndex {
   const videosDir = path.resolve(options.videosDir);
-  const files = listFiles(videosDir);
+  const { names: files, brokenLinks } = listFiles(videosDir);
   const datasetDir = options.followSymlinks ? undefined : path.resolve(options.datasetDir ?? path.dirname(videosDir));
   const warnings: string[] = [];
+  if (brokenLinks.length) warnings.push(`${brokenLinks.length} file(s) in ${videosDir} are symbolic links to nothing, counted as missing videos (e.g. ${brokenLinks.slice(0, MAX_LISTED).join(', ')})`);
 
   const subset = options.subset !== undefined ? parseSubset(options.subset) : null;
   const allowedGlosses = subset !== null ? new Set(subsetGlosses(metadata, subset)) : null;
