@@ -1,17 +1,31 @@
 /**
- * The library's public surface, for notebooks (`import * as wl from "./src/index"`) and the CLI.
- * Stages in data-flow order: metadata -> videos -> frames -> features -> sequences -> model -> metrics/plots.
+ * The library's front door (`import * as wl from "./src/index"` in a notebook): the verbs a user calls and
+ * the types they take and return, Keras-style.
+ *
+ *   runPipeline                         everything below in one call, as `npm start` / `cli run` do
+ *   loadIndex                           the video index of a WLASL folder (metadata joined with the files)
+ *   buildFeatures, splitSource          frozen backbone features, computed once and cached; a split as a source
+ *   createHead, fit, saveRunModel       the LSTM head, trained with early stopping, saved with its preprocessing
+ *   evaluate, evaluateModelDir          top-1/5/10 per video and per sequence, confusion, per-class accuracy
+ *   predictVideo                        the top-k glosses of one video file, from a model directory
+ *   showChart, saveChart, *Spec         the project's charts; showTable, perClassTable its tables
+ *
+ * How a stage works inside (the hand-written LSTM and Adam, checkpoints, ffmpeg, the feature cache, sequence
+ * windows) is imported from the stage's own folder by the notebook that teaches it; notebook display helpers
+ * are in ./notebook/index.
  */
-export * from './errors';
+export { WlaslError, ConfigError, MetadataError, UnsafeNameError, ArchiveError, DownloadError, VideoError, WeightsError, CacheError, ModelDirError, OutputError, describeError } from './errors';
 export * from './config';
-export { initBackend, backendReport, type BackendReport, type BackendChoice } from './runtime/backend';
-export { createProgress, type Progress } from './runtime/progress';
-export { ffmpegBinaries, ffmpegVersion } from './runtime/ffmpeg';
+export { initBackend, type BackendReport, type BackendChoice } from './runtime/backend';
 export { versions, type Versions } from './runtime/versions';
-export { chartToSvg, chartToPng, chartBundle, showChart, liveChart, saveChart, type ChartSpec } from './plot/charts';
-export { dataFrameToHtml, dataFrameToText, showTable } from './plot/table';
-export { displayBundle, inNotebook } from './plot/notebook';
-export * from './metadata/types';
-export * from './dataset/types';
-export { seededRandom, seededPermutation, seededShuffle } from './runtime/random';
-export { InMemorySequenceSource } from './dataset/in_memory';
+export type { Bbox, Split, VideoEntry } from './metadata/types';
+export { SPLITS } from './metadata/types';
+export type { VideoIndex } from './metadata/video_index';
+export type { SequenceSource, SequenceSample, SequenceBatch } from './dataset/types';
+export { loadIndex, buildFeatures, splitSource, saveRunModel, runPipeline, defaultRunDir, type DatasetLocation, type PipelineOptions, type PipelineResult } from './pipeline/run';
+export { evaluateModelDir, type EvaluateModelOptions } from './pipeline/evaluate';
+export { predictVideo, type Prediction } from './pipeline/predict';
+export { createHead, fit, saveHistory, evaluate, perClassTable, type LstmHead, type EpochRecord, type FitOptions, type FitResult, type EvaluationReport, type ClassAccuracy, type TopKAccuracy } from './model/index';
+export { showChart, saveChart, chartBundle, chartToSvg, chartToPng, type ChartSpec } from './plot/charts';
+export * from './plot/specs';
+export { showTable, dataFrameToHtml, dataFrameToText, type TableOptions } from './plot/table';
