@@ -45,7 +45,7 @@ const FLOORS: Record<string, number> = {
   metadata: 2,
   plot: 2,
   acquire: 3,
-  organise: 3,
+  organise: 4,
   video: 3,
   sample: 3,
   backbone: 4,
