@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import { ArchiveError, CacheError, MetadataError, ModelDirError, UnsafeNameError, WeightsError, WlaslError } from '../src/errors';
 import { parseWlaslMetadata, readWlaslMetadata, buildVideoIndex } from '../src/metadata/index';
 import { organiseSplits } from '../src/organise/index';
@@ -16,7 +15,7 @@ import { saveModelDir } from '../src/model/model_dir';
 import { LstmHead } from '../src/model/head';
 import { initBackend } from '../src/runtime/backend';
 import { SMALL_SETTINGS, linkSampleSubset } from '../scripts/kill_trials';
-import { REPO_ROOT, makeTempDir } from './helpers';
+import { REPO_ROOT, makeTempDir, runCli, type CliResult } from './helpers';
 import { BAD_VIDEOS, SAMPLE_DIR, UNSAFE_GLOSSES, badMetadataVariants, makeBadVideos, makeZip, sampleMetadata, snapshotTree, writtenOutside, type GlossJson } from './reliability_fixtures';
 
 /**
@@ -25,31 +24,14 @@ import { BAD_VIDEOS, SAMPLE_DIR, UNSAFE_GLOSSES, badMetadataVariants, makeBadVid
  * are finished; nothing is written outside the output folder; finished outputs survive a rerun unchanged.
  * Cases covered well elsewhere are not repeated: see the table in README.md ("Reliability").
  */
-const CLI = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
 /** Every folder of this file's runs; `out` is the only place they may write to. */
 const ROOT = makeTempDir('wlasl-corpus-');
 const DATA = path.join(ROOT, 'data');
 const OUT = path.join(ROOT, 'out');
 
-interface Cli {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Cli> {
-  return new Promise((resolve, reject) => {
-    // Caches land in --cache-dir (inside OUT); a command without one gets a per-user cache inside OUT too, never the real home.
-    const env: NodeJS.ProcessEnv = { ...process.env, WLASL_PROGRESS: 'none', XDG_CACHE_HOME: path.join(OUT, 'xdg-cache') };
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+type Cli = CliResult;
+// Caches land in --cache-dir (inside OUT); a command without one gets a per-user cache inside OUT too, never the real home.
+const cli = (args: string[]): Promise<Cli> => runCli(args, { XDG_CACHE_HOME: path.join(OUT, 'xdg-cache') });
 
 /** The one error line the CLI prints. */
 function errorLine(r: Cli): string {

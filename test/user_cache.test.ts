@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadBackbone } from '../src/backbone/source';
@@ -13,7 +12,7 @@ import { datasetFiles } from '../src/pipeline/run';
 import { notebookContext } from '../src/notebook/context';
 import { CACHE_TAG_FILE, cacheRoot, clearCache, datasetCacheDir, isOurCache, openCache, weightsCacheDir } from '../src/runtime/user_cache';
 import { SMALL_SETTINGS, makeSampleSubset } from '../scripts/kill_trials';
-import { REPO_ROOT, makeTempDir } from './helpers';
+import { REPO_ROOT, makeTempDir, runCli, type CliResult } from './helpers';
 import { SAMPLE_DIR } from './reliability_fixtures';
 
 /**
@@ -21,25 +20,9 @@ import { SAMPLE_DIR } from './reliability_fixtures';
  * never in the dataset folder, one folder per dataset under it; `wlasl cache` shows and clears only what it made.
  * Every test points XDG_CACHE_HOME and HOME at temporary folders, so nothing reaches the real home.
  */
-const CLI = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
-interface Cli {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Cli> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, WLASL_PROGRESS: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+type Cli = CliResult;
+const cli = (args: string[], env: NodeJS.ProcessEnv): Promise<Cli> => runCli(args, env);
 
 /** Every entry under `root` with its type, permissions, size, content hash or link target, and folder mtimes. */
 function listing(root: string, rel = ''): string[] {
