@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import type { FramesConfig } from '../config';
 import type { VideoJob } from '../metadata/types';
-import { ffmpeg, ffmpegBinaries } from '../runtime/ffmpeg';
+import { ffmpeg, ffmpegBinaries, FfmpegRunError, runFfmpeg } from '../runtime/ffmpeg';
 import { checkFramesConfig } from '../config';
 import { cropRect, expectedFrameCount, selectFrames } from './geometry';
 import { probeVideo } from './probe';
@@ -88,8 +87,8 @@ interface FfmpegRun {
   stderr: string;
 }
 
-function ffmpegCommand(job: VideoJob, plan: ExtractionPlan, options: ExtractOptions) {
-  ffmpegBinaries();
+/** ffmpeg's options before and after `-i <file>`, the same for both targets. */
+function ffmpegArgs(plan: ExtractionPlan, options: ExtractOptions): { input: string[]; output: string[] } {
   // Errors only: stderr then holds just the messages used to tell a damaged file from a short one.
   const input: string[] = ['-hide_banner', '-nostats', '-loglevel', 'error'];
   if (options.threads !== undefined) input.push('-threads', String(options.threads));
@@ -98,8 +97,7 @@ function ffmpegCommand(job: VideoJob, plan: ExtractionPlan, options: ExtractOpti
   // at once, one thread each saves ~8% of ffmpeg's CPU per clip (measured: 92 vs 101 ms on a 640x480 clip).
   if (options.threads !== undefined) output.push('-threads', String(options.threads), '-filter_threads', String(options.threads));
   output.push('-frames:v', String(plan.decodeLimit));
-  // Absolute, so a name with a colon is never read as a protocol ("a:b.mp4").
-  return ffmpeg(path.resolve(job.path)).inputOptions(input).outputOptions(output);
+  return { input, output };
 }
 
 function decodeFailure(job: VideoJob, error: unknown, stderr: string): VideoFailure {
@@ -107,28 +105,34 @@ function decodeFailure(job: VideoJob, error: unknown, stderr: string): VideoFail
   return new VideoFailure('decode-failed', `ffmpeg failed: ${detail}`, { file: job.path, cause: error });
 }
 
-/** Runs ffmpeg with raw RGB on stdout; returns the chunks as they came (copied once, by the caller). */
-function runRaw(job: VideoJob, plan: ExtractionPlan, options: ExtractOptions): Promise<{ chunks: Buffer[]; bytes: number } & FfmpegRun> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    const sink = new PassThrough();
-    sink.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      bytes += chunk.length;
-    });
-    const command = ffmpegCommand(job, plan, options)
-      .outputOptions(['-f', 'rawvideo', '-pix_fmt', 'rgb24'])
-      .on('error', (error: Error, _stdout: string | null, stderr: string | null) => reject(decodeFailure(job, error, stderr ?? '')))
-      .on('end', (_stdout: string | null, stderr: string | null) => resolve({ chunks, bytes, stderr: stderr ?? '' }));
-    command.pipe(sink, { end: true });
-  });
+/**
+ * Runs ffmpeg with raw RGB on stdout; returns the chunks as they came (copied once, by the caller). Spawned
+ * directly, not through fluent-ffmpeg: fluent fails a piped run whose stdout closes more than 20 ms before
+ * the process exit is seen, which drops valid clips on a loaded machine (issue 15; see runFfmpeg).
+ */
+async function runRaw(job: VideoJob, plan: ExtractionPlan, options: ExtractOptions): Promise<{ chunks: Buffer[]; bytes: number } & FfmpegRun> {
+  const { input, output } = ffmpegArgs(plan, options);
+  // Absolute, so a name with a colon is never read as a protocol ("a:b.mp4").
+  const args = [...input, '-i', path.resolve(job.path), ...output, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  try {
+    const { stdout, stdoutBytes, stderr } = await runFfmpeg(args, { stdout: 'collect' });
+    return { chunks: stdout, bytes: stdoutBytes, stderr };
+  } catch (error) {
+    throw decodeFailure(job, error, error instanceof FfmpegRunError ? error.stderr : '');
+  }
 }
 
-/** Runs ffmpeg writing <dir>/<index:06d>.jpg numbered from the window's first source frame. */
+/**
+ * Runs ffmpeg writing <dir>/<index:06d>.jpg numbered from the window's first source frame. fluent-ffmpeg is
+ * safe here: with a file output it reports the end only after the exit and the close of both pipes.
+ */
 function runJpeg(job: VideoJob, plan: ExtractionPlan, dir: string, quality: number, options: ExtractOptions): Promise<FfmpegRun> {
+  const { input, output } = ffmpegArgs(plan, options);
+  ffmpegBinaries();
   return new Promise((resolve, reject) => {
-    ffmpegCommand(job, plan, options)
+    ffmpeg(path.resolve(job.path))
+      .inputOptions(input)
+      .outputOptions(output)
       .outputOptions(['-q:v', String(jpegQscale(quality)), '-start_number', String(plan.range.first), '-f', 'image2'])
       // The image2 muxer reads % in the whole path as a pattern: a literal % in the folder must be doubled.
       .output(path.join(path.resolve(dir).replace(/%/g, '%%'), '%06d.jpg'))
