@@ -1,12 +1,13 @@
 /**
- * Which recipe learns temporal order? Trains several configurations on the same cached features and prints
- * per-video test accuracy, with the frame-order-blind control (mean of features -> dense) and the
- * within-pair confusion for the embedded sample's time-reversed pairs.
+ * Which recipe recognises signs? Trains several configurations (frame selection, sequence windows, head) on
+ * cached features and prints per-video top-1/5/10 on one split, beside the order-blind control (the mean of a
+ * clip's frame features -> linear softmax, with the same frames): a recipe that does not beat the control has
+ * learnt nothing the control did not. Choose on `val`; the test split is for the final report only.
  *
- *   npx tsx bench/recipes.ts                         # embedded sample, random 0.35 backbone
- *   npx tsx bench/recipes.ts --data ../shared/data/wlasl-real10 --weights ../shared/weights/mobilenet_v2_0.35_224_no_top
- *   add --alpha 1.0 for the original's backbone width; --only NAME[,NAME] to run some recipes; --seeds 42,1,7;
- *   --helper-threads 1 to split the large matmuls with a second thread; --cache-dir DIR (default: the per-user cache, as the CLI)
+ *   npx tsx bench/recipes.ts                                    # embedded sample, test split (its pairs)
+ *   npx tsx bench/recipes.ts --data ../shared/data/wlasl100-trainval --split val --seeds 42,1,7
+ *   --weights DIR (default: the embedded/cached default), --only NAME[,NAME], --cache-dir DIR, --helper-threads 1
+ * Ends with one JSON line: per recipe, the mean and each seed's per-video top-1/5/10.
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,14 +15,16 @@ import { resolveConfig, PRESETS, mergeConfig, type DeepPartial, type PipelineCon
 import { initBackend } from '../src/runtime/backend';
 import { loadIndex, buildFeatures, splitSource } from '../src/pipeline/run';
 import { createHead, fit } from '../src/model/train';
-import { evaluate, type EvaluationReport } from '../src/model/metrics';
-import { trainMeanPoolBaseline } from '../src/model/baselines';
+import { evaluate, formatPercent, type EvaluationReport } from '../src/model/metrics';
+import { trainMeanPoolBaseline, DEFAULT_MEAN_POOL_OPTIONS } from '../src/model/baselines';
+import type { Split } from '../src/metadata/types';
 
 const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: path.resolve(__dirname, '..', 'data', 'sample') },
-    weights: { type: 'string', default: 'random' },
-    alpha: { type: 'string', default: '0.35' },
+    weights: { type: 'string' },
+    alpha: { type: 'string' },
+    split: { type: 'string', default: 'test' },
     only: { type: 'string' },
     seeds: { type: 'string', default: '42' },
     'cache-dir': { type: 'string' },
@@ -29,59 +32,88 @@ const { values: args } = parseArgs({
   },
 });
 
+/** The whole sign: every clip resampled to 32 frames over its WLASL range (here, whole clips). */
+const WHOLE_SIGN: DeepPartial<PipelineConfig> = { frames: { window: { useMetadataRange: true, maxFrames: 32, resample: true } } };
+const FAST_HEAD = { train: { learningRate: 1e-3, epochs: 60, patience: 10, batchSize: 16 } };
+
 const RECIPES: Record<string, DeepPartial<PipelineConfig>> = {
   original: PRESETS.original!,
   default: {},
-  ...Object.fromEntries(Object.entries(PRESETS).filter(([k]) => k !== 'original')),
-  'T31-lr1e-3': { sequence: { sampleSize: 31, stride: 31 }, model: { hidden: 128, standardize: true }, train: { learningRate: 1e-3, epochs: 60, patience: 10, batchSize: 16 } },
-  'T16s5-lr1e-3': { sequence: { sampleSize: 16, stride: 5 }, model: { hidden: 128, standardize: true }, train: { learningRate: 1e-3, epochs: 60, patience: 10, batchSize: 16 } },
-  'T16s5-vel': { sequence: { sampleSize: 16, stride: 5 }, model: { hidden: 128, standardize: true, velocity: true }, train: { learningRate: 1e-3, epochs: 60, patience: 10, batchSize: 16 } },
-  'T31-vel-drop': { sequence: { sampleSize: 31, stride: 31 }, model: { hidden: 128, standardize: true, velocity: true, dropout: 0.3 }, train: { learningRate: 1e-3, epochs: 60, patience: 10, batchSize: 16 } },
+  'whole32-T32': mergeConfig(WHOLE_SIGN, { sequence: { sampleSize: 32, stride: 32 }, model: { hidden: 128, standardize: true }, ...FAST_HEAD }),
+  'whole32-T32-drop': mergeConfig(WHOLE_SIGN, { sequence: { sampleSize: 32, stride: 32 }, model: { hidden: 128, standardize: true, dropout: 0.5 }, ...FAST_HEAD }),
+  'whole32-T16s4': mergeConfig(WHOLE_SIGN, { sequence: { sampleSize: 16, stride: 4 }, model: { hidden: 128, standardize: true }, ...FAST_HEAD }),
+  'whole32-T16s4-vel': mergeConfig(WHOLE_SIGN, { sequence: { sampleSize: 16, stride: 4 }, model: { hidden: 128, standardize: true, velocity: true }, ...FAST_HEAD }),
 };
 
-/** Within-pair confusion for the sample's pairs (class 2k vs 2k+1 in metadata order when pairs are adjacent). */
-function pairConfusion(report: EvaluationReport): string {
-  return report.classNames.map((n, i) => `${n}:${report.perClass[i]!.correct}/${report.perClass[i]!.videos}`).join(' ');
+interface Row {
+  recipe: string;
+  seed: number;
+  top1: number;
+  top5: number;
+  top10: number;
+  epochs: number;
+  seconds: number;
+}
+
+function line(r: Row, report?: EvaluationReport): string {
+  return `${r.recipe} seed ${r.seed}: ${args.split} per video top-1 ${formatPercent(r.top1)}, top-5 ${formatPercent(r.top5)}, top-10 ${formatPercent(r.top10)}` + ` (${r.epochs} epochs, ${r.seconds.toFixed(1)} s${report ? `, ${report.perVideo.count} videos` : ''})`;
 }
 
 async function main(): Promise<void> {
   console.log((await initBackend()).summary);
-  const base = resolveConfig({ overrides: { backbone: { weights: args.weights, alpha: Number(args.alpha) as 0.35, allowRandomFallback: true } } });
+  const split = args.split as Split;
   const index = loadIndex({ dataDir: args.data! });
-  // The per-user cache keys features by data folder, so a read-only one (the ../shared copy) needs nothing special.
-  const { report } = await buildFeatures(index, base, { cacheDir: args['cache-dir'], log: (l) => console.log(l) });
-  console.log(`features: ${report.weightsId}, ${report.computed} computed, ${report.reused} reused`);
   const only = args.only?.split(',');
   const seeds = args.seeds!.split(',').map(Number);
-  const rows: string[] = [];
-  // Order-blind control on whole windows.
-  {
-    const cfg = mergeConfig(base, RECIPES['T31-lr1e-3']!);
-    const t0 = Date.now();
-    const r = await trainMeanPoolBaseline(splitSource(index, report.cacheDir, cfg, 'train'), splitSource(index, report.cacheDir, cfg, 'test'), { epochs: 60, learningRate: 1e-3, batchSize: 16, seed: 42 }, index.classes);
-    rows.push(`order-blind control (mean of 31 frames -> dense): test per-video top-1 ${(100 * r.perVideo.top1).toFixed(1)}% top-5 ${(100 * r.perVideo.top5).toFixed(1)}% [${pairConfusion(r)}] ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    console.log(rows[rows.length - 1]);
-  }
+  const overrides: DeepPartial<PipelineConfig> = { backbone: { ...(args.weights ? { weights: args.weights } : {}), ...(args.alpha ? { alpha: Number(args.alpha) as 0.35 } : {}) } };
+  const sample = path.resolve(args.data!) === path.resolve(__dirname, '..', 'data', 'sample');
+  const rows: Row[] = [];
+  // Features are built once per frame selection (and cached across runs); recipes sharing one reuse them.
+  const built = new Map<string, Awaited<ReturnType<typeof buildFeatures>>>();
+  const controlled = new Set<string>();
   for (const [name, recipe] of Object.entries(RECIPES)) {
     if (only && !only.includes(name)) continue;
+    const config = mergeConfig(resolveConfig({ overrides, sample }), recipe);
+    const framesKey = JSON.stringify(config.frames);
+    if (!built.has(framesKey)) built.set(framesKey, await buildFeatures(index, config, { cacheDir: args['cache-dir'], log: (l) => console.log(l) }));
+    const { report: features } = built.get(framesKey)!;
+    if (!controlled.has(framesKey)) {
+      // The order-blind control on the same frames: one window of the whole kept clip.
+      controlled.add(framesKey);
+      const frames = config.frames.window.useMetadataRange ? config.frames.window.maxFrames : config.frames.window.end - config.frames.window.start + 1;
+      const whole = mergeConfig(config, { sequence: { sampleSize: frames, stride: frames } });
+      for (const seed of seeds) {
+        const t0 = Date.now();
+        const r = await trainMeanPoolBaseline(splitSource(index, features.cacheDir, whole, 'train'), splitSource(index, features.cacheDir, whole, split), { ...DEFAULT_MEAN_POOL_OPTIONS, seed }, index.classes);
+        const row = { recipe: `control(${config.frames.window.useMetadataRange ? 'whole' : '5..35'})`, seed, top1: r.perVideo.top1, top5: r.perVideo.top5, top10: r.perVideo.top10, epochs: DEFAULT_MEAN_POOL_OPTIONS.epochs, seconds: (Date.now() - t0) / 1000 };
+        rows.push(row);
+        console.log(line(row, r));
+      }
+    }
     for (const seed of seeds) {
-      const cfg = mergeConfig(mergeConfig(base, recipe), { train: { seed, helperThreads: Number(args['helper-threads']) } });
-      const train = splitSource(index, report.cacheDir, cfg, 'train');
-      const val = splitSource(index, report.cacheDir, cfg, 'val');
-      const test = splitSource(index, report.cacheDir, cfg, 'test');
+      const cfg = mergeConfig(config, { train: { seed, helperThreads: Number(args['helper-threads']) } });
       const t0 = Date.now();
+      const train = splitSource(index, features.cacheDir, cfg, 'train');
       const head = await createHead(train, cfg.model, cfg.train.seed);
-      const result = await fit(head, train, val, cfg.train, { progress: 'none' });
-      const r = await evaluate(head, test, { classNames: index.classes });
-      const trainR = await evaluate(head, train, { classNames: index.classes });
-      rows.push(
-        `${name} seed ${seed}: epochs ${result.history.length} (best ${result.bestEpoch + 1}), train per-video ${(100 * trainR.perVideo.top1).toFixed(1)}%, ` +
-          `test per-video top-1 ${(100 * r.perVideo.top1).toFixed(1)}% top-5 ${(100 * r.perVideo.top5).toFixed(1)}%, per-seq ${(100 * r.perSequence.top1).toFixed(1)}% [${pairConfusion(r)}] ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-      );
-      console.log(rows[rows.length - 1]);
+      // Early stopping watches val: on a dataset without a test split, val is also what is reported.
+      const result = await fit(head, train, splitSource(index, features.cacheDir, cfg, 'val'), cfg.train, { progress: 'none' });
+      const r = await evaluate(head, splitSource(index, features.cacheDir, cfg, split), { classNames: index.classes });
+      const row = { recipe: name, seed, top1: r.perVideo.top1, top5: r.perVideo.top5, top10: r.perVideo.top10, epochs: result.history.length, seconds: (Date.now() - t0) / 1000 };
+      rows.push(row);
+      console.log(line(row, r));
     }
   }
-  console.log('\n' + rows.join('\n'));
+  const byRecipe = new Map<string, Row[]>();
+  for (const r of rows) byRecipe.set(r.recipe, [...(byRecipe.get(r.recipe) ?? []), r]);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  console.log(`\n${args.split} per video, mean of seeds ${seeds.join(', ')}:`);
+  const summary: Record<string, unknown> = {};
+  for (const [recipe, rs] of byRecipe) {
+    const m = { top1: mean(rs.map((r) => r.top1)), top5: mean(rs.map((r) => r.top5)), top10: mean(rs.map((r) => r.top10)) };
+    console.log(`  ${recipe.padEnd(22)} top-1 ${formatPercent(m.top1)}  top-5 ${formatPercent(m.top5)}  top-10 ${formatPercent(m.top10)}   (${rs.map((r) => formatPercent(r.top1)).join(' / ')})`);
+    summary[recipe] = { ...m, seeds: rs.map((r) => ({ seed: r.seed, top1: r.top1, top5: r.top5, top10: r.top10 })) };
+  }
+  console.log(JSON.stringify({ bench: 'recipes', data: path.basename(path.resolve(args.data!)), split, seeds, recipes: summary }));
 }
 
 main().catch((e) => {
