@@ -49,6 +49,7 @@ const FLOORS: Record<string, number> = {
   video: 3,
   sample: 3,
   backbone: 4,
+  landmarks: 4,
   features: 5,
   dataset: 6,
   model: 7,

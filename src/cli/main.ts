@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { describeError, WlaslError } from '../errors';
-import { checkConfig, checkWorkers, resolveConfig, PRESETS, type DeepPartial, type PipelineConfig } from '../config';
+import { checkConfig, checkFramesConfig, checkWorkers, resolveConfig, PRESETS, type DeepPartial, type PipelineConfig } from '../config';
 
 export const SAMPLE_DIR = path.resolve(__dirname, '..', '..', 'data', 'sample');
 
@@ -277,6 +277,42 @@ export function buildProgram(): Command {
     const { report, cache } = await buildFeatures(index, config, { cacheDir: o.cacheDir, workers: num(o.workers, 'workers') });
     console.log(`features: ${report.weightsId}: ${report.computed} computed, ${report.reused} reused, ${report.failed.length} failed, ${report.framesPerSecond.toFixed(1)} frames/s -> ${report.cacheDir}`);
     console.log(cacheSummaryLine(cache));
+    if (report.failed.length > 0) process.exitCode = EXIT_SKIPPED;
+  });
+
+  const landmarks = program
+    .command('landmarks')
+    .description('body and hand landmarks per frame (@vladmandic/human\'s models), computed once per video and cached (resumable)')
+    .addOption(new Option('--hands <strategy>', "wrist: hand crops placed by the body's wrists; detector: Human's hand detector on every frame").choices(['wrist', 'detector']))
+    .option('--detector-fallback', "with --hands wrist: run the detector on frames where a visible wrist got no hand (slower)")
+    .option('--landmark-size <px>', 'frame size the landmark models see (default 224)')
+    .option('--frame-start <n>', 'first source frame kept (0-based)')
+    .option('--frame-end <n>', 'last source frame kept (inclusive)')
+    .option('--metadata-range', "use each instance's WLASL frame_start/frame_end instead of --frame-start/--frame-end")
+    .option('--max-frames <n>', 'with --metadata-range: at most this many frames per video, spread evenly over its range (default 64)')
+    .addOption(new Option('--short-video <policy>', 'a video shorter than the window: pad (repeat its last frame) or skip (and report it)').choices(['pad', 'skip']))
+    .option('--workers <n>', 'landmark threads, one core each (default: cores)');
+  addDatasetOptions(landmarks).action(async (o: CommonOptions & { hands?: 'wrist' | 'detector'; detectorFallback?: boolean; landmarkSize?: string }) => {
+    const { loadIndex, jobsOf } = await import('../pipeline/run');
+    const { openCache } = await import('../runtime/user_cache');
+    const { buildLandmarkCache, formatLandmarkSummary } = await import('../landmarks/stage');
+    // Only the frame settings apply (no sequence or model here), so only they are checked.
+    checkWorkers(num(o.workers, 'workers'), '--workers');
+    const window = { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: o.metadataRange, shortVideoPolicy: o.shortVideo, maxFrames: num(o.maxFrames, 'max-frames') };
+    const config = resolveConfig({ overrides: { frames: { window } }, sample: o.sample || !o.data });
+    checkFramesConfig(config.frames, (field) => CONFIG_FLAGS[field] ?? field);
+    const index = loadIndex({ dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile, followSymlinks: o.followSymlinks });
+    const cache = await openCache(index, o.cacheDir);
+    const report = await buildLandmarkCache({
+      jobs: jobsOf(index.present),
+      cacheRoot: path.join(cache.datasetDir, 'landmarks'),
+      frames: config.frames,
+      params: { handStrategy: o.hands, detectorFallback: o.detectorFallback, size: num(o.landmarkSize, 'landmark-size') },
+      workers: num(o.workers, 'workers'),
+    });
+    console.log(formatLandmarkSummary(report));
+    for (const f of report.failed.slice(0, 10)) console.log(`  failed: ${f.videoId} (${f.kind}): ${f.reason}`);
+    if (report.failed.length > 10) console.log(`  and ${report.failed.length - 10} more: ${path.join(report.cacheDir, 'failures.json')}`);
     if (report.failed.length > 0) process.exitCode = EXIT_SKIPPED;
   });
 
