@@ -20,7 +20,7 @@ import { initBackend } from '../src/runtime/backend';
 import { loadBackboneFromDirectory, type Backbone } from '../src/backbone/backbone';
 import { createRandomBackbone } from '../src/backbone/random';
 import type { MobileNetAlpha } from '../src/config';
-import { FeatureWorkerPool } from '../src/features/worker_pool';
+import { startFeatureWorkers } from '../src/features/worker_pool';
 import { MOBILENET_035_DIR, makeTempDir } from '../test/helpers';
 
 function arg(name: string, fallback: string): string {
@@ -87,9 +87,9 @@ async function main(): Promise<void> {
       console.log(`  1 thread  batch ${String(batch).padStart(2)}: layers ${show(layers)}   folded ${show(folded)}`);
     }
     for (const n of [...new Set([1, workers])]) {
-      const pool = await FeatureWorkerPool.start(n, { modelDir: backbone.info.modelDir, batchSize: best.batch }, backbone.info.weightsHash);
+      const pool = await startFeatureWorkers(n, backbone.info, best.batch);
       const clip = 31; // the original's frames 5..35
-      const send = () => Promise.all(Array.from({ length: n * 2 }, () => pool.embed(new Uint8Array(clip * 224 * 224 * 3), clip, 224)));
+      const send = () => Promise.all(Array.from({ length: n * 2 }, () => pool.run({ frames: new Uint8Array(clip * 224 * 224 * 3), count: clip, size: 224 })));
       await send();
       const start = Date.now();
       const cpu = process.cpuUsage();

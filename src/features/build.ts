@@ -11,7 +11,7 @@ import { embedFrames } from '../backbone/embed';
 import { loadBackbone, type BackboneOptions } from '../backbone/source';
 import { MOBILENET_INPUT_SIZE } from '../backbone/preprocess';
 import { openFeatureCache, unstorableValue, type FeatureDtype, type PreprocessingParams } from './cache';
-import { FeatureWorkerPool } from './worker_pool';
+import { startFeatureWorkers, type FeatureWorkerPool } from './worker_pool';
 import { VideoFailure, type VideoFailureKind } from '../video/types';
 import { formatRecomputed, sourceStamp, type RecomputedEntry, type SourceStamp, type StampUses } from '../video/source_stamp';
 
@@ -126,9 +126,9 @@ export async function buildFeatureCache<J extends FeatureJob>(options: BuildFeat
   let frames = 0;
 
   let pool: FeatureWorkerPool | undefined;
-  if (workerCount > 0) pool = await FeatureWorkerPool.start(workerCount, { modelDir: options.backbone.info.modelDir, batchSize }, options.backbone.info.weightsHash);
+  if (workerCount > 0) pool = await startFeatureWorkers(workerCount, options.backbone.info, batchSize);
   const embed = (decoded: DecodedFrames): Promise<Float32Array> =>
-    pool ? pool.embed(decoded.frames, decoded.count, decoded.size) : Promise.resolve(embedFrames(options.backbone, decoded.frames, decoded.count, decoded.size, batchSize));
+    pool ? pool.run({ frames: decoded.frames, count: decoded.count, size: decoded.size }) : Promise.resolve(embedFrames(options.backbone, decoded.frames, decoded.count, decoded.size, batchSize));
 
   const progress = createProgress('features', pending.length, { unit: 'videos', mode: options.progress });
   // Decoding runs ahead of the backbone so workers never wait, but at most two videos per worker are held.

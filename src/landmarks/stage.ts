@@ -14,7 +14,7 @@ import { extractClipLandmarks, type FrameGeometry } from './extract';
 import { landmarkModelFiles, loadLandmarkModels } from './human';
 import { signerReference } from './normalise';
 import { checkLandmarkParams, DEFAULT_LANDMARK_PARAMS, type LandmarkParams } from './params';
-import { LandmarkWorkerPool } from './pool';
+import { startLandmarkWorkers, type LandmarkWorkerPool } from './pool';
 import type { ClipLandmarks, ClipLandmarkStats } from './types';
 
 /**
@@ -163,8 +163,8 @@ export async function buildLandmarkCache(options: BuildLandmarkCacheOptions): Pr
   let pool: LandmarkWorkerPool | undefined;
   let run: (f: LandmarkFrames) => Promise<ClipLandmarks>;
   if (workerCount > 0) {
-    pool = await LandmarkWorkerPool.start(workerCount, { params });
-    run = (f) => pool!.run(f.frames, f.count, f.geometry);
+    pool = await startLandmarkWorkers(workerCount, params);
+    run = (f) => pool!.run({ frames: f.frames, count: f.count, geometry: f.geometry });
   } else {
     const models = pending.length ? await loadLandmarkModels() : undefined;
     run = (f) => extractClipLandmarks(models!, f.frames, f.count, f.geometry, params);
