@@ -2,25 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
-import { REPO_ROOT, makeTempDir, type CliResult } from './helpers';
+import { REPO_ROOT, makeTempDir, runCommand } from './helpers';
 
 /**
  * package.json's "bin" (bin/wlasl.js). npm does not link a project's own bin into its node_modules/.bin, but
  * `npx wlasl` in the project finds it: npm exec sees the command in the local package.json's "bin" and links the
  * project into its npx cache (no registry access). These run exactly that command.
  */
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, WLASL_PROGRESS: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runCommand;
 
 test('`npx wlasl --help` in the repository runs the CLI; its errors keep their exit status', async () => {
   const tmp = makeTempDir();

@@ -33,12 +33,13 @@ export interface CliResult {
  * environment (give XDG_CACHE_HOME or --cache-dir so no test writes into the real home's cache).
  */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCommand(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src', 'cli', 'main.ts'), ...args], REPO_ROOT, env);
+}
+
+/** Runs any command to its end with progress lines off, collecting its output and exit status. */
+export function runCommand(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src', 'cli', 'main.ts'), ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, WLASL_PROGRESS: 'none', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { cwd, env: { ...process.env, WLASL_PROGRESS: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
