@@ -105,3 +105,15 @@ test('--alpha that contradicts a weights folder is refused before any work; with
   assert.match(refused.stderr, /--alpha 0\.35 contradicts the weights in .*weights-0\.5, which are MobileNetV2-0\.5: give --alpha 0\.5, or leave --alpha out/);
   assert.ok(!fs.existsSync(runDir), 'refused before the run folder was made');
 });
+
+test('evaluate --split takes only train, val or test; predict --top only a whole number >= 1', async () => {
+  const root = makeTempDir();
+  const dev = await runCli(['evaluate', '--model', path.join(root, 'm'), '--split', 'dev']);
+  assert.equal(dev.code, 1);
+  assert.match(dev.stderr, /option '--split <split>' argument 'dev' is invalid\. Allowed choices are train, val, test\./);
+  for (const top of ['-1', '0', '2.5']) {
+    const r = await runCli(['predict', path.join(root, 'clip.mp4'), '--model', path.join(root, 'm'), '--top', top]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`--top must be an integer >= 1, got '${top.replace('.', '\\.')}'`));
+  }
+});
