@@ -17,9 +17,11 @@ import { readWlaslMetadata } from '../src/metadata/parse';
 import { buildVideoIndex } from '../src/metadata/video_index';
 import { directoryLoader } from '../src/backbone/model_dir';
 import { featureModel } from '../src/backbone/mobilenet_v2';
+import { EMBEDDED_WEIGHTS_DIR } from '../src/backbone/source';
 
 const REPO = path.resolve(__dirname, '..');
-const WEIGHTS = path.resolve(REPO, '..', 'shared', 'weights', 'mobilenet_v2_0.35_224_no_top');
+// The ImageNet MobileNetV2-0.35 committed with the project (the same bytes as ../shared/weights).
+const WEIGHTS = EMBEDDED_WEIGHTS_DIR;
 const SAMPLE = path.join(REPO, 'data', 'sample');
 /** Frames per training sample (the original's 5); WINDOW=31 in the environment uses the whole 5..35 range. */
 const WINDOW = Number(process.env.WINDOW ?? 5);

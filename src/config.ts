@@ -142,10 +142,13 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
   },
   /**
    * The embedded sample runs offline and quickly (CI, a first `npm start`): the 0.35-wide MobileNetV2 (a fifth of
-   * the compute of the original's 1.0), which with the default weights is the embedded ImageNet copy.
+   * the compute of the original's 1.0), which with the default weights is the embedded ImageNet copy. Its classes
+   * differ only in the order of frames, a change over time that frame differences (velocity) show directly: chosen
+   * on the sample's val split (README, "Recipes"); real WLASL keeps the default recipe.
    */
   sample: {
     backbone: { alpha: 0.35 },
+    model: { velocity: true },
   },
 };
 

@@ -85,6 +85,8 @@ test('the embedded sample gets the sample preset under any other; a real data fo
   // The sample asks for width 0.35 of the default weights, which resolve to the embedded ImageNet copy: no random fallback needed.
   assert.deepEqual([trainConfig([]).backbone.alpha, trainConfig([]).backbone.weights], [0.35, 'default']);
   assert.equal(trainConfig([]).backbone.allowRandomFallback, false);
+  // Frame differences on the sample (its classes differ only in frame order), unless turned off; real data: the default.
+  assert.deepEqual([trainConfig([]).model.velocity, trainConfig(['--no-velocity']).model.velocity, trainConfig(['--data', '/tmp/some-wlasl']).model.velocity], [true, false, DEFAULT_CONFIG.model.velocity]);
   const originalOnSample = trainConfig(['--preset', 'original']);
   assert.deepEqual([originalOnSample.backbone.alpha, originalOnSample.sequence.sampleSize], [0.35, 5]);
   const real = trainConfig(['--data', '/tmp/some-wlasl']);

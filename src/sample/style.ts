@@ -31,7 +31,7 @@ const SKIN: [number, number, number][] = [
 ];
 
 /**
- * How much nuisance varies, 0 (every video alike but for the start offset) .. 1 (the default, "moderate") .. 1.5.
+ * How much nuisance varies, 0 (every video alike but for the start offset) .. 0.5 (the default) .. 1 ("moderate") .. 1.5.
  * See data/sample/README.md for the trade-off.
  */
 export interface StyleOptions {
