@@ -24,7 +24,13 @@ interface CommonOptions {
   lr?: string;
   seed?: string;
   patience?: string;
+  monitor?: 'loss' | 'top1';
   helperThreads?: string;
+  features?: 'cnn' | 'landmarks' | 'fusion';
+  wholeClip?: boolean;
+  minSpan?: string;
+  augmentLandmarks?: boolean;
+  evalViews?: 'whole' | 'spans';
   sampleSize?: string;
   stride?: string;
   hidden?: string;
@@ -59,6 +65,9 @@ const CONFIG_FLAGS: Record<string, string> = {
   'frames.window.maxFrames': '--max-frames',
   'frames.window.resample': '--resample',
   'frames.concurrency': '--concurrency',
+  'stream.features': '--features',
+  'stream.wholeClip': '--whole-clip',
+  'stream.minSpan': '--min-span',
   'sequence.sampleSize': '--sample-size',
   'sequence.stride': '--stride',
   'backbone.alpha': '--alpha',
@@ -71,6 +80,7 @@ const CONFIG_FLAGS: Record<string, string> = {
   'train.learningRate': '--lr',
   'train.seed': '--seed',
   'train.patience': '--patience',
+  'train.monitor': '--monitor',
   'train.helperThreads': '--helper-threads',
 };
 
@@ -86,6 +96,7 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
       window: { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: o.metadataRange, shortVideoPolicy: o.shortVideo, maxFrames: num(o.maxFrames, 'max-frames'), resample: o.resample },
       concurrency: num(o.concurrency, 'concurrency'),
     },
+    stream: { features: o.features, wholeClip: o.wholeClip, minSpan: num(o.minSpan, 'min-span'), augmentLandmarks: o.augmentLandmarks, evalViews: o.evalViews },
     sequence: { sampleSize: num(o.sampleSize, 'sample-size'), stride: num(o.stride, 'stride') },
     backbone: {
       weights: o.weights,
@@ -94,7 +105,7 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
       cacheFloat16: o.float16,
     },
     model: { hidden: num(o.hidden, 'hidden'), layers: num(o.layers, 'layers'), dropout: num(o.dropout, 'dropout'), standardize: o.standardize, velocity: o.velocity },
-    train: { epochs: num(o.epochs, 'epochs'), batchSize: num(o.batchSize, 'batch-size'), learningRate: num(o.lr, 'lr'), seed: num(o.seed, 'seed'), patience: num(o.patience, 'patience'), helperThreads: num(o.helperThreads, 'helper-threads') },
+    train: { epochs: num(o.epochs, 'epochs'), batchSize: num(o.batchSize, 'batch-size'), learningRate: num(o.lr, 'lr'), seed: num(o.seed, 'seed'), patience: num(o.patience, 'patience'), monitor: o.monitor, helperThreads: num(o.helperThreads, 'helper-threads') },
   };
   const config = resolveConfig({ preset: o.preset, overrides, sample: usingSample });
   checkConfig(config, (field) => CONFIG_FLAGS[field] ?? field);
@@ -187,6 +198,13 @@ function addConfigOptions(cmd: Command): Command {
     .option('--resample', 'with --metadata-range: exactly --max-frames frames per video, spread over its range (short clips repeat frames)')
     .addOption(new Option('--short-video <policy>', 'a video shorter than the window: pad (repeat its last frame) or skip (and report it)').choices(['pad', 'skip']))
     .option('--concurrency <n>', 'videos decoded at once (default: cores)')
+    .addOption(new Option('--features <stream>', 'what the LSTM reads per frame: cnn (backbone features of the crop), landmarks (body and hand keypoints), fusion (both)').choices(['cnn', 'landmarks', 'fusion']))
+    .option('--whole-clip', 'one sequence per clip: --sample-size frames spread over all its kept frames (the whole sign)')
+    .option('--no-whole-clip', 'windows of --sample-size consecutive frames every --stride (the cnn stream only)')
+    .option('--min-span <f>', 'whole clip: training views cover a random span of at least this fraction of the clip (1 = no time augmentation)')
+    .option('--augment-landmarks', 'training views of the landmarks turn, scale and shift a little')
+    .option('--no-augment-landmarks', 'landmarks as computed')
+    .addOption(new Option('--eval-views <views>', 'whole clip: read a clip at evaluation as one view (whole) or five spans averaged (spans)').choices(['whole', 'spans']))
     .option('--sample-size <T>', 'frames per sequence')
     .option('--stride <n>', 'frames between sequence starts')
     .option('--hidden <n>', 'LSTM units')
@@ -201,6 +219,7 @@ function addConfigOptions(cmd: Command): Command {
     .option('--lr <x>', 'Adam learning rate')
     .option('--seed <n>', 'seed for shuffling and initial weights')
     .option('--patience <n>', 'early-stopping patience (epochs)')
+    .addOption(new Option('--monitor <what>', 'what early stopping watches: loss (val loss) or top1 (val top-1)').choices(['loss', 'top1']))
     .option('--helper-threads <n>', 'a second thread for the large matmuls of a training step: 0 (default) or 1')
     .option('--workers <n>', 'feature-extraction threads (default: cores)');
 }
@@ -221,7 +240,7 @@ export function buildProgram(): Command {
   addConfigOptions(addDatasetOptions(run)).action(async (o: RunOptions) => {
     const result = await runCommand(o);
     console.log(`\nrun folder: ${result.runDir} (model/, metrics.json, history.csv, charts/, summary.txt)`);
-    if (result.features.failed.length > 0) process.exitCode = EXIT_SKIPPED;
+    if (result.skipped.length > 0) process.exitCode = EXIT_SKIPPED;
   });
 
 
@@ -325,7 +344,7 @@ export function buildProgram(): Command {
   addConfigOptions(addDatasetOptions(train)).action(async (o: RunOptions) => {
     // Training is the pipeline with every earlier step cached: it reuses frames/features when they exist.
     const result = await runCommand(o);
-    if (result.features.failed.length > 0) process.exitCode = EXIT_SKIPPED;
+    if (result.skipped.length > 0) process.exitCode = EXIT_SKIPPED;
   });
 
   const evaluateCmd = program

@@ -77,6 +77,19 @@ export function signerReference(frames: readonly FrameLandmarks[], minBodyScore:
   return { cx: median(xs), cy: median(ys), width };
 }
 
+/**
+ * Where a typical signer's shoulders sit in the model's (squared bbox) crop: medians over the 782 wlasl100-trainval
+ * clips that show both shoulders (10th-90th percentiles: width 0.40-0.52 of the crop's width, centre 0.48-0.59
+ * across and 0.41-0.53 down). The reference of a clip in which MoveNet never sees both shoulders (a signer
+ * turned aside, a dark or cut-off frame: 2 of 784 clips), so its hands are still read, to within a tenth of a
+ * shoulder width of where its own reference would put them, rather than the clip being dropped.
+ */
+export const TYPICAL_SIGNER_IN_CROP = { width: 0.462, cx: 0.523, cy: 0.475 } as const;
+
+export function typicalSignerReference(crop: { x: number; y: number; width: number; height: number }): SignerReference {
+  return { cx: crop.x + TYPICAL_SIGNER_IN_CROP.cx * crop.width, cy: crop.y + TYPICAL_SIGNER_IN_CROP.cy * crop.height, width: TYPICAL_SIGNER_IN_CROP.width * crop.width };
+}
+
 export interface LandmarkVectors {
   /** Row-major [frames, LANDMARK_DIMS]. */
   data: Float32Array;
@@ -85,14 +98,18 @@ export interface LandmarkVectors {
   /** Per frame: 1 when anything in it is present (a body point or a hand), else 0. */
   valid: Uint8Array;
   reference: SignerReference;
+  /** The reference is the clip's own (its shoulders), or the typical signer's place in its crop (fallback). */
+  referenceSource: 'shoulders' | 'crop';
 }
 
 /**
- * The clip's frames as normalised vectors (layout above), or null when no frame shows both shoulders: there is
- * then no signer to normalise to, which the caller reports (the landmark stage counts such clips).
+ * The clip's frames as normalised vectors (layout above). When no frame shows both shoulders there is no signer
+ * of its own to normalise to: `fallback` (typicalSignerReference of the clip's crop) serves, else null (the
+ * landmark stage counts such clips).
  */
-export function landmarkVectors(frames: readonly FrameLandmarks[], minBodyScore: number): LandmarkVectors | null {
-  const reference = signerReference(frames, minBodyScore);
+export function landmarkVectors(frames: readonly FrameLandmarks[], minBodyScore: number, fallback?: SignerReference): LandmarkVectors | null {
+  const own = signerReference(frames, minBodyScore);
+  const reference = own ?? fallback;
   if (!reference) return null;
   const { cx, cy, width } = reference;
   const data = new Float32Array(frames.length * LANDMARK_DIMS);
@@ -121,5 +138,5 @@ export function landmarkVectors(frames: readonly FrameLandmarks[], minBodyScore:
     });
     for (let k = 0; k < LANDMARK_LAYOUT.mask.length; k++) if (data[mask + k]) valid[t] = 1;
   });
-  return { data, frames: frames.length, dims: LANDMARK_DIMS, valid, reference };
+  return { data, frames: frames.length, dims: LANDMARK_DIMS, valid, reference, referenceSource: own ? 'shoulders' : 'crop' };
 }

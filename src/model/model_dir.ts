@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_CONFIG, mergeConfig, type FramesConfig, type PipelineConfig, type SequenceConfig } from '../config';
+import { DEFAULT_CONFIG, mergeConfig, type FramesConfig, type PipelineConfig, type SequenceConfig, type StreamConfig } from '../config';
 import { describeError, ModelDirError, WlaslError } from '../errors';
 import { directoryLoader, MODEL_JSON, WEIGHTS_BIN, writeModelFiles } from '../backbone/model_dir';
 import { writeDirectoryAtomic } from '../runtime/atomic';
@@ -27,6 +27,8 @@ export const META_JSON = MODEL_INFO_FILE;
 export interface ModelMetaInput {
   classes: string[];
   sequence: SequenceConfig;
+  /** What the head reads per frame and how clips became sequences (config.stream); absent: cnn windows. */
+  stream?: StreamConfig;
   /** How to turn a video into the model's input. */
   frames?: FramesConfig;
   /** Backbone identity: alpha, weights id, input size and normalisation (e.g. x / 127.5 - 1). */
@@ -64,6 +66,7 @@ export async function saveModelDir(dir: string, head: LstmHead, info: ModelMetaI
     featureStats: c.preprocessing.stats,
     frames: info.frames ?? DEFAULT_CONFIG.frames,
     sequence: info.sequence,
+    ...(info.stream ? { stream: info.stream } : {}),
     backbone: info.backboneSourceDir ? { dir: BACKBONE_SUBDIR, ...info.backbone } : info.backbone,
     training: info.training,
     createdAt: new Date().toISOString(),
@@ -107,6 +110,7 @@ export function configOfModel(meta: ModelMeta, dir?: string): PipelineConfig {
   return mergeConfig(DEFAULT_CONFIG, {
     frames: meta.frames,
     sequence: meta.sequence,
+    stream: meta.stream,
     backbone: { ...(dir !== undefined ? { weights: path.join(dir, meta.backbone.dir) } : {}), ...(meta.backbone.alpha !== null ? { alpha: meta.backbone.alpha as PipelineConfig['backbone']['alpha'] } : {}) },
   });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_CONFIG, type FramesConfig, type SequenceConfig } from '../config';
+import { DEFAULT_CONFIG, type FramesConfig, type SequenceConfig, type StreamConfig } from '../config';
 import { ModelDirError } from '../errors';
 
 /**
@@ -48,6 +48,11 @@ export const modelMetaSchema = z
     featureStats: z.object({ mean: z.array(z.number()), std: z.array(z.number().positive()) }).nullable(),
     frames: framesSchema.optional(),
     sequence: z.object({ sampleSize: positiveInt, stride: positiveInt }).passthrough().optional(),
+    /** What the head reads per frame (config.stream); absent in folders written before the landmarks: cnn windows. */
+    stream: z
+      .object({ features: z.enum(['cnn', 'landmarks', 'fusion']), wholeClip: z.boolean(), minSpan: z.number().positive().max(1), augmentLandmarks: z.boolean(), evalViews: z.enum(['whole', 'spans']) })
+      .passthrough()
+      .optional(),
     /** The sequence length under its old name: folders written before `sequence` was required. */
     sequenceLength: positiveInt.optional(),
     backbone: z
@@ -70,6 +75,7 @@ export interface ModelMeta {
   featureStats: { mean: number[]; std: number[] } | null;
   frames: FramesConfig;
   sequence: SequenceConfig;
+  stream: StreamConfig;
   backbone: { alpha: number | null; weightsId: string; normalization: 'minus1to1' | 'zero1'; dir: string; [key: string]: unknown };
   training?: Record<string, unknown>;
   createdAt?: string;
@@ -101,6 +107,8 @@ export function parseModelMeta(json: unknown, file = MODEL_INFO_FILE): ModelMeta
   const length = m.sequence?.sampleSize ?? m.sequenceLength;
   if (length === undefined) fail(file, 'sequence: missing (neither sequence.sampleSize nor the older sequenceLength)');
   const defaults = DEFAULT_CONFIG.frames;
+  // A field an older folder lacks takes the value its writer used, not today's default (the whole sign).
+  const legacyWindow = { useMetadataRange: false, maxFrames: 64, resample: false };
   const window = m.frames?.window;
   // Fields rebuilt one by one, not spread: tslab compiles without strictNullChecks, where zod infers every key
   // as optional and a parsed object would not fit the interface (notebook 07 imports this file).
@@ -116,15 +124,18 @@ export function parseModelMeta(json: unknown, file = MODEL_INFO_FILE): ModelMeta
       window: {
         start: window?.start ?? defaults.window.start,
         end: window?.end ?? defaults.window.end,
-        useMetadataRange: window?.useMetadataRange ?? defaults.window.useMetadataRange,
+        useMetadataRange: window?.useMetadataRange ?? legacyWindow.useMetadataRange,
         shortVideoPolicy: window?.shortVideoPolicy ?? defaults.window.shortVideoPolicy,
-        maxFrames: window?.maxFrames ?? defaults.window.maxFrames,
-        resample: window?.resample ?? defaults.window.resample,
+        maxFrames: window?.maxFrames ?? legacyWindow.maxFrames,
+        resample: window?.resample ?? legacyWindow.resample,
       },
       size: m.frames?.size ?? defaults.size,
       cropToBbox: m.frames?.cropToBbox ?? defaults.cropToBbox,
     },
     sequence: { sampleSize: length, stride: m.sequence?.stride ?? length },
+    stream: m.stream
+      ? { features: m.stream.features, wholeClip: m.stream.wholeClip, minSpan: m.stream.minSpan, augmentLandmarks: m.stream.augmentLandmarks, evalViews: m.stream.evalViews }
+      : { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, evalViews: 'whole' },
     backbone: {
       ...m.backbone,
       alpha: m.backbone?.alpha ?? null,

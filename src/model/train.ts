@@ -63,6 +63,14 @@ export async function createHead(train: SequenceSource, model: ModelConfig, seed
   );
 }
 
+/**
+ * What early stopping minimises: val loss, or (monitor 'top1') val top-1 with val loss as the tie-break (a
+ * thousandth of the loss moves the score less than one video in a thousand would).
+ */
+export function monitoredScore(config: Pick<TrainConfig, 'monitor'>, record: Pick<EpochRecord, 'valLoss' | 'valTop1'>): number {
+  return config.monitor === 'top1' ? record.valLoss * 1e-3 - record.valTop1 : record.valLoss;
+}
+
 /** Seed of epoch `epoch`'s shuffle and of step `step`'s dropout mask. */
 function epochSeed(seed: number, epoch: number): number {
   return (Math.imul(seed ^ 0x9e3779b9, 2654435761) + epoch * 1000003) >>> 0;
@@ -78,7 +86,7 @@ function fingerprint(head: LstmHead, train: SequenceSource, config: TrainConfig)
     featureDim: c.featureDim, numClasses: c.numClasses, hidden: c.hidden, layers: c.layers, dropout: c.dropout,
     velocity: c.preprocessing.velocity, standardize: c.preprocessing.stats !== null,
     trainSamples: train.numSamples, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed,
-    patience: config.patience, minDelta: config.minDelta, restoreBest: config.restoreBest,
+    patience: config.patience, minDelta: config.minDelta, monitor: config.monitor, restoreBest: config.restoreBest,
   });
 }
 
@@ -189,7 +197,7 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
         seconds: (Date.now() - started) / 1000,
       };
       history.push(record);
-      stopper.update(epoch, record.valLoss, () => head.snapshot());
+      stopper.update(epoch, monitoredScore(config, record), () => head.snapshot());
       bar.stop(
         `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)}, val loss ${record.valLoss.toFixed(4)}, ` +
           `val top-1 ${formatPercent(record.valTop1)}, top-5 ${formatPercent(record.valTop5)} (${record.seconds.toFixed(1)} s)` +

@@ -4,7 +4,7 @@ import { VideoError } from '../errors';
 import type { Bbox } from '../metadata/types';
 import { extractFrames } from '../video/extract';
 import { loadRecognizerFromDirectory } from '../model/load_model_dir';
-import { configOfModel } from '../model/model_dir';
+import { configOfModel, readModelMeta } from '../model/model_dir';
 import type { ModelMeta } from '../model/model_info';
 import { SAMPLE_CLASSES } from '../sample/design';
 import * as tf from '@tensorflow/tfjs';
@@ -88,6 +88,11 @@ export function framesConfigOf(recognizer: NodeRecognizer): FramesConfig {
 }
 
 export async function predictVideo(modelDir: string, video: string, options: { bbox?: Bbox | null; top?: number } = {}): Promise<Prediction> {
+  if (readModelMeta(modelDir).stream.wholeClip) {
+    if (!fs.existsSync(video)) throw new VideoError('no such video file', { file: video });
+    const { predictClipVideo } = await import('./predict_clip');
+    return predictClipVideo(modelDir, video, options);
+  }
   const recognizer = await loadRecognizer(modelDir);
   if (!fs.existsSync(video)) throw new VideoError('no such video file', { file: video });
   const t0 = performance.now();

@@ -21,6 +21,10 @@ import { evaluate, formatPercent, type EvaluationReport } from '../model/metrics
 import { saveModelDir } from '../model/model_dir';
 import type { LstmHead } from '../model/head';
 import { saveChart } from '../plot/charts';
+import type { SequenceSource } from '../dataset/types';
+import { buildLandmarkCache, formatLandmarkSummary, type BuildLandmarkCacheReport } from '../landmarks/stage';
+import { landmarksRootOf } from '../streams/load';
+import { usesCnn, usesLandmarks, wholeClipSource, type StreamCaches } from '../streams/sources';
 import { accuracyCurveSpec, confusionMatrixSpec, lossCurveSpec, perClassAccuracySpec } from '../plot/specs';
 
 /**
@@ -66,15 +70,27 @@ export interface PipelineResult {
   modelDir: string;
   backend: BackendReport;
   index: VideoIndex;
-  features: BuildFeatureCacheReport;
-  /** Which weights the features came from (source 'random' when it fell back: see randomWeightsWarning). */
-  backbone: BackboneInfo;
+  /** The CNN feature stage; null when the stream is landmarks only. */
+  features: BuildFeatureCacheReport | null;
+  /** The landmark stage; null when the stream is the CNN only. */
+  landmarks: BuildLandmarkCacheReport | null;
+  /** Every video the run left out, with the stage and the reason (also in data/skipped_videos.json). */
+  skipped: SkippedVideo[];
+  /** Which weights the features came from (source 'random' when it fell back: see randomWeightsWarning); null without the CNN. */
+  backbone: BackboneInfo | null;
   cache: CacheLocation;
   fit: FitResult;
   test: EvaluationReport;
   val: EvaluationReport;
   seconds: Record<string, number>;
   summary: string;
+}
+
+export interface SkippedVideo {
+  videoId: string;
+  /** The stage that could not use it: frames/features, landmarks, or the stream (e.g. no signer to normalise to). */
+  stage: string;
+  reason: string;
 }
 
 /** <runDir>/data/skipped_videos.json: videos left out of the run (unreadable, too short, bad bbox) and why. */
@@ -185,6 +201,27 @@ export async function buildFeatures(
   return { backbone, report, cache };
 }
 
+/** How the run cuts clips into sequences, for logs and the summary. */
+export function sequencesText(config: PipelineConfig): string {
+  const s = config.stream;
+  const view = s.wholeClip ? `whole clip, ${config.sequence.sampleSize} frames spread over it` : `T=${config.sequence.sampleSize}, stride ${config.sequence.stride}`;
+  const augment = [s.wholeClip && s.minSpan < 1 ? `spans >= ${s.minSpan}` : '', s.augmentLandmarks && s.features !== 'cnn' ? 'landmarks turned/scaled/shifted' : ''].filter(Boolean);
+  return `${s.features} stream, ${view}${augment.length ? `; training views: ${augment.join(', ')}` : ''}`;
+}
+
+/**
+ * The train, val and test sequences of a run from the caches its stream filled: windows streamed from the
+ * feature cache (the cnn stream's windows), or whole clips held in memory (every stream with wholeClip).
+ */
+export async function splitSources(index: VideoIndex, config: PipelineConfig, caches: StreamCaches): Promise<{ train: SequenceSource; val: SequenceSource; test: SequenceSource; missing: Array<{ videoId: string; reason: string }> }> {
+  if (!config.stream.wholeClip) {
+    if (!caches.featuresDir) throw new ConfigError('windows of frames come from the feature cache: the cnn stream');
+    return { train: splitSource(index, caches.featuresDir, config, 'train'), val: splitSource(index, caches.featuresDir, config, 'val'), test: splitSource(index, caches.featuresDir, config, 'test'), missing: [] };
+  }
+  const [train, val, test] = await Promise.all((['train', 'val', 'test'] as const).map((split) => wholeClipSource(index, config, caches, split)));
+  return { train: train!.source, val: val!.source, test: test!.source, missing: [...train!.missing, ...val!.missing, ...test!.missing] };
+}
+
 /** The sequence dataset of one split, streamed from the feature cache. */
 export function splitSource(index: VideoIndex, cacheDir: string, config: PipelineConfig, split: Split): CacheSequenceSource {
   const videos = index.present.filter((e) => e.split === split).map((e) => ({ videoId: e.videoId, label: e.label }));
@@ -223,18 +260,27 @@ export function randomWeightsWarning(backbone: { source: string; fallbackReason?
 export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: PipelineConfig): string {
   const best = r.fit.history[r.fit.bestEpoch];
   const classes = r.index.classes.length;
-  const failed = r.features.failed.length;
-  const adjusted = r.features.adjusted;
-  const warning = randomWeightsWarning(r.backbone);
+  const failed = r.skipped.length;
+  const adjusted = r.features?.adjusted ?? [];
+  const warning = r.backbone ? randomWeightsWarning(r.backbone) : null;
+  const f = r.features;
+  const lm = r.landmarks;
+  const recall = lm && lm.stats.visibleWrists ? `, hands at ${formatPercent(lm.stats.handsAtVisibleWrists / lm.stats.visibleWrists)} of visible wrists` : '';
   const lines = [
     `WLASL CNN-LSTM run: ${r.runDir}`,
     `data: ${summariseIndex(r.index)}`,
     `${r.backend.summary}`,
-    `backbone: ${r.features.weightsId} (alpha ${config.backbone.alpha})${r.features.workers ? `, ${r.features.workers} workers` : ''}`,
-    `features: ${r.features.computed} computed, ${r.features.reused} reused, ${failed} failed${failed ? ` (data/${SKIPPED_VIDEOS_FILE})` : ''}; ${r.features.framesPerSecond.toFixed(1)} frames/s`,
+    ...(f
+      ? [
+          `backbone: ${f.weightsId} (alpha ${config.backbone.alpha})${f.workers ? `, ${f.workers} workers` : ''}`,
+          `features: ${f.computed} computed, ${f.reused} reused, ${f.failed.length} failed; ${f.framesPerSecond.toFixed(1)} frames/s`,
+        ]
+      : []),
+    ...(lm ? [`landmarks: ${lm.computed} computed, ${lm.reused} reused, ${lm.failed.length} failed${recall}; ${lm.framesPerSecond.toFixed(1)} frames/s`] : []),
+    ...(failed ? [`skipped: ${failed} videos (data/${SKIPPED_VIDEOS_FILE})`] : []),
     ...(adjusted.length ? [`frame ranges adjusted for ${adjusted.length} videos (clamped to the clip, or sampled down to ${config.frames.window.maxFrames} frames): data/${ADJUSTED_VIDEOS_FILE}`] : []),
     cacheSummaryLine(r.cache),
-    `sequences: T=${config.sequence.sampleSize}, stride ${config.sequence.stride}; head LSTM(${config.model.hidden}) x${config.model.layers}, standardize ${config.model.standardize}, velocity ${config.model.velocity}, dropout ${config.model.dropout}`,
+    `sequences: ${sequencesText(config)}; head LSTM(${config.model.hidden}) x${config.model.layers}, standardize ${config.model.standardize}, velocity ${config.model.velocity}, dropout ${config.model.dropout}`,
     `training: ${r.fit.history.length} epochs${r.fit.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.fit.bestEpoch + 1}: val loss ${best?.valLoss.toFixed(4)}, val top-1 per sequence ${best ? formatPercent(best.valTop1) : '?'}`,
     ...splitLines('val', r.val, classes),
     ...splitLines('test', r.test, classes),
@@ -266,14 +312,15 @@ export async function writeRunCharts(runDir: string, fitResult: FitResult, test:
 }
 
 /** Saves the head with everything needed to use it elsewhere (classes, preprocessing, backbone copy). */
-export async function saveRunModel(modelDir: string, head: LstmHead, index: VideoIndex, config: PipelineConfig, backbone: Backbone, training: Record<string, unknown>): Promise<void> {
-  // The backbone travels with the model (model/backbone) so a browser or another machine needs nothing else.
+export async function saveRunModel(modelDir: string, head: LstmHead, index: VideoIndex, config: PipelineConfig, backbone: Backbone | null, training: Record<string, unknown>): Promise<void> {
+  // The backbone travels with the model (model/backbone) so a browser or another machine needs nothing else; a
+  // landmarks-only model has none (its landmark models come with the @vladmandic/human package).
   await saveModelDir(modelDir, head, {
     classes: index.classes,
     frames: config.frames,
     sequence: config.sequence,
-    backbone: { ...backbone.info, dir: 'backbone' },
-    backboneSourceDir: backbone.info.modelDir,
+    stream: config.stream,
+    ...(backbone ? { backbone: { ...backbone.info, dir: 'backbone' }, backboneSourceDir: backbone.info.modelDir } : {}),
     training,
   });
 }
@@ -284,7 +331,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const log = options.log ?? ((line: string) => console.log(line));
   // 'default' weights resolved once, so config.json, the summary and the model folder name the weights used.
   const resolved = resolveBackboneConfig(options.config.backbone, weightsCacheDir(cacheRoot(options.cacheDir)));
-  if (resolved.reason) log(resolved.reason);
+  if (resolved.reason && usesCnn(options.config)) log(resolved.reason);
   const config: PipelineConfig = { ...options.config, backbone: resolved.backbone };
   const seconds: Record<string, number> = {};
   const timed = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
@@ -308,21 +355,36 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   await writeJsonAtomic(path.join(runDir, 'data', 'counts.json'), countsRows(index));
   await writeBboxMap(index, path.join(runDir, 'data', 'bbox.json'));
 
-  const { backbone, report: features, cache } = await timed('features', () =>
-    buildFeatures(index, config, { cacheDir: options.cacheDir, workers: options.workers, progress: options.progress, log }),
-  );
-  log(`features: ${features.cacheDir} (${features.computed} computed, ${features.reused} reused, ${features.failed.length} failed)`);
-  for (const f of features.failed) log(`  skipped ${f.videoId}: ${f.reason}`);
-  // The run's own record of what it left out (the cache's failures.json is shared and overwritten by other runs).
-  await writeJsonAtomic(path.join(runDir, 'data', SKIPPED_VIDEOS_FILE), { skipped: features.failed });
-  if (features.adjusted.length) await writeJsonAtomic(path.join(runDir, 'data', ADJUSTED_VIDEOS_FILE), { adjusted: features.adjusted });
-  const fallback = randomWeightsWarning(backbone.info);
-  if (fallback) log(fallback);
-
-  const train = splitSource(index, features.cacheDir, config, 'train');
-  const val = splitSource(index, features.cacheDir, config, 'val');
-  const test = splitSource(index, features.cacheDir, config, 'test');
-  log(`sequences: train ${train.numSamples}, val ${val.numSamples}, test ${test.numSamples} (T=${config.sequence.sampleSize}, stride ${config.sequence.stride})`);
+  const skipped: SkippedVideo[] = [];
+  let features: BuildFeatureCacheReport | null = null;
+  let backbone: Backbone | null = null;
+  const cache = await openCache(index, options.cacheDir);
+  if (usesCnn(config)) {
+    const built = await timed('features', () => buildFeatures(index, config, { cacheDir: options.cacheDir, workers: options.workers, progress: options.progress, log }));
+    features = built.report;
+    backbone = built.backbone;
+    log(`features: ${features.cacheDir} (${features.computed} computed, ${features.reused} reused, ${features.failed.length} failed)`);
+    skipped.push(...features.failed.map((f) => ({ videoId: f.videoId, stage: 'features', reason: f.reason })));
+    if (features.adjusted.length) await writeJsonAtomic(path.join(runDir, 'data', ADJUSTED_VIDEOS_FILE), { adjusted: features.adjusted });
+    const fallback = randomWeightsWarning(backbone.info);
+    if (fallback) log(fallback);
+  }
+  let landmarks: BuildLandmarkCacheReport | null = null;
+  if (usesLandmarks(config)) {
+    landmarks = await timed('landmarks', () =>
+      buildLandmarkCache({ jobs: jobsOf(index.present), cacheRoot: landmarksRootOf(cache.datasetDir), frames: config.frames, workers: options.workers, progress: options.progress }),
+    );
+    log(formatLandmarkSummary(landmarks));
+    skipped.push(...landmarks.failed.map((f) => ({ videoId: f.videoId, stage: 'landmarks', reason: f.reason })));
+  }
+  const caches: StreamCaches = { featuresDir: features?.cacheDir ?? null, landmarksRoot: landmarks ? landmarksRootOf(cache.datasetDir) : null };
+  const sources = await timed('sequences', () => splitSources(index, config, caches));
+  for (const m of sources.missing) if (!skipped.some((s) => s.videoId === m.videoId)) skipped.push({ videoId: m.videoId, stage: 'stream', reason: m.reason });
+  for (const f of skipped) log(`  skipped ${f.videoId} (${f.stage}): ${f.reason}`);
+  // The run's own record of what it left out (the caches' failures.json are shared and overwritten by other runs).
+  await writeJsonAtomic(path.join(runDir, 'data', SKIPPED_VIDEOS_FILE), { skipped });
+  const { train, val, test } = sources;
+  log(`sequences: train ${train.numSamples}, val ${val.numSamples}, test ${test.numSamples} (${sequencesText(config)})`);
 
   const head = await createHead(train, config.model, config.train.seed);
   const fitResult = await timed('train', () =>
@@ -350,7 +412,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   });
   seconds.total = (Date.now() - t0) / 1000;
   await writeJsonAtomic(path.join(runDir, 'config.json'), config);
-  const partial = { runDir, modelDir, backend, index, features, backbone: backbone.info, cache, fit: fitResult, test: testReport, val: valReport, seconds };
+  const partial = { runDir, modelDir, backend, index, features, landmarks, skipped, backbone: backbone?.info ?? null, cache, fit: fitResult, test: testReport, val: valReport, seconds };
   const summary = summariseRun(partial, config);
   await writeFileAtomic(path.join(runDir, 'summary.txt'), summary + '\n');
   return { ...partial, summary };

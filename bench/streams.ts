@@ -1,0 +1,159 @@
+/**
+ * Which feature stream recognises signs? Trains heads on the whole sign (one sequence per clip, frames spread over
+ * its range) from cached streams: landmarks, the CNN on the whole crop, and their fusion, each beside its
+ * order-blind control (the clip's mean vector -> linear softmax). Prints per-video top-1/5/10 on one split for
+ * each seed. Choose on val; the test split is for the final report only.
+ *
+ *   npm run cli -- landmarks --data ../shared/data/wlasl100-trainval --metadata-range --max-frames 32   # once
+ *   npm run cli -- features  --data ../shared/data/wlasl100-trainval --metadata-range --max-frames 32   # once (cnn rows)
+ *   npx tsx bench/streams.ts --data ../shared/data/wlasl100-trainval --seeds 42,1,7 [--only lm-lstm,...]
+ * Ends with one JSON line: per recipe, each seed's per-video top-1/5/10 and the mean.
+ */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { mergeConfig, resolveConfig, type DeepPartial, type ModelConfig, type TrainConfig } from '../src/config';
+import { initBackend } from '../src/runtime/backend';
+import { loadIndex, buildFeatures } from '../src/pipeline/run';
+import { openCache } from '../src/runtime/user_cache';
+import { createHead, fit } from '../src/model/train';
+import { evaluate, formatPercent } from '../src/model/metrics';
+import { trainMeanPoolBaseline, DEFAULT_MEAN_POOL_OPTIONS } from '../src/model/baselines';
+import { ClipSequenceSource, type ClipAugmentation, type ClipFrames, type ClipView } from '../src/streams/clip_source';
+import { augmentLandmarkRows, STREAM_LANDMARK_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
+import { concatClips, loadFeatureClips, loadLandmarkClips, landmarksRootOf } from '../src/streams/load';
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string', default: path.resolve(__dirname, '..', '..', 'shared', 'data', 'wlasl100-trainval') },
+    split: { type: 'string', default: 'val' },
+    seeds: { type: 'string', default: '42' },
+    only: { type: 'string' },
+    'cache-dir': { type: 'string' },
+    'max-frames': { type: 'string', default: '32' },
+  },
+});
+
+type Stream = 'lm' | 'cnn' | 'fusion';
+interface Recipe {
+  stream: Stream;
+  /** 'control': mean of the clip's vectors -> linear softmax; else the LSTM head. */
+  head: 'control' | 'lstm';
+  T: number;
+  model?: Partial<ModelConfig>;
+  train?: Partial<TrainConfig>;
+  augment?: ClipAugmentation;
+  /** Evaluation views per clip, averaged per video (test-time augmentation). */
+  views?: ClipView[];
+}
+const TTA: ClipView[] = [{ start: 0, span: 1 }, { start: 0, span: 0.8 }, { start: 0.2, span: 0.8 }, { start: 0.1, span: 0.8 }, { start: 0.05, span: 0.9 }];
+
+/** The first augmentation tried (half of today's DEFAULT_LANDMARK_AUGMENTATION), kept so the rows stay as measured. */
+const MILD: LandmarkAugmentation = { rotate: 0.2, scale: 0.15, shift: 0.1, mirror: 0 };
+const LM_AUG: ClipAugmentation = { minSpan: 0.8, values: (rows, dim, rng) => augmentLandmarkRows(rows, dim, rng, MILD) };
+const TIME_AUG: ClipAugmentation = { minSpan: 0.8 };
+const lmAug = (minSpan: number, a: Partial<LandmarkAugmentation> = {}): ClipAugmentation => ({ minSpan, values: (rows, dim, rng) => augmentLandmarkRows(rows, dim, rng, { ...MILD, ...a }) });
+const RECIPES: Record<string, Recipe> = {
+  'lm-control': { stream: 'lm', head: 'control', T: 32 },
+  'lm-lstm': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true } },
+  'lm-lstm-aug': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: LM_AUG },
+  'lm-lstm-aug-drop': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, dropout: 0.5 }, augment: LM_AUG },
+  'lm-lstm-aug-T32': { stream: 'lm', head: 'lstm', T: 32, model: { velocity: true }, augment: LM_AUG },
+  'lm-lstm-aug-h256': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, hidden: 256, dropout: 0.5 }, augment: LM_AUG },
+  'lm-aug-mirror': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.8, { mirror: 0.5 }) },
+  'lm-aug-span6': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.6) },
+  'lm-aug-strong': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.7, { rotate: 0.3, scale: 0.25, shift: 0.2 }) },
+  'lm-aug-drop3': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, dropout: 0.3 }, augment: LM_AUG },
+  'lm-aug-pat20': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, train: { patience: 20, epochs: 120 }, augment: LM_AUG },
+  'lm-aug-novel': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: false }, augment: LM_AUG },
+  'lm-aug-h64': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, hidden: 64 }, augment: LM_AUG },
+  'lm-aug-lr3': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, train: { learningRate: 3e-3 }, augment: LM_AUG },
+  'lm-strong-span6': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.6, { rotate: 0.3, scale: 0.25, shift: 0.2 }) },
+  'lm-strong-span5': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }) },
+  'lm-xstrong': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.6, { rotate: 0.4, scale: 0.35, shift: 0.3 }) },
+  'lm-strong-pat20': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, train: { patience: 20, epochs: 150 }, augment: lmAug(0.6, { rotate: 0.3, scale: 0.25, shift: 0.2 }) },
+  'lm-strong-h256': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, hidden: 256, dropout: 0.3 }, augment: lmAug(0.6, { rotate: 0.3, scale: 0.25, shift: 0.2 }) },
+  'lm-strong-T24': { stream: 'lm', head: 'lstm', T: 24, model: { velocity: true }, augment: lmAug(0.6, { rotate: 0.3, scale: 0.25, shift: 0.2 }) },
+  'lm-strong-top1': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, train: { monitor: 'top1' }, augment: lmAug(0.6, { rotate: 0.3, scale: 0.25, shift: 0.2 }) },
+  'lm-strong5-top1': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, train: { monitor: 'top1' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }) },
+  'lm-strong-tta': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.6, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'lm-strong5-tta': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'cnn-control': { stream: 'cnn', head: 'control', T: 32 },
+  'cnn-lstm': { stream: 'cnn', head: 'lstm', T: 16, model: {}, augment: TIME_AUG },
+  'fusion-control': { stream: 'fusion', head: 'control', T: 32 },
+  'fusion-lstm-aug': { stream: 'fusion', head: 'lstm', T: 16, model: { velocity: true, dropout: 0.5 }, augment: LM_AUG },
+};
+
+async function main(): Promise<void> {
+  console.log((await initBackend()).summary);
+  const index = loadIndex({ dataDir: args.data! });
+  const config = resolveConfig({ overrides: { frames: { window: { useMetadataRange: true, maxFrames: Number(args['max-frames']) } } } });
+  const cache = await openCache(index, args['cache-dir']);
+  const videosOf = (split: string) => index.present.filter((e) => e.split === split).map((e) => ({ videoId: e.videoId, label: e.label }));
+  const streams = new Map<Stream, { train: ClipFrames[]; eval: ClipFrames[] }>();
+  const load = async (stream: Stream): Promise<{ train: ClipFrames[]; eval: ClipFrames[] }> => {
+    if (streams.has(stream)) return streams.get(stream)!;
+    let out: { train: ClipFrames[]; eval: ClipFrames[] };
+    if (stream === 'lm') {
+      const root = landmarksRootOf(cache.datasetDir);
+      const train = await loadLandmarkClips(videosOf('train'), root, config.frames);
+      const evalClips = await loadLandmarkClips(videosOf(args.split!), root, config.frames);
+      console.log(`landmarks: train ${train.clips.length} (${train.missing.length} missing), ${args.split} ${evalClips.clips.length} (${evalClips.missing.length} missing) from ${train.cacheDir}`);
+      out = { train: train.clips, eval: evalClips.clips };
+    } else if (stream === 'cnn') {
+      const dir = (await buildFeatures(index, config, { cacheDir: args['cache-dir'], log: (l) => console.log(l) })).report.cacheDir;
+      const train = loadFeatureClips(videosOf('train'), dir);
+      const evalClips = loadFeatureClips(videosOf(args.split!), dir);
+      console.log(`cnn: train ${train.clips.length} (${train.missing.length} missing), ${args.split} ${evalClips.clips.length} (${evalClips.missing.length} missing) from ${dir}`);
+      out = { train: train.clips, eval: evalClips.clips };
+    } else {
+      const lm = await load('lm');
+      const cnn = await load('cnn');
+      out = { train: concatClips([lm.train, cnn.train]).clips, eval: concatClips([lm.eval, cnn.eval]).clips };
+      console.log(`fusion: train ${out.train.length}, ${args.split} ${out.eval.length}`);
+    }
+    streams.set(stream, out);
+    return out;
+  };
+
+  const seeds = args.seeds!.split(',').map(Number);
+  const only = args.only?.split(',');
+  const results: Record<string, { seeds: number[]; top1: number[]; top5: number[]; top10: number[]; mean: number[] }> = {};
+  for (const [name, recipe] of Object.entries(RECIPES)) {
+    if (only && !only.includes(name)) continue;
+    const data = await load(recipe.stream);
+    const classes = index.classes.length;
+    const row = { seeds, top1: [] as number[], top5: [] as number[], top10: [] as number[], mean: [] as number[] };
+    for (const seed of seeds) {
+      const t0 = Date.now();
+      const train = new ClipSequenceSource(data.train, recipe.T, classes, recipe.augment);
+      const evalSource = new ClipSequenceSource(data.eval, recipe.T, classes, undefined, recipe.views);
+      let report;
+      let epochs = 0;
+      if (recipe.head === 'control') {
+        report = await trainMeanPoolBaseline(train, evalSource, { ...DEFAULT_MEAN_POOL_OPTIONS, seed }, index.classes);
+      } else {
+        const base = resolveConfig({ overrides: { train: { seed, ...recipe.train } as DeepPartial<TrainConfig>, model: recipe.model as DeepPartial<ModelConfig> } });
+        const merged = mergeConfig(base, {});
+        const head = await createHead(train, merged.model, seed);
+        const result = await fit(head, train, evalSource, merged.train, {});
+        epochs = result.history.length;
+        report = await evaluate(head, evalSource, { classNames: index.classes });
+      }
+      const v = report.perVideo;
+      row.top1.push(v.top1);
+      row.top5.push(v.top5);
+      row.top10.push(v.top10);
+      console.log(`${name} seed ${seed}: ${args.split} per video (${v.count}) top-1 ${formatPercent(v.top1)}, top-5 ${formatPercent(v.top5)}, top-10 ${formatPercent(v.top10)} (${epochs} epochs, ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    row.mean = [mean(row.top1), mean(row.top5), mean(row.top10)];
+    console.log(`${name} mean: top-1 ${formatPercent(row.mean[0]!)}, top-5 ${formatPercent(row.mean[1]!)}, top-10 ${formatPercent(row.mean[2]!)}`);
+    results[name] = row;
+  }
+  console.log(JSON.stringify({ bench: 'streams', split: args.split, dims: { landmarks: STREAM_LANDMARK_DIMS }, results }));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,187 @@
+import { LANDMARK_DIMS, LANDMARK_LAYOUT, NORMALISED_BODY_POINTS, type LandmarkVectors } from '../landmarks/normalise';
+import { HAND_POINTS } from '../landmarks/types';
+
+/**
+ * The landmark stream's per-frame vector, made from the normalised landmarks (landmarks/normalise.ts) for a
+ * sequence model. Two changes over the raw vector, each because a sign is read that way:
+ * - a hand is split into WHERE it is (its wrist, in shoulder widths from the shoulder centre) and WHAT SHAPE it
+ *   makes (its other 20 points relative to its wrist, in units of its own palm length): the handshape then does
+ *   not change when the hand moves, and its size in the picture does not matter;
+ * - a point or hand missing in a frame is filled from its nearest frames before and after (linear between them,
+ *   the nearest one at the ends), so a missed detection reads as "about where it was", not a jump to the
+ *   shoulder centre; the masks still say what was seen. A hand never seen in the clip stays zero, mask 0.
+ *
+ * Layout, STREAM_LANDMARK_DIMS = 147 values:
+ *   [0, 14)    body x, y (nose, shoulders, elbows, wrists), as normalise.ts
+ *   [14, 16)   left hand wrist x, y          [16, 76)  left hand shape: points 1..20 x, y, z
+ *   [76, 78)   right hand wrist x, y         [78, 138) right hand shape
+ *   [138, 147) masks: 7 body points, left hand, right hand
+ */
+const BODY_LEN = LANDMARK_LAYOUT.body.length;
+const SHAPE_LEN = (HAND_POINTS - 1) * 3;
+const HAND_LEN = 2 + SHAPE_LEN;
+export const STREAM_LAYOUT = {
+  body: { offset: 0, length: BODY_LEN },
+  left: { offset: BODY_LEN, length: HAND_LEN },
+  right: { offset: BODY_LEN + HAND_LEN, length: HAND_LEN },
+  mask: { offset: BODY_LEN + 2 * HAND_LEN, length: LANDMARK_LAYOUT.mask.length },
+} as const;
+export const STREAM_LANDMARK_DIMS = STREAM_LAYOUT.mask.offset + STREAM_LAYOUT.mask.length;
+
+/** Palm length (wrist to the middle finger's base, MediaPipe point 9) below which a hand's shape is not scaled up. */
+const MIN_PALM = 0.05;
+
+/**
+ * Fills the frames where `present[t]` is false, for the `length` values at `offset` of each row: linear between
+ * the nearest present frames, the nearest one before the first or after the last. Nothing present: left as is.
+ */
+export function fillGaps(data: Float32Array, dims: number, frames: number, offset: number, length: number, present: (t: number) => boolean): void {
+  const seen: number[] = [];
+  for (let t = 0; t < frames; t++) if (present(t)) seen.push(t);
+  if (seen.length === 0 || seen.length === frames) return;
+  let next = 0;
+  for (let t = 0; t < frames; t++) {
+    while (next < seen.length && seen[next]! < t) next++;
+    if (seen[next] === t) continue;
+    const after = seen[next];
+    const before = next > 0 ? seen[next - 1] : undefined;
+    for (let k = 0; k < length; k++) {
+      const i = offset + k;
+      let value: number;
+      if (before === undefined) value = data[after! * dims + i]!;
+      else if (after === undefined) value = data[before * dims + i]!;
+      else {
+        const w = (t - before) / (after - before);
+        value = data[before * dims + i]! * (1 - w) + data[after * dims + i]! * w;
+      }
+      data[t * dims + i] = value;
+    }
+  }
+}
+
+/** The stream's [frames, 147] vectors of a clip from its normalised landmarks (landmarks/normalise.ts). */
+export function landmarkStreamFrames(vectors: LandmarkVectors): Float32Array {
+  const { frames } = vectors;
+  const raw = Float32Array.from(vectors.data);
+  const maskAt = (t: number, k: number) => raw[t * LANDMARK_DIMS + LANDMARK_LAYOUT.mask.offset + k]! > 0;
+  NORMALISED_BODY_POINTS.forEach((_, k) => fillGaps(raw, LANDMARK_DIMS, frames, k * 2, 2, (t) => maskAt(t, k)));
+  (['left', 'right'] as const).forEach((side, h) => {
+    const { offset, length } = LANDMARK_LAYOUT[side];
+    fillGaps(raw, LANDMARK_DIMS, frames, offset, length, (t) => maskAt(t, NORMALISED_BODY_POINTS.length + h));
+  });
+  const out = new Float32Array(frames * STREAM_LANDMARK_DIMS);
+  for (let t = 0; t < frames; t++) {
+    const src = t * LANDMARK_DIMS;
+    const dst = t * STREAM_LANDMARK_DIMS;
+    out.set(raw.subarray(src, src + BODY_LEN), dst);
+    (['left', 'right'] as const).forEach((side) => {
+      const h = src + LANDMARK_LAYOUT[side].offset;
+      const o = dst + STREAM_LAYOUT[side].offset;
+      const wx = raw[h]!;
+      const wy = raw[h + 1]!;
+      const wz = raw[h + 2]!;
+      out[o] = wx;
+      out[o + 1] = wy;
+      const palm = Math.max(MIN_PALM, Math.hypot(raw[h + 27]! - wx, raw[h + 28]! - wy));
+      const seen = raw[h + 27] !== 0 || raw[h + 28] !== 0 || wx !== 0 || wy !== 0;
+      if (!seen) return;
+      for (let p = 1; p < HAND_POINTS; p++) {
+        out[o + 2 + (p - 1) * 3] = (raw[h + p * 3]! - wx) / palm;
+        out[o + 2 + (p - 1) * 3 + 1] = (raw[h + p * 3 + 1]! - wy) / palm;
+        out[o + 2 + (p - 1) * 3 + 2] = (raw[h + p * 3 + 2]! - wz) / palm;
+      }
+    });
+    out.set(raw.subarray(src + LANDMARK_LAYOUT.mask.offset, src + LANDMARK_DIMS), dst + STREAM_LAYOUT.mask.offset);
+  }
+  return out;
+}
+
+export interface LandmarkAugmentation {
+  /** Largest rotation about the shoulder centre, radians. */
+  rotate: number;
+  /** Largest relative change of scale. */
+  scale: number;
+  /** Largest shift, shoulder widths. */
+  shift: number;
+  /** Chance of a mirrored view (left and right swapped): a left-handed signer's sign. */
+  mirror: number;
+}
+
+/**
+ * Rotation, scale and shift of a training view: the signer a little turned, nearer or aside. Chosen on
+ * wlasl100-trainval val (bench/streams.ts, seed 42): these gave 35.0% top-1 against 31.5% for half of each and
+ * 33.6% for 1.3x; mirroring (a left-handed signer) cost 3 points, so it is off.
+ */
+export const DEFAULT_LANDMARK_AUGMENTATION: LandmarkAugmentation = { rotate: 0.3, scale: 0.25, shift: 0.2, mirror: 0 };
+
+/** Body points (NORMALISED_BODY_POINTS order) that trade places in a mirror: shoulders, elbows, wrists. */
+const MIRROR_BODY_PAIRS: ReadonlyArray<[number, number]> = [[1, 2], [3, 4], [5, 6]];
+
+function swapRange(rows: Float32Array, a: number, b: number, length: number): void {
+  for (let k = 0; k < length; k++) {
+    const v = rows[a + k]!;
+    rows[a + k] = rows[b + k]!;
+    rows[b + k] = v;
+  }
+}
+
+/** Mirrors rows [T, dims] of the stream layout in place: x negated, the signer's left and right swapped. */
+export function mirrorLandmarkRows(rows: Float32Array, dims: number): void {
+  const frames = rows.length / dims;
+  const mask = STREAM_LAYOUT.mask.offset;
+  const bodyPoints = NORMALISED_BODY_POINTS.length;
+  for (let t = 0; t < frames; t++) {
+    const r = t * dims;
+    for (let k = 0; k < BODY_LEN; k += 2) rows[r + k] = -rows[r + k]!;
+    for (const side of ['left', 'right'] as const) {
+      const o = r + STREAM_LAYOUT[side].offset;
+      rows[o] = -rows[o]!;
+      for (let p = 0; p < HAND_POINTS - 1; p++) rows[o + 2 + p * 3] = -rows[o + 2 + p * 3]!;
+    }
+    for (const [a, b] of MIRROR_BODY_PAIRS) {
+      swapRange(rows, r + a * 2, r + b * 2, 2);
+      swapRange(rows, r + mask + a, r + mask + b, 1);
+    }
+    swapRange(rows, r + STREAM_LAYOUT.left.offset, r + STREAM_LAYOUT.right.offset, HAND_LEN);
+    swapRange(rows, r + mask + bodyPoints, r + mask + bodyPoints + 1, 1);
+  }
+}
+
+/**
+ * Augments rows [T, dims] of the stream layout in place (dims may be wider: a fusion puts other features after
+ * the landmarks), one draw per view: positions (body, wrists) turn, scale and shift together; hand shapes turn
+ * with them (their scale is their own). Masks are untouched.
+ */
+export function augmentLandmarkRows(rows: Float32Array, dims: number, rng: () => number, a: LandmarkAugmentation = DEFAULT_LANDMARK_AUGMENTATION): void {
+  if (a.mirror > 0 && rng() < a.mirror) mirrorLandmarkRows(rows, dims);
+  const angle = (rng() * 2 - 1) * a.rotate;
+  const scale = 1 + (rng() * 2 - 1) * a.scale;
+  const dx = (rng() * 2 - 1) * a.shift;
+  const dy = (rng() * 2 - 1) * a.shift;
+  const cos = Math.cos(angle);
+  const sin = Math.sin(angle);
+  const frames = rows.length / dims;
+  const position = (i: number) => {
+    const x = rows[i]!;
+    const y = rows[i + 1]!;
+    rows[i] = scale * (cos * x - sin * y) + dx;
+    rows[i + 1] = scale * (sin * x + cos * y) + dy;
+  };
+  for (let t = 0; t < frames; t++) {
+    const r = t * dims;
+    for (let k = 0; k < BODY_LEN; k += 2) position(r + k);
+    for (const side of ['left', 'right'] as const) {
+      const o = r + STREAM_LAYOUT[side].offset;
+      const seen = rows[r + STREAM_LAYOUT.mask.offset + NORMALISED_BODY_POINTS.length + (side === 'left' ? 0 : 1)]! > 0 || rows[o] !== 0 || rows[o + 1] !== 0;
+      if (!seen) continue;
+      position(o);
+      for (let p = 0; p < HAND_POINTS - 1; p++) {
+        const i = o + 2 + p * 3;
+        const x = rows[i]!;
+        const y = rows[i + 1]!;
+        rows[i] = cos * x - sin * y;
+        rows[i + 1] = sin * x + cos * y;
+      }
+    }
+  }
+}

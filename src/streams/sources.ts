@@ -1,0 +1,70 @@
+import type { PipelineConfig } from '../config';
+import type { SequenceSource } from '../dataset/types';
+import type { VideoIndex } from '../metadata/video_index';
+import type { Split } from '../metadata/types';
+import { ClipSequenceSource, EVAL_SPANS, NO_AUGMENTATION, WHOLE_CLIP, type ClipAugmentation, type ClipFrames, type ClipView } from './clip_source';
+import { augmentLandmarkRows } from './landmark_features';
+import { concatClips, loadFeatureClips, loadLandmarkClips, type LoadedClips } from './load';
+
+/**
+ * The training data of a run, whatever stream feeds it: one interface (SequenceSource) for the LSTM head and
+ * the training loop, built from the caches the stream's stages filled.
+ */
+
+/** Where each stream's cache of this run lives: null for a stream the run does not use. */
+export interface StreamCaches {
+  /** The CNN feature cache folder (features/cache.ts) of the run's backbone and frames. */
+  featuresDir: string | null;
+  /** The dataset's landmarks/ root (landmark cache folders, one per key, under it). */
+  landmarksRoot: string | null;
+}
+
+export const usesCnn = (config: PipelineConfig): boolean => config.stream.features !== 'landmarks';
+export const usesLandmarks = (config: PipelineConfig): boolean => config.stream.features !== 'cnn';
+
+/** Training-view augmentation of the stream (evaluation views are never augmented). */
+export function streamAugmentation(config: PipelineConfig): ClipAugmentation {
+  const { minSpan, augmentLandmarks } = config.stream;
+  if (minSpan >= 1 && !(augmentLandmarks && usesLandmarks(config))) return NO_AUGMENTATION;
+  // The landmark stream comes first in a fusion's frame, so the same function serves both.
+  const values = augmentLandmarks && usesLandmarks(config) ? (rows: Float32Array, dim: number, rng: () => number) => augmentLandmarkRows(rows, dim, rng) : undefined;
+  return { minSpan, values };
+}
+
+/** The stream's per-frame vectors of some videos, from the caches: landmarks first in a fusion. */
+export async function loadStreamClips(videos: ReadonlyArray<{ videoId: string; label: number }>, config: PipelineConfig, caches: StreamCaches): Promise<LoadedClips> {
+  const parts: LoadedClips[] = [];
+  if (usesLandmarks(config)) {
+    if (!caches.landmarksRoot) throw new Error('the landmark stream needs the landmark cache');
+    parts.push(await loadLandmarkClips(videos, caches.landmarksRoot, config.frames));
+  }
+  if (usesCnn(config)) {
+    if (!caches.featuresDir) throw new Error('the cnn stream needs the feature cache');
+    parts.push(loadFeatureClips(videos, caches.featuresDir));
+  }
+  if (parts.length === 1) return parts[0]!;
+  const fused = concatClips(parts.map((p) => p.clips));
+  // A video one stream lacks is reported once, with that stream's reason.
+  const reasons = new Map(parts.flatMap((p) => p.missing.map((m) => [m.videoId, m.reason] as const)));
+  return { clips: fused.clips, missing: fused.missing.map((m) => ({ videoId: m.videoId, reason: reasons.get(m.videoId) ?? m.reason })) };
+}
+
+/** One split's whole-clip sequences (config.stream.wholeClip), augmented when `train`. */
+export async function wholeClipSource(
+  index: VideoIndex,
+  config: PipelineConfig,
+  caches: StreamCaches,
+  split: Split,
+): Promise<{ source: ClipSequenceSource; missing: LoadedClips['missing']; clips: ClipFrames[] }> {
+  const videos = index.present.filter((e) => e.split === split).map((e) => ({ videoId: e.videoId, label: e.label }));
+  const { clips, missing } = await loadStreamClips(videos, config, caches);
+  const augmentation = split === 'train' ? streamAugmentation(config) : NO_AUGMENTATION;
+  return { source: new ClipSequenceSource(clips, config.sequence.sampleSize, index.classes.length, augmentation, split === 'train' ? WHOLE_CLIP : evalViewsOf(config)), missing, clips };
+}
+
+/** The fixed views a clip is read with at evaluation and prediction. */
+export function evalViewsOf(config: Pick<PipelineConfig, 'stream'>): readonly ClipView[] {
+  return config.stream.evalViews === 'spans' ? EVAL_SPANS : WHOLE_CLIP;
+}
+
+export type { SequenceSource };
