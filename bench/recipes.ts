@@ -1,5 +1,5 @@
 /**
- * Which recipe recognises signs? Trains several configurations (frame selection, sequence windows, head) on
+ * Which CNN-window recipe recognises signs (the landmark and whole-clip streams: bench/streams.ts)? Trains several configurations (frame selection, sequence windows, head) on
  * cached features and prints per-video top-1/5/10 on one split, beside the order-blind control (the mean of a
  * clip's frame features -> linear softmax, with the same frames): a recipe that does not beat the control has
  * learnt nothing the control did not. Choose on `val`; the test split is for the final report only.
@@ -38,7 +38,7 @@ const FAST_HEAD = { train: { learningRate: 1e-3, epochs: 60, patience: 10, batch
 
 const RECIPES: Record<string, DeepPartial<PipelineConfig>> = {
   original: PRESETS.original!,
-  default: {},
+  'cnn-windows': {},
   'whole32-T32': mergeConfig(WHOLE_SIGN, { sequence: { sampleSize: 32, stride: 32 }, model: { hidden: 128, standardize: true }, ...FAST_HEAD }),
   'whole32-T32-drop': mergeConfig(WHOLE_SIGN, { sequence: { sampleSize: 32, stride: 32 }, model: { hidden: 128, standardize: true, dropout: 0.5 }, ...FAST_HEAD }),
   'whole32-T16s4': mergeConfig(WHOLE_SIGN, { sequence: { sampleSize: 16, stride: 4 }, model: { hidden: 128, standardize: true }, ...FAST_HEAD }),
@@ -73,7 +73,9 @@ async function main(): Promise<void> {
   const controlled = new Set<string>();
   for (const [name, recipe] of Object.entries(RECIPES)) {
     if (only && !only.includes(name)) continue;
-    const config = mergeConfig(resolveConfig({ overrides, sample }), recipe);
+    // Every recipe here reads CNN windows: on real data they build on the cnn-windows preset (the default before
+    // the landmarks, bench/streams.ts), on the sample on its own preset.
+    const config = mergeConfig(resolveConfig({ overrides, sample, preset: sample ? undefined : 'cnn-windows' }), recipe);
     const framesKey = JSON.stringify(config.frames);
     if (!built.has(framesKey)) built.set(framesKey, await buildFeatures(index, config, { cacheDir: args['cache-dir'], log: (l) => console.log(l) }));
     const { report: features } = built.get(framesKey)!;

@@ -17,7 +17,8 @@ import { loadIndex, buildFeatures } from '../src/pipeline/run';
 import { openCache } from '../src/runtime/user_cache';
 import { createHead, fit } from '../src/model/train';
 import { evaluate, formatPercent } from '../src/model/metrics';
-import { trainMeanPoolBaseline, DEFAULT_MEAN_POOL_OPTIONS } from '../src/model/baselines';
+import * as tf from '@tensorflow/tfjs';
+import { trainMeanPool, trainMeanPoolBaseline, DEFAULT_MEAN_POOL_OPTIONS } from '../src/model/baselines';
 import { ClipSequenceSource, type ClipAugmentation, type ClipFrames, type ClipView } from '../src/streams/clip_source';
 import { augmentLandmarkRows, STREAM_LANDMARK_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
 import { concatClips, loadFeatureClips, loadLandmarkClips, landmarksRootOf } from '../src/streams/load';
@@ -36,8 +37,12 @@ const { values: args } = parseArgs({
 type Stream = 'lm' | 'cnn' | 'fusion';
 interface Recipe {
   stream: Stream;
-  /** 'control': mean of the clip's vectors -> linear softmax; else the LSTM head. */
-  head: 'control' | 'lstm';
+  /**
+   * 'control': mean of the clip's vectors -> linear softmax; 'lstm': the LSTM head; 'late': late fusion, the LSTM
+   * on the landmarks and the control on the CNN features, their probabilities mixed (`lateWeight` for the LSTM).
+   */
+  head: 'control' | 'lstm' | 'late';
+  lateWeight?: number;
   T: number;
   model?: Partial<ModelConfig>;
   train?: Partial<TrainConfig>;
@@ -77,6 +82,8 @@ const RECIPES: Record<string, Recipe> = {
   'lm-strong5-top1': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, train: { monitor: 'top1' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }) },
   'lm-strong-tta': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.6, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-strong5-tta': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'late-0.7': { stream: 'fusion', head: 'late', lateWeight: 0.7, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'late-0.5': { stream: 'fusion', head: 'late', lateWeight: 0.5, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'cnn-control': { stream: 'cnn', head: 'control', T: 32 },
   'cnn-lstm': { stream: 'cnn', head: 'lstm', T: 16, model: {}, augment: TIME_AUG },
   'fusion-control': { stream: 'fusion', head: 'control', T: 32 },
@@ -129,7 +136,30 @@ async function main(): Promise<void> {
       const evalSource = new ClipSequenceSource(data.eval, recipe.T, classes, undefined, recipe.views);
       let report;
       let epochs = 0;
-      if (recipe.head === 'control') {
+      if (recipe.head === 'late') {
+        const lm = await load('lm');
+        const cnn = await load('cnn');
+        const config = resolveConfig({ overrides: { train: { seed, ...recipe.train } as DeepPartial<TrainConfig>, model: recipe.model as DeepPartial<ModelConfig> } });
+        const lmTrain = new ClipSequenceSource(lm.train, recipe.T, classes, recipe.augment);
+        const head = await createHead(lmTrain, config.model, seed);
+        const result = await fit(head, lmTrain, new ClipSequenceSource(lm.eval, recipe.T, classes, undefined, recipe.views), config.train, {});
+        epochs = result.history.length;
+        const control = await trainMeanPool(new ClipSequenceSource(cnn.train, recipe.T, classes), { ...DEFAULT_MEAN_POOL_OPTIONS, seed });
+        const w = recipe.lateWeight ?? 0.5;
+        const split = STREAM_LANDMARK_DIMS;
+        const late = {
+          numClasses: classes,
+          predictProbs: (x: tf.Tensor3D): Float32Array => {
+            const [a, b] = tf.split(x, [split, x.shape[2] - split], 2) as [tf.Tensor3D, tf.Tensor3D];
+            const p = head.predictProbs(a);
+            const q = control.predictProbs(b);
+            tf.dispose([a, b]);
+            return p.map((v, i) => w * v + (1 - w) * q[i]!);
+          },
+        };
+        report = await evaluate(late, evalSource, { classNames: index.classes });
+        control.dispose();
+      } else if (recipe.head === 'control') {
         report = await trainMeanPoolBaseline(train, evalSource, { ...DEFAULT_MEAN_POOL_OPTIONS, seed }, index.classes);
       } else {
         const base = resolveConfig({ overrides: { train: { seed, ...recipe.train } as DeepPartial<TrainConfig>, model: recipe.model as DeepPartial<ModelConfig> } });

@@ -23,7 +23,7 @@ export type Phase = 'prepare' | 'features' | 'training';
 export const PHASES: readonly Phase[] = ['prepare', 'features', 'training'];
 
 /** Small settings so a trial takes seconds: 12 frames per video in 5-frame windows, the 0.35 backbone with random weights. */
-export const SMALL_SETTINGS = ['--sample-size', '5', '--stride', '5', '--alpha', '0.35', '--weights', 'random', '--frame-start', '0', '--frame-end', '11', '--epochs', '3', '--hidden', '32', '--batch-size', '8', '--seed', '7'];
+export const SMALL_SETTINGS = ['--preset', 'cnn-windows', '--sample-size', '5', '--stride', '5', '--alpha', '0.35', '--weights', 'random', '--frame-start', '0', '--frame-end', '11', '--epochs', '3', '--hidden', '32', '--batch-size', '8', '--seed', '7'];
 
 export interface InstanceJson {
   video_id: string;

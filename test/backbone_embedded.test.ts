@@ -133,7 +133,7 @@ test('the CLI with no cache runs on the embedded weights end to end (run folder,
   makeSampleSubset(data, { train: 2, val: 1, test: 1 }, 4);
   const env = { XDG_CACHE_HOME: path.join(root, 'xdg') };
   // SMALL_SETTINGS without its --weights random and --alpha 0.35: the defaults decide.
-  const small = ['--sample-size', '5', '--stride', '5', '--frame-start', '0', '--frame-end', '11', '--epochs', '2', '--hidden', '16', '--batch-size', '8', '--seed', '7'];
+  const small = ['--preset', 'cnn-windows', '--sample-size', '5', '--stride', '5', '--frame-start', '0', '--frame-end', '11', '--epochs', '2', '--hidden', '16', '--batch-size', '8', '--seed', '7'];
   const runDir = path.join(root, 'run');
   const run = await runCli(['run', '--data', data, '--run-dir', runDir, ...small], env);
   assert.equal(run.code, 0, run.stderr);

@@ -258,7 +258,7 @@ test('prepare: the WLASL frame range counts only when the window follows it, the
   assert.deepEqual(moved.recomputed, [{ videoId: 'r0', why: 'stale', reason: 'frame range 1..-1 -> 11..20' }]);
   assert.equal((await readFinishedManifest(frameDir(outRoot, ranged, 'r0')))?.files.length, 10);
 
-  const fixed = framesConfig({ cropToBbox: false });
+  const fixed = framesConfig({ window: { useMetadataRange: false }, cropToBbox: false });
   const fixedRoot = path.join(root, 'frames-fixed');
   assert.equal((await runFrameStage([job], fixed, fixedRoot, { progress: 'none' })).done, 1);
   const other = await runFrameStage([{ ...job, frameStart: 11, frameEnd: 20 }], fixed, fixedRoot, { progress: 'none' });

@@ -29,9 +29,12 @@ const prepareConfig = (args: string[]) => commandConfig('prepare', ['--out', '/t
 const trainConfig = (args: string[]) => commandConfig('train', args);
 
 test('frame options on the command line: window, WLASL frame range, short-video policy, concurrency', () => {
+  // Real data: the whole sign, up to 32 frames spread over each clip's WLASL range; the sample: frames 5..35.
+  const real = prepareConfig(['--data', '/tmp/some-wlasl']);
+  assert.deepEqual(real.frames, DEFAULT_CONFIG.frames);
+  assert.deepEqual(real.frames.window, { start: 5, end: 35, useMetadataRange: true, shortVideoPolicy: 'pad', maxFrames: 32, resample: false });
   const defaults = prepareConfig([]);
-  assert.deepEqual(defaults.frames, DEFAULT_CONFIG.frames);
-  assert.deepEqual(defaults.frames.window, { start: 5, end: 35, useMetadataRange: false, shortVideoPolicy: 'pad', maxFrames: 64, resample: false });
+  assert.deepEqual(defaults.frames.window, { start: 5, end: 35, useMetadataRange: false, shortVideoPolicy: 'pad', maxFrames: 32, resample: false });
 
   const custom = prepareConfig(['--frame-start', '0', '--frame-end', '47', '--metadata-range', '--short-video', 'skip', '--concurrency', '3', '--max-frames', '32']);
   assert.deepEqual(custom.frames.window, { start: 0, end: 47, useMetadataRange: true, shortVideoPolicy: 'skip', maxFrames: 32, resample: false });

@@ -53,6 +53,7 @@ const FLOORS: Record<string, number> = {
   features: 5,
   dataset: 6,
   model: 7,
+  streams: 7,
   pipeline: 8,
   notebook: 9,
   cli: 9,

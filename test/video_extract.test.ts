@@ -146,7 +146,7 @@ test("short video, policy 'skip': an error of kind 'short'; no frames in the win
 });
 
 test("WLASL frame_start/frame_end (1-based, -1 = to the end) with useMetadataRange", async () => {
-  const cfg = config({ window: { useMetadataRange: true } });
+  const cfg = config({ window: { useMetadataRange: true, maxFrames: 64 } });
   const ranged = await extractFrames(job(gradient, null, { frameStart: 11, frameEnd: 20 }), cfg);
   assert.deepEqual(ranged.sourceFrames, Array.from({ length: 10 }, (_, i) => 10 + i));
   assert.ok(Math.abs(channelMean(ranged.frames, 32, 0, 2) - 40) <= 1);
@@ -162,7 +162,7 @@ test("WLASL frame_start/frame_end (1-based, -1 = to the end) with useMetadataRan
   assert.equal(pastClosed.kind, 'short');
   assert.ok(pastClosed.message.startsWith(`${gradient}: `), pastClosed.message);
   // Without the flag the job's range is ignored.
-  const fixed = await extractFrames(job(gradient, null, { frameStart: 11, frameEnd: 20 }), config());
+  const fixed = await extractFrames(job(gradient, null, { frameStart: 11, frameEnd: 20 }), config({ window: { useMetadataRange: false } }));
   assert.equal(fixed.sourceFrames[0], 5);
 });
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SequenceSource } from '../dataset/types';
-import { summarisePredictions, type EvaluationReport } from './metrics';
+import { evaluate, type Classifier, type EvaluationReport } from './metrics';
 
 /**
  * The frame-order-blind control: the mean of a sequence's frame features -> dense softmax. It sees the same
@@ -29,10 +29,15 @@ async function meanPooled(source: SequenceSource, seed: number, shuffle: boolean
   return out;
 }
 
-export async function trainMeanPoolBaseline(train: SequenceSource, test: SequenceSource, options: MeanPoolOptions, classNames?: string[]): Promise<EvaluationReport> {
+/** The trained control: a Classifier (features [B, T, D] -> [B, C]) holding its tensors until disposed. */
+export interface MeanPoolClassifier extends Classifier {
+  dispose(): void;
+}
+
+/** Trains the control on `train`'s sequences (standardised with their statistics, as the sequence model's option). */
+export async function trainMeanPool(train: SequenceSource, options: MeanPoolOptions): Promise<MeanPoolClassifier> {
   const C = train.numClasses;
   const D = train.featureDim;
-  // Standardise with training statistics, as the sequence model's option does.
   const all = await meanPooled(train, options.seed, false, 1024);
   const stacked = tf.concat(all.map((b) => b.x));
   const { mean, variance } = tf.moments(stacked, 0);
@@ -51,21 +56,20 @@ export async function trainMeanPoolBaseline(train: SequenceSource, test: Sequenc
       b.x.dispose();
     }
   }
-  const batches = await meanPooled(test, 0, false, 256);
-  const probs = new Float32Array(test.numSamples * C);
-  const labels: number[] = [];
-  const videoIds: string[] = [];
-  let offset = 0;
-  for (const b of batches) {
-    const p = tf.tidy(() => tf.softmax(b.x.sub(mean).div(std).matMul(kernel).add(bias)));
-    probs.set(p.dataSync(), offset);
-    offset += p.size;
-    p.dispose();
-    b.x.dispose();
-    labels.push(...b.labels);
-    videoIds.push(...b.videoIds);
-  }
-  tf.dispose([kernel, bias, mean, std, variance]);
   optimizer.dispose();
-  return summarisePredictions(probs, labels, videoIds, C, classNames);
+  return {
+    numClasses: C,
+    predictProbs: (x) => tf.tidy(() => tf.softmax(x.mean(1).sub(mean).div(std).matMul(kernel).add(bias)).dataSync() as Float32Array),
+    dispose: () => tf.dispose([kernel, bias, mean, std, variance]),
+  };
+}
+
+/** Trains the control on `train` and reports it on `test` (per sequence, and per video over its sequences). */
+export async function trainMeanPoolBaseline(train: SequenceSource, test: SequenceSource, options: MeanPoolOptions, classNames?: string[]): Promise<EvaluationReport> {
+  const control = await trainMeanPool(train, options);
+  try {
+    return await evaluate(control, test, { classNames });
+  } finally {
+    control.dispose();
+  }
 }

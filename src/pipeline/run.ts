@@ -273,11 +273,10 @@ export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: Pipelin
     ...(f
       ? [
           `backbone: ${f.weightsId} (alpha ${config.backbone.alpha})${f.workers ? `, ${f.workers} workers` : ''}`,
-          `features: ${f.computed} computed, ${f.reused} reused, ${f.failed.length} failed; ${f.framesPerSecond.toFixed(1)} frames/s`,
+          `features: ${f.computed} computed, ${f.reused} reused, ${f.failed.length} failed${f.failed.length ? ` (data/${SKIPPED_VIDEOS_FILE})` : ''}; ${f.framesPerSecond.toFixed(1)} frames/s`,
         ]
       : []),
-    ...(lm ? [`landmarks: ${lm.computed} computed, ${lm.reused} reused, ${lm.failed.length} failed${recall}; ${lm.framesPerSecond.toFixed(1)} frames/s`] : []),
-    ...(failed ? [`skipped: ${failed} videos (data/${SKIPPED_VIDEOS_FILE})`] : []),
+    ...(lm ? [`landmarks: ${lm.computed} computed, ${lm.reused} reused, ${lm.failed.length} failed${lm.failed.length ? ` (data/${SKIPPED_VIDEOS_FILE})` : ''}${recall}; ${lm.framesPerSecond.toFixed(1)} frames/s`] : []),
     ...(adjusted.length ? [`frame ranges adjusted for ${adjusted.length} videos (clamped to the clip, or sampled down to ${config.frames.window.maxFrames} frames): data/${ADJUSTED_VIDEOS_FILE}`] : []),
     cacheSummaryLine(r.cache),
     `sequences: ${sequencesText(config)}; head LSTM(${config.model.hidden}) x${config.model.layers}, standardize ${config.model.standardize}, velocity ${config.model.velocity}, dropout ${config.model.dropout}`,

@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ClipSequenceSource, EVAL_SPANS, spreadIndices, type ClipFrames } from '../src/streams/clip_source';
+import { augmentLandmarkRows, fillGaps, landmarkStreamFrames, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT } from '../src/streams/landmark_features';
+import { landmarkVectors, LANDMARK_DIMS, LANDMARK_LAYOUT } from '../src/landmarks/normalise';
+import { readLandmarkEntry } from '../src/landmarks/cache';
+import { seededRandom } from '../src/runtime/random';
+import { makeTempDir, REAL10_DIR, runCli } from './helpers';
+
+const skip = REAL10_DIR ? false : 'no ../shared/data/wlasl-real10';
+
+test('spreadIndices takes the centres of equal parts: a long clip is thinned evenly, a short one repeats evenly', () => {
+  // Part i of 8 frames covers 8i..8i+7; its centre 8i+3.5 rounds up.
+  assert.deepEqual(spreadIndices(4, 0, 32, 32), [4, 12, 20, 28]);
+  assert.deepEqual(spreadIndices(4, 0, 2, 2), [0, 0, 1, 1]);
+  assert.deepEqual(spreadIndices(3, 10, 6, 32), [11, 13, 15]);
+});
+
+test('fillGaps: a missing stretch is linear between its neighbours, the ends copy the nearest seen frame', () => {
+  const data = Float32Array.from([0, 0, 0, 4, 0, 0, 10, 0]); // 8 frames x 1 value, seen at 1 (0), 3 (4), 6 (10)
+  const seen = new Set([1, 3, 6]);
+  data[1] = 2;
+  fillGaps(data, 1, 8, 0, 1, (t) => seen.has(t));
+  assert.deepEqual(Array.from(data), [2, 2, 3, 4, 6, 8, 10, 10]);
+});
+
+function clip(frames: number, dim: number, value: (t: number, k: number) => number, videoId = 'v', label = 0): ClipFrames {
+  const data = new Float32Array(frames * dim);
+  for (let t = 0; t < frames; t++) for (let k = 0; k < dim; k++) data[t * dim + k] = value(t, k);
+  return { videoId, label, frames, data };
+}
+
+test('a clip source gives one sequence per evaluation view, the same each time; training views vary with the seed only', async () => {
+  const clips = [clip(40, 3, (t) => t, 'a', 0), clip(9, 3, (t) => 100 + t, 'b', 1)];
+  const evalSource = new ClipSequenceSource(clips, 8, 2, { minSpan: 1 }, EVAL_SPANS);
+  assert.equal(evalSource.numSamples, 2 * EVAL_SPANS.length);
+  const read = async (source: ClipSequenceSource, seed: number, shuffle: boolean) => {
+    const out: number[][] = [];
+    for await (const b of source.batches(4, { shuffle, seed })) {
+      out.push(Array.from(b.x.dataSync()));
+      b.x.dispose();
+    }
+    return out.flat();
+  };
+  assert.deepEqual(await read(evalSource, 1, false), await read(evalSource, 2, false));
+  const train = new ClipSequenceSource(clips, 8, 2, { minSpan: 0.5 });
+  const a = await read(train, 5, true);
+  assert.deepEqual(a, await read(train, 5, true));
+  assert.notDeepEqual(a, await read(train, 6, true));
+  // Frames stay in order in every view: time is never shuffled, only cut and stretched.
+  for (let s = 0; s < a.length / 24; s++) {
+    const times = Array.from({ length: 8 }, (_, t) => a[s * 24 + t * 3]!);
+    assert.deepEqual(times, [...times].sort((x, y) => x - y));
+  }
+});
+
+test('landmark augmentation moves positions but not masks; mirroring twice is the identity', () => {
+  const rows = new Float32Array(4 * STREAM_LANDMARK_DIMS);
+  const rng = seededRandom(3);
+  for (let i = 0; i < rows.length; i++) rows[i] = rng() - 0.5;
+  for (let t = 0; t < 4; t++) for (let k = 0; k < STREAM_LAYOUT.mask.length; k++) rows[t * STREAM_LANDMARK_DIMS + STREAM_LAYOUT.mask.offset + k] = k % 2;
+  const mirrored = Float32Array.from(rows);
+  mirrorLandmarkRows(mirrored, STREAM_LANDMARK_DIMS);
+  assert.notDeepEqual(Array.from(mirrored), Array.from(rows));
+  mirrorLandmarkRows(mirrored, STREAM_LANDMARK_DIMS);
+  assert.deepEqual(Array.from(mirrored), Array.from(rows));
+  const moved = Float32Array.from(rows);
+  augmentLandmarkRows(moved, STREAM_LANDMARK_DIMS, seededRandom(9));
+  const masks = (r: Float32Array) => Array.from({ length: 4 }, (_, t) => Array.from(r.subarray(t * STREAM_LANDMARK_DIMS + STREAM_LAYOUT.mask.offset, (t + 1) * STREAM_LANDMARK_DIMS))).flat();
+  assert.deepEqual(masks(moved), masks(rows));
+  assert.notDeepEqual(Array.from(moved.subarray(0, STREAM_LAYOUT.body.length)), Array.from(rows.subarray(0, STREAM_LAYOUT.body.length)));
+});
+
+/** A copy of a few glosses of wlasl-real10 (copies: the dataset refuses links leading out of it). */
+function real10Subset(root: string, glosses: number, perSplit: Record<string, number>): string {
+  const data = path.join(root, 'data');
+  fs.mkdirSync(path.join(data, 'videos'), { recursive: true });
+  const metadata = JSON.parse(fs.readFileSync(path.join(REAL10_DIR!, 'WLASL_v0.3.json'), 'utf8')) as Array<{ gloss: string; instances: Array<{ video_id: string; split: string }> }>;
+  const kept = metadata.slice(0, glosses).map((g) => {
+    const counts: Record<string, number> = {};
+    const instances = g.instances.filter((i) => (counts[i.split] = (counts[i.split] ?? 0) + 1) <= (perSplit[i.split] ?? 0));
+    for (const i of instances) fs.copyFileSync(path.join(REAL10_DIR!, 'videos', `${i.video_id}.mp4`), path.join(data, 'videos', `${i.video_id}.mp4`));
+    return { ...g, instances };
+  });
+  fs.writeFileSync(path.join(data, 'WLASL_v0.3.json'), JSON.stringify(kept));
+  return data;
+}
+
+test('run --features landmarks on real clips: the landmark stage feeds the LSTM, the model folder records its stream, evaluate and predict read clips the same way', { skip, timeout: 900_000 }, async () => {
+  const root = makeTempDir();
+  const data = real10Subset(root, 3, { train: 3, val: 1, test: 1 });
+  const env = { XDG_CACHE_HOME: path.join(root, 'xdg') };
+  const runDir = path.join(root, 'run');
+  const small = ['--max-frames', '12', '--sample-size', '8', '--epochs', '3', '--hidden', '16', '--seed', '7', '--workers', '1'];
+  const run = await runCli(['run', '--data', data, '--run-dir', runDir, '--features', 'landmarks', ...small], env);
+  assert.equal(run.code, 0, run.stderr + run.stdout);
+  const summary = fs.readFileSync(path.join(runDir, 'summary.txt'), 'utf8');
+  assert.match(summary, /^landmarks: 15 computed, 0 reused, 0 failed, hands at \d+\.\d% of visible wrists/m);
+  assert.match(summary, /^sequences: landmarks stream, whole clip, 8 frames spread over it; training views: spans >= 0\.5, landmarks turned\/scaled\/shifted/m);
+  assert.doesNotMatch(summary, /^backbone:/m);
+  const meta = JSON.parse(fs.readFileSync(path.join(runDir, 'model', 'wlasl-model.json'), 'utf8')) as { featureDim: number; stream: { features: string }; backbone?: unknown };
+  assert.deepEqual([meta.stream.features, meta.featureDim, meta.backbone], ['landmarks', STREAM_LANDMARK_DIMS, undefined]);
+  assert.ok(!fs.existsSync(path.join(runDir, 'model', 'backbone')), 'a landmark model carries no CNN');
+  const metrics = JSON.parse(fs.readFileSync(path.join(runDir, 'metrics.json'), 'utf8')) as { test: { perVideo: { count: number }; perSequence: { count: number } } };
+  assert.deepEqual([metrics.test.perVideo.count, metrics.test.perSequence.count], [3, 3 * EVAL_SPANS.length]);
+
+  // The cached vectors are what the stage computed, in shoulder widths: shoulders 1 apart about the origin.
+  const cacheDir = fs.readdirSync(path.join(root, 'xdg', 'wlasl-cnn-lstm', 'datasets')).map((d) => path.join(root, 'xdg', 'wlasl-cnn-lstm', 'datasets', d, 'landmarks'))[0]!;
+  const key = fs.readdirSync(cacheDir)[0]!;
+  const videoId = fs.readdirSync(path.join(data, 'videos'))[0]!.replace('.mp4', '');
+  const entry = readLandmarkEntry(path.join(cacheDir, key), key, videoId);
+  assert.equal(entry.frames.length, 12);
+  const vectors = landmarkVectors(entry.frames, 0.3)!;
+  const stream = landmarkStreamFrames(vectors);
+  assert.equal(stream.length, 12 * STREAM_LANDMARK_DIMS);
+  const shoulders = (t: number) => Math.hypot(vectors.data[t * LANDMARK_DIMS + 2]! - vectors.data[t * LANDMARK_DIMS + 4]!, vectors.data[t * LANDMARK_DIMS + 3]! - vectors.data[t * LANDMARK_DIMS + 5]!);
+  const seen = Array.from({ length: 12 }, (_, t) => t).filter((t) => vectors.data[t * LANDMARK_DIMS + LANDMARK_LAYOUT.mask.offset + 1] && vectors.data[t * LANDMARK_DIMS + LANDMARK_LAYOUT.mask.offset + 2]);
+  assert.ok(seen.length > 6);
+  const median = seen.map(shoulders).sort((a, b) => a - b)[seen.length >> 1]!;
+  assert.ok(Math.abs(median - 1) < 0.15, `median shoulder width ${median}`);
+
+  const evaluated = await runCli(['evaluate', '--model', path.join(runDir, 'model'), '--data', data, '--split', 'test'], env);
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  assert.match(evaluated.stdout, /per video \(3\): top-1 /);
+  const video = path.join(data, 'videos', `${videoId}.mp4`);
+  const predicted = await runCli(['predict', video, '--model', path.join(runDir, 'model'), '--json'], env);
+  assert.equal(predicted.code, 0, predicted.stderr);
+  const p = JSON.parse(predicted.stdout) as { top: Array<{ probability: number }>; windows: number; frames: number };
+  assert.deepEqual([p.top.length, p.windows, p.frames], [3, EVAL_SPANS.length, 12]);
+  assert.ok(Math.abs(p.top.reduce((s, t) => s + t.probability, 0) - 1) < 1e-4);
+});
