@@ -22,6 +22,9 @@ import { trainMeanPool, trainMeanPoolBaseline, DEFAULT_MEAN_POOL_OPTIONS } from 
 import { ClipSequenceSource, type ClipAugmentation, type ClipFrames, type ClipView } from '../src/streams/clip_source';
 import { augmentLandmarkRows, STREAM_LANDMARK_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
 import { concatClips, loadFeatureClips, loadLandmarkClips, landmarksRootOf } from '../src/streams/load';
+import { handCropCacheDir, loadHandCropClips } from '../src/streams/hand_crops';
+import { readLandmarkEntry } from '../src/landmarks/cache';
+import { jobsOf } from '../src/pipeline/run';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,12 +37,13 @@ const { values: args } = parseArgs({
   },
 });
 
-type Stream = 'lm' | 'cnn' | 'fusion';
+type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands';
 interface Recipe {
   stream: Stream;
   /**
    * 'control': mean of the clip's vectors -> linear softmax; 'lstm': the LSTM head; 'late': late fusion, the LSTM
-   * on the landmarks and the control on the CNN features, their probabilities mixed (`lateWeight` for the LSTM).
+   * on the landmarks and the control on the CNN features (the whole crop, or the hand crops for stream
+   * 'lm-hands'), their probabilities mixed (`lateWeight` for the LSTM).
    */
   head: 'control' | 'lstm' | 'late';
   lateWeight?: number;
@@ -84,6 +88,10 @@ const RECIPES: Record<string, Recipe> = {
   'lm-strong5-tta': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'late-0.7': { stream: 'fusion', head: 'late', lateWeight: 0.7, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'late-0.5': { stream: 'fusion', head: 'late', lateWeight: 0.5, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'hands-control': { stream: 'hands', head: 'control', T: 32 },
+  'hands-lstm': { stream: 'hands', head: 'lstm', T: 16, model: { dropout: 0.5 }, augment: TIME_AUG, views: TTA },
+  'lm-hands-lstm': { stream: 'lm-hands', head: 'lstm', T: 16, model: { velocity: true, dropout: 0.5 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'late-hands-0.7': { stream: 'lm-hands', head: 'late', lateWeight: 0.7, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'cnn-control': { stream: 'cnn', head: 'control', T: 32 },
   'cnn-lstm': { stream: 'cnn', head: 'lstm', T: 16, model: {}, augment: TIME_AUG },
   'fusion-control': { stream: 'fusion', head: 'control', T: 32 },
@@ -112,9 +120,26 @@ async function main(): Promise<void> {
       const evalClips = loadFeatureClips(videosOf(args.split!), dir);
       console.log(`cnn: train ${train.clips.length} (${train.missing.length} missing), ${args.split} ${evalClips.clips.length} (${evalClips.missing.length} missing) from ${dir}`);
       out = { train: train.clips, eval: evalClips.clips };
+    } else if (stream === 'hands') {
+      const lmRoot = landmarksRootOf(cache.datasetDir);
+      const lmDir = (await loadLandmarkClips([], lmRoot, config.frames)).cacheDir;
+      const entryOf = (videoId: string) => {
+        try {
+          return readLandmarkEntry(lmDir, path.basename(lmDir), videoId);
+        } catch {
+          return null;
+        }
+      };
+      const dir = handCropCacheDir(cache.datasetDir, lmDir);
+      const jobs = (split: string) => jobsOf(index.present.filter((e) => e.split === split));
+      const train = await loadHandCropClips(jobs('train'), entryOf, config.frames, dir, undefined, (l) => console.log(l));
+      const evalClips = await loadHandCropClips(jobs(args.split!), entryOf, config.frames, dir, undefined, (l) => console.log(l));
+      console.log(`hands: train ${train.clips.length} (${train.missing.length} missing), ${args.split} ${evalClips.clips.length} (${evalClips.missing.length} missing) from ${dir}`);
+      for (const m of [...train.missing, ...evalClips.missing].slice(0, 5)) console.log(`  missing ${m.videoId}: ${m.reason}`);
+      out = { train: train.clips, eval: evalClips.clips };
     } else {
       const lm = await load('lm');
-      const cnn = await load('cnn');
+      const cnn = await load(stream === 'lm-hands' ? 'hands' : 'cnn');
       out = { train: concatClips([lm.train, cnn.train]).clips, eval: concatClips([lm.eval, cnn.eval]).clips };
       console.log(`fusion: train ${out.train.length}, ${args.split} ${out.eval.length}`);
     }
@@ -138,7 +163,7 @@ async function main(): Promise<void> {
       let epochs = 0;
       if (recipe.head === 'late') {
         const lm = await load('lm');
-        const cnn = await load('cnn');
+        const cnn = await load(recipe.stream === 'lm-hands' ? 'hands' : 'cnn');
         const config = resolveConfig({ overrides: { train: { seed, ...recipe.train } as DeepPartial<TrainConfig>, model: recipe.model as DeepPartial<ModelConfig> } });
         const lmTrain = new ClipSequenceSource(lm.train, recipe.T, classes, recipe.augment);
         const head = await createHead(lmTrain, config.model, seed);

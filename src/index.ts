@@ -5,6 +5,7 @@
  *   runPipeline                         everything below in one call, as `npm start` / `cli run` do
  *   loadIndex                           the video index of a WLASL folder (metadata joined with the files)
  *   buildFeatures, splitSource          frozen backbone features, computed once and cached; a split as a source
+ *   buildStreams, splitSources          the caches the recipe's stream reads (CNN, landmarks, both); its three splits
  *   createHead, fit, saveRunModel       the LSTM head, trained with early stopping, saved with its preprocessing
  *   evaluate, evaluateModelDir          top-1/5/10 per video and per sequence, confusion, per-class accuracy
  *   predictVideo                        the top-k glosses of one video file, from a model directory
@@ -22,7 +23,7 @@ export type { Bbox, Split, VideoEntry } from './metadata/types';
 export { SPLITS } from './metadata/types';
 export type { VideoIndex } from './metadata/video_index';
 export type { SequenceSource, SequenceSample, SequenceBatch } from './dataset/types';
-export { loadIndex, buildFeatures, splitSource, saveRunModel, runPipeline, defaultRunDir, type DatasetLocation, type PipelineOptions, type PipelineResult } from './pipeline/run';
+export { loadIndex, buildFeatures, buildStreams, splitSource, splitSources, saveRunModel, runPipeline, defaultRunDir, type DatasetLocation, type PipelineOptions, type PipelineResult, type BuiltStreams } from './pipeline/run';
 export { evaluateModelDir, type EvaluateModelOptions } from './pipeline/evaluate';
 export { predictVideo, type Prediction } from './pipeline/predict';
 export { createHead, fit, saveHistory, evaluate, perClassTable, type LstmHead, type EpochRecord, type FitOptions, type FitResult, type EvaluationReport, type ClassAccuracy, type TopKAccuracy } from './model/index';

@@ -39,6 +39,11 @@ test('frame options on the command line: window, WLASL frame range, short-video 
   const custom = prepareConfig(['--frame-start', '0', '--frame-end', '47', '--metadata-range', '--short-video', 'skip', '--concurrency', '3', '--max-frames', '32']);
   assert.deepEqual(custom.frames.window, { start: 0, end: 47, useMetadataRange: true, shortVideoPolicy: 'skip', maxFrames: 32, resample: false });
   assert.equal(custom.frames.concurrency, 3);
+  // On real data a window given by its ends is the fixed window, as is --no-metadata-range: never ignored silently.
+  assert.equal(prepareConfig(['--data', '/tmp/some-wlasl', '--frame-start', '0', '--frame-end', '11']).frames.window.useMetadataRange, false);
+  assert.equal(prepareConfig(['--data', '/tmp/some-wlasl', '--frame-end', '20']).frames.window.useMetadataRange, false);
+  assert.equal(prepareConfig(['--data', '/tmp/some-wlasl', '--no-metadata-range']).frames.window.useMetadataRange, false);
+  assert.equal(trainConfig(['--data', '/tmp/some-wlasl', '--frame-start', '0', '--metadata-range']).frames.window.useMetadataRange, true);
   // Fields not given keep their defaults.
   assert.equal(custom.frames.size, DEFAULT_CONFIG.frames.size);
   assert.equal(custom.frames.cropToBbox, DEFAULT_CONFIG.frames.cropToBbox);

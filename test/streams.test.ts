@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -6,10 +6,17 @@ import { ClipSequenceSource, EVAL_SPANS, spreadIndices, type ClipFrames } from '
 import { augmentLandmarkRows, fillGaps, landmarkStreamFrames, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT } from '../src/streams/landmark_features';
 import { landmarkVectors, LANDMARK_DIMS, LANDMARK_LAYOUT } from '../src/landmarks/normalise';
 import { readLandmarkEntry } from '../src/landmarks/cache';
+import { handCropBoxes } from '../src/streams/hand_crops';
+import { initBackend } from '../src/runtime/backend';
 import { seededRandom } from '../src/runtime/random';
 import { makeTempDir, REAL10_DIR, runCli } from './helpers';
 
 const skip = REAL10_DIR ? false : 'no ../shared/data/wlasl-real10';
+
+// The hand-crop module brings the wasm backend in: initialise it before any tensor.
+before(async () => {
+  await initBackend();
+});
 
 test('spreadIndices takes the centres of equal parts: a long clip is thinned evenly, a short one repeats evenly', () => {
   // Part i of 8 frames covers 8i..8i+7; its centre 8i+3.5 rounds up.
@@ -130,4 +137,17 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   const p = JSON.parse(predicted.stdout) as { top: Array<{ probability: number }>; windows: number; frames: number };
   assert.deepEqual([p.top.length, p.windows, p.frames], [3, EVAL_SPANS.length, 12]);
   assert.ok(Math.abs(p.top.reduce((s, t) => s + t.probability, 0) - 1) < 1e-4);
+});
+
+test('hand crops: a square around each hand, in the decoded frame\'s 0..1 coordinates; no box where a hand is missing', () => {
+  // A 200x200 source crop at (100, 50); the right hand spans x 140..160, y 90..130 in source pixels (40 tall).
+  const points = Array.from({ length: 21 }, (_, p) => [140 + (p % 2) * 20, 90 + (p % 3) * 20, 0]).flat();
+  const frame = { body: [], left: null, right: { points, score: 1, source: 'wrist' as const } };
+  const boxes = handCropBoxes({ geometry: { size: 448, crop: { x: 100, y: 50, width: 200, height: 200 } }, frames: [frame, { ...frame, right: null }] }, 1.5);
+  assert.equal(boxes.length, 2);
+  assert.equal(boxes[0]![0], null, 'no left hand, no box');
+  // Centre (150, 110) in source pixels; side 1.5 x 40 = 60: x 120..180, y 80..140 -> (x - 100) / 200, (y - 50) / 200.
+  const [y1, x1, y2, x2] = boxes[0]![1]!;
+  for (const [got, want] of [[y1, 0.15], [x1, 0.1], [y2, 0.45], [x2, 0.4]] as const) assert.ok(Math.abs(got - want) < 1e-9, `${got} vs ${want}`);
+  assert.deepEqual(boxes[1], [null, null]);
 });

@@ -170,7 +170,7 @@ test('run on a read-only dataset: the data folder is untouched, the cache goes t
   // Both datasets calibrate the random backbone on the same two training videos: one weights folder serves both.
   assert.deepEqual(fs.readdirSync(path.join(root, 'weights')).map((n) => n.replace(/seed\d+-frames[0-9a-f]{12}$/, '')), ['random-mobilenet_v2_0.35-']);
   const summary = fs.readFileSync(path.join(tmp, 'run', 'summary.txt'), 'utf8');
-  assert.ok(summary.includes(`cache: features in ${dataCache}, weights in ${path.join(root, 'weights')}; size: wlasl cache, delete: wlasl cache --clear`), summary);
+  assert.ok(summary.includes(`cache: features and landmarks in ${dataCache}, weights in ${path.join(root, 'weights')}; size: wlasl cache, delete: wlasl cache --clear`), summary);
 
   const shown = await cli(['cache'], env);
   assert.equal(shown.code, 0, shown.stderr);

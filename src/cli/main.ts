@@ -93,7 +93,7 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
   checkWorkers(num(o.workers, 'workers'), '--workers');
   const overrides: DeepPartial<PipelineConfig> = {
     frames: {
-      window: { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: o.metadataRange, shortVideoPolicy: o.shortVideo, maxFrames: num(o.maxFrames, 'max-frames'), resample: o.resample },
+      window: { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: fixedWindowAsked(o) ? false : o.metadataRange, shortVideoPolicy: o.shortVideo, maxFrames: num(o.maxFrames, 'max-frames'), resample: o.resample },
       concurrency: num(o.concurrency, 'concurrency'),
     },
     stream: { features: o.features, wholeClip: o.wholeClip, minSpan: num(o.minSpan, 'min-span'), augmentLandmarks: o.augmentLandmarks, evalViews: o.evalViews },
@@ -114,6 +114,11 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
 
 /** Exit status of a command that finished but left inputs out (each listed with its reason); README says so. */
 const EXIT_SKIPPED = 3;
+
+/** --frame-start/--frame-end without --metadata-range ask for the fixed window: never ignore them silently. */
+function fixedWindowAsked(o: { metadataRange?: boolean; frameStart?: string; frameEnd?: string }): boolean {
+  return o.metadataRange === undefined && (o.frameStart !== undefined || o.frameEnd !== undefined);
+}
 
 type RunOptions = CommonOptions & { runDir?: string; resume?: boolean; overwrite?: boolean };
 
@@ -193,8 +198,9 @@ function addConfigOptions(cmd: Command): Command {
     .option('--float16', 'store cached features as float16')
     .option('--frame-start <n>', 'first source frame kept (0-based)')
     .option('--frame-end <n>', 'last source frame kept (inclusive)')
-    .option('--metadata-range', "use each instance's WLASL frame_start/frame_end instead of --frame-start/--frame-end")
-    .option('--max-frames <n>', 'with --metadata-range: at most this many frames per video, spread evenly over its range (default 64)')
+    .option('--metadata-range', "use each instance's WLASL frame_start/frame_end (the default; not in presets original and cnn-windows)")
+    .option('--no-metadata-range', 'frames --frame-start..--frame-end of every clip (5..35, as the original); implied by --frame-start/--frame-end')
+    .option('--max-frames <n>', 'with --metadata-range: at most this many frames per video, spread evenly over its range (default 32)')
     .option('--resample', 'with --metadata-range: exactly --max-frames frames per video, spread over its range (short clips repeat frames)')
     .addOption(new Option('--short-video <policy>', 'a video shorter than the window: pad (repeat its last frame) or skip (and report it)').choices(['pad', 'skip']))
     .option('--concurrency <n>', 'videos decoded at once (default: cores)')
@@ -307,8 +313,9 @@ export function buildProgram(): Command {
     .option('--landmark-size <px>', 'frame size the landmark models see (default 224)')
     .option('--frame-start <n>', 'first source frame kept (0-based)')
     .option('--frame-end <n>', 'last source frame kept (inclusive)')
-    .option('--metadata-range', "use each instance's WLASL frame_start/frame_end instead of --frame-start/--frame-end")
-    .option('--max-frames <n>', 'with --metadata-range: at most this many frames per video, spread evenly over its range (default 64)')
+    .option('--metadata-range', "use each instance's WLASL frame_start/frame_end (the default; not in presets original and cnn-windows)")
+    .option('--no-metadata-range', 'frames --frame-start..--frame-end of every clip (5..35, as the original); implied by --frame-start/--frame-end')
+    .option('--max-frames <n>', 'with --metadata-range: at most this many frames per video, spread evenly over its range (default 32)')
     .addOption(new Option('--short-video <policy>', 'a video shorter than the window: pad (repeat its last frame) or skip (and report it)').choices(['pad', 'skip']))
     .option('--workers <n>', 'landmark threads, one core each (default: cores)');
   addDatasetOptions(landmarks).action(async (o: CommonOptions & { hands?: 'wrist' | 'detector'; detectorFallback?: boolean; landmarkSize?: string }) => {
@@ -317,7 +324,7 @@ export function buildProgram(): Command {
     const { buildLandmarkCache, formatLandmarkSummary } = await import('../landmarks/stage');
     // Only the frame settings apply (no sequence or model here), so only they are checked.
     checkWorkers(num(o.workers, 'workers'), '--workers');
-    const window = { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: o.metadataRange, shortVideoPolicy: o.shortVideo, maxFrames: num(o.maxFrames, 'max-frames') };
+    const window = { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: fixedWindowAsked(o) ? false : o.metadataRange, shortVideoPolicy: o.shortVideo, maxFrames: num(o.maxFrames, 'max-frames') };
     const config = resolveConfig({ overrides: { frames: { window } }, sample: o.sample || !o.data });
     checkFramesConfig(config.frames, (field) => CONFIG_FLAGS[field] ?? field);
     const index = loadIndex({ dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile, followSymlinks: o.followSymlinks });
@@ -365,16 +372,23 @@ export function buildProgram(): Command {
     .command('predict')
     .description('recognise the sign in one video with a saved model directory: top-5 glosses with probabilities')
     .argument('[video]', 'an mp4 (or any video ffmpeg reads)')
-    .requiredOption('--model <dir>', 'a model directory written by train/run')
+    .option('--model <dir>', 'a model directory written by train/run (default: the ready WLASL100 model in models/wlasl100)')
     .option('--list-classes', 'print the glosses the model knows, one a line, and exit')
     .option('--bbox <x0,y0,x1,y1>', 'crop to this box first (as WLASL bboxes); default: the whole frame')
     .option('--top <k>', 'how many glosses to show', '5')
     .option('--json', 'print JSON')
-    .action(async (video: string | undefined, o: { model: string; bbox?: string; top: string; json?: boolean; listClasses?: boolean }) => {
+    .action(async (video: string | undefined, o: { model?: string; bbox?: string; top: string; json?: boolean; listClasses?: boolean }) => {
       const { predictVideo, modelWarnings } = await import('../pipeline/predict');
+      if (o.model === undefined) {
+        const { READY_MODEL_DIR } = await import('../model/model_dir');
+        o.model = READY_MODEL_DIR;
+        // On stderr, so --json and --list-classes stay parseable.
+        console.error(`model: the ready WLASL100 model (${path.relative(process.cwd(), READY_MODEL_DIR) || '.'}; MODEL_CARD.md there says what it can do); --model DIR uses another`);
+      }
+      const modelDir = o.model;
       if (o.listClasses) {
         const { readModelMeta } = await import('../model/model_dir');
-        const meta = readModelMeta(o.model);
+        const meta = readModelMeta(modelDir);
         for (const w of modelWarnings(meta)) console.error(`warning: ${w}`);
         console.log(meta.classes.join('\n'));
         return;
@@ -384,7 +398,7 @@ export function buildProgram(): Command {
       if (bbox && (bbox.length !== 4 || bbox.some((v) => !Number.isFinite(v)))) throw new WlaslError(`--bbox must be x0,y0,x1,y1, got '${o.bbox}'`);
       const top = num(o.top, 'top')!;
       if (!Number.isInteger(top) || top < 1) throw new WlaslError(`--top must be an integer >= 1, got '${o.top}'`);
-      const result = await predictVideo(o.model, video, { bbox, top });
+      const result = await predictVideo(modelDir, video, { bbox, top });
       if (o.json) console.log(JSON.stringify(result, null, 2));
       else {
         console.log(`${path.basename(video)}: ${result.windows} window(s), ${result.frames} frames, backbone ${result.timings.backboneMs.toFixed(0)} ms, head ${result.timings.headMs.toFixed(0)} ms, total ${result.timings.totalMs.toFixed(0)} ms`);

@@ -117,7 +117,7 @@ function addStats(total: ClipLandmarkStats, clip: ClipLandmarkStats): void {
 export function formatLandmarkSummary(r: BuildLandmarkCacheReport): string {
   const recomputed = formatRecomputed(r.recomputed);
   const recall = r.stats.visibleWrists ? ` hands at ${((100 * r.stats.handsAtVisibleWrists) / r.stats.visibleWrists).toFixed(1)}% of visible wrists,` : '';
-  return `landmarks: ${r.computed} computed${recomputed ? ` (${recomputed})` : ''}, ${r.reused} reused, ${r.failed.length} failed,${recall} ${r.badFrames.length} clips with bad frames, ${r.noSigner.length} without shoulders, ${r.framesPerSecond.toFixed(1)} frames/s -> ${r.cacheDir}`;
+  return `landmarks: ${r.computed} computed${recomputed ? ` (${recomputed})` : ''}, ${r.reused} reused, ${r.failed.length} failed,${recall} ${r.badFrames.length} clips with bad frames, ${r.noSigner.length} without shoulders${r.computed > 0 ? `, ${r.framesPerSecond.toFixed(1)} frames/s` : ''} -> ${r.cacheDir}`;
 }
 
 export async function buildLandmarkCache(options: BuildLandmarkCacheOptions): Promise<BuildLandmarkCacheReport> {

@@ -24,6 +24,12 @@ import { appendVelocity } from './preprocess';
 export { MODEL_JSON, WEIGHTS_BIN, BACKBONE_SUBDIR };
 export const META_JSON = MODEL_INFO_FILE;
 
+/**
+ * The WLASL100 recogniser committed with the project (models/wlasl100, its MODEL_CARD.md says how it was made):
+ * what `predict` uses when no --model is given, so a clip can be recognised right after `npm ci`.
+ */
+export const READY_MODEL_DIR = path.resolve(__dirname, '..', '..', 'models', 'wlasl100');
+
 export interface ModelMetaInput {
   classes: string[];
   sequence: SequenceConfig;

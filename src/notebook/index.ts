@@ -3,3 +3,4 @@ export { notebookContext, describeContext, SAMPLE_DATA_DIR, type NotebookContext
 export { setupNotebook, type NotebookSetup, type NotebookSetupOptions } from './setup';
 export { sequenceGrid, sequenceGridChart, frameJpeg, channelStats, framesOfJpegFiles, sourceFramePng, frameWithCrop, showImage, showImageRow, type GridRow, type GridOptions } from './images';
 export { liveTrainingCurves, historyTable, worstConfusedPairs, accuracyTable, type LiveCurves, type ConfusedPair } from './training';
+export { clipKeypoints, clipsKeypoints, keypointOverlaySpec, missingHandRows, type ClipKeypoints, type KeypointFrame } from './keypoints';

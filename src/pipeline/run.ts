@@ -222,6 +222,53 @@ export async function splitSources(index: VideoIndex, config: PipelineConfig, ca
   return { train: train!.source, val: val!.source, test: test!.source, missing: [...train!.missing, ...val!.missing, ...test!.missing] };
 }
 
+export interface BuiltStreams {
+  /** The CNN feature stage's report and backbone; null when the recipe reads landmarks only. */
+  features: BuildFeatureCacheReport | null;
+  backbone: Backbone | null;
+  /** The landmark stage's report; null when the recipe reads CNN features only. */
+  landmarks: BuildLandmarkCacheReport | null;
+  caches: StreamCaches;
+  /** Videos a stage could not make (each with its stage and reason). */
+  skipped: SkippedVideo[];
+}
+
+/**
+ * Fills the caches the recipe's stream reads (CNN features, landmarks or both) for every present video, as `run`
+ * does: what `splitSources` then cuts into sequences. The notebooks call it too, so they train on any stream.
+ */
+export async function buildStreams(
+  index: VideoIndex,
+  config: PipelineConfig,
+  options: { cacheDir?: string; workers?: number; progress?: ProgressMode; log?: (line: string) => void; timed?: <T>(name: string, fn: () => Promise<T> | T) => Promise<T> } = {},
+): Promise<BuiltStreams> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const timed = options.timed ?? (async <T>(_name: string, fn: () => Promise<T> | T): Promise<T> => fn());
+  const skipped: SkippedVideo[] = [];
+  let features: BuildFeatureCacheReport | null = null;
+  let backbone: Backbone | null = null;
+  const cache = await openCache(index, options.cacheDir);
+  if (usesCnn(config)) {
+    const built = await timed('features', () => buildFeatures(index, config, { cacheDir: options.cacheDir, workers: options.workers, progress: options.progress, log }));
+    features = built.report;
+    backbone = built.backbone;
+    log(`features: ${features.cacheDir} (${features.computed} computed, ${features.reused} reused, ${features.failed.length} failed)`);
+    skipped.push(...features.failed.map((f) => ({ videoId: f.videoId, stage: 'features', reason: f.reason })));
+    const fallback = randomWeightsWarning(backbone.info);
+    if (fallback) log(fallback);
+  }
+  let landmarks: BuildLandmarkCacheReport | null = null;
+  if (usesLandmarks(config)) {
+    landmarks = await timed('landmarks', () =>
+      buildLandmarkCache({ jobs: jobsOf(index.present), cacheRoot: landmarksRootOf(cache.datasetDir), frames: config.frames, workers: options.workers, progress: options.progress }),
+    );
+    log(formatLandmarkSummary(landmarks));
+    skipped.push(...landmarks.failed.map((f) => ({ videoId: f.videoId, stage: 'landmarks', reason: f.reason })));
+  }
+  const caches: StreamCaches = { featuresDir: features?.cacheDir ?? null, landmarksRoot: landmarks ? landmarksRootOf(cache.datasetDir) : null };
+  return { features, backbone, landmarks, caches, skipped };
+}
+
 /** The sequence dataset of one split, streamed from the feature cache. */
 export function splitSource(index: VideoIndex, cacheDir: string, config: PipelineConfig, split: Split): CacheSequenceSource {
   const videos = index.present.filter((e) => e.split === split).map((e) => ({ videoId: e.videoId, label: e.label }));
@@ -231,7 +278,7 @@ export function splitSource(index: VideoIndex, cacheDir: string, config: Pipelin
 /** Where the run's cache is, and the command that shows its size and clears it. */
 export function cacheSummaryLine(cache: CacheLocation): string {
   const command = `wlasl cache${cache.root === cacheRoot() ? '' : ` --cache-dir ${cache.root}`}`;
-  return `cache: features in ${cache.datasetDir}, weights in ${cache.weightsDir}; size: ${command}, delete: ${command} --clear`;
+  return `cache: features and landmarks in ${cache.datasetDir}, weights in ${cache.weightsDir}; size: ${command}, delete: ${command} --clear`;
 }
 
 /** Accuracy lines of one split: per video and per sequence, with what guessing would score; or why there are none. */
@@ -273,10 +320,10 @@ export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: Pipelin
     ...(f
       ? [
           `backbone: ${f.weightsId} (alpha ${config.backbone.alpha})${f.workers ? `, ${f.workers} workers` : ''}`,
-          `features: ${f.computed} computed, ${f.reused} reused, ${f.failed.length} failed${f.failed.length ? ` (data/${SKIPPED_VIDEOS_FILE})` : ''}; ${f.framesPerSecond.toFixed(1)} frames/s`,
+          `features: ${f.computed} computed, ${f.reused} reused, ${f.failed.length} failed${f.failed.length ? ` (data/${SKIPPED_VIDEOS_FILE})` : ''}${f.computed > 0 ? `; ${f.framesPerSecond.toFixed(1)} frames/s` : ''}`,
         ]
       : []),
-    ...(lm ? [`landmarks: ${lm.computed} computed, ${lm.reused} reused, ${lm.failed.length} failed${lm.failed.length ? ` (data/${SKIPPED_VIDEOS_FILE})` : ''}${recall}; ${lm.framesPerSecond.toFixed(1)} frames/s`] : []),
+    ...(lm ? [`landmarks: ${lm.computed} computed, ${lm.reused} reused, ${lm.failed.length} failed${lm.failed.length ? ` (data/${SKIPPED_VIDEOS_FILE})` : ''}${recall}${lm.computed > 0 ? `; ${lm.framesPerSecond.toFixed(1)} frames/s` : ''}`] : []),
     ...(adjusted.length ? [`frame ranges adjusted for ${adjusted.length} videos (clamped to the clip, or sampled down to ${config.frames.window.maxFrames} frames): data/${ADJUSTED_VIDEOS_FILE}`] : []),
     cacheSummaryLine(r.cache),
     `sequences: ${sequencesText(config)}; head LSTM(${config.model.hidden}) x${config.model.layers}, standardize ${config.model.standardize}, velocity ${config.model.velocity}, dropout ${config.model.dropout}`,
@@ -354,29 +401,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   await writeJsonAtomic(path.join(runDir, 'data', 'counts.json'), countsRows(index));
   await writeBboxMap(index, path.join(runDir, 'data', 'bbox.json'));
 
-  const skipped: SkippedVideo[] = [];
-  let features: BuildFeatureCacheReport | null = null;
-  let backbone: Backbone | null = null;
   const cache = await openCache(index, options.cacheDir);
-  if (usesCnn(config)) {
-    const built = await timed('features', () => buildFeatures(index, config, { cacheDir: options.cacheDir, workers: options.workers, progress: options.progress, log }));
-    features = built.report;
-    backbone = built.backbone;
-    log(`features: ${features.cacheDir} (${features.computed} computed, ${features.reused} reused, ${features.failed.length} failed)`);
-    skipped.push(...features.failed.map((f) => ({ videoId: f.videoId, stage: 'features', reason: f.reason })));
-    if (features.adjusted.length) await writeJsonAtomic(path.join(runDir, 'data', ADJUSTED_VIDEOS_FILE), { adjusted: features.adjusted });
-    const fallback = randomWeightsWarning(backbone.info);
-    if (fallback) log(fallback);
-  }
-  let landmarks: BuildLandmarkCacheReport | null = null;
-  if (usesLandmarks(config)) {
-    landmarks = await timed('landmarks', () =>
-      buildLandmarkCache({ jobs: jobsOf(index.present), cacheRoot: landmarksRootOf(cache.datasetDir), frames: config.frames, workers: options.workers, progress: options.progress }),
-    );
-    log(formatLandmarkSummary(landmarks));
-    skipped.push(...landmarks.failed.map((f) => ({ videoId: f.videoId, stage: 'landmarks', reason: f.reason })));
-  }
-  const caches: StreamCaches = { featuresDir: features?.cacheDir ?? null, landmarksRoot: landmarks ? landmarksRootOf(cache.datasetDir) : null };
+  const { features, backbone, landmarks, caches, skipped } = await buildStreams(index, config, { cacheDir: options.cacheDir, workers: options.workers, progress: options.progress, log, timed });
+  if (features?.adjusted.length) await writeJsonAtomic(path.join(runDir, 'data', ADJUSTED_VIDEOS_FILE), { adjusted: features.adjusted });
   const sources = await timed('sequences', () => splitSources(index, config, caches));
   for (const m of sources.missing) if (!skipped.some((s) => s.videoId === m.videoId)) skipped.push({ videoId: m.videoId, stage: 'stream', reason: m.reason });
   for (const f of skipped) log(`  skipped ${f.videoId} (${f.stage}): ${f.reason}`);

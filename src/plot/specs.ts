@@ -162,3 +162,38 @@ export function topKSpec(top: readonly { gloss: string; probability: number }[],
     },
   };
 }
+
+/** One recipe's per-video accuracy on one split (a mean over seeds), as bench/streams.ts and bench/recipes.ts print it. */
+export interface RecipeResult {
+  recipe: string;
+  top1: number;
+  top5: number;
+  top10: number;
+  /** Where the figure comes from: 'ours' (measured here) or a published reference. */
+  kind: 'ours' | 'control' | 'paper';
+}
+
+/** Grouped horizontal bars: top-1, top-5 and top-10 per recipe, in the given order, controls and paper rows marked. */
+export function recipeComparisonSpec(rows: readonly RecipeResult[], title = 'Recipes: per-video accuracy'): ChartSpec {
+  const values = rows.flatMap((r) =>
+    (['top1', 'top5', 'top10'] as const).map((k) => ({ recipe: r.recipe, kind: r.kind, metric: k.replace('top', 'top-'), accuracy: r[k] })),
+  );
+  return {
+    title,
+    data: { values },
+    facet: { row: { field: 'recipe', type: 'nominal', sort: rows.map((r) => r.recipe), title: null, header: { labelAngle: 0, labelAlign: 'left', labelLimit: 420 } } },
+    spec: {
+      width: 320,
+      height: { step: 9 },
+      mark: 'bar',
+      encoding: {
+        y: { field: 'metric', type: 'nominal', title: null, axis: null },
+        x: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: 'per-video accuracy' },
+        color: { field: 'metric', type: 'nominal', title: null, scale: { domain: ['top-1', 'top-5', 'top-10'], range: ['#1f4e79', '#5b9bd5', '#bdd7ee'] } },
+        opacity: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['ours', 'control', 'paper'], range: [1, 0.7, 0.45] } },
+        tooltip: [{ field: 'recipe' }, { field: 'metric' }, { field: 'accuracy', format: '.1%' }],
+      },
+    },
+    spacing: 2,
+  } as unknown as ChartSpec;
+}
