@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ModelDirError, WlaslError, describeError } from '../src/errors';
 import { publishDirectory, tempDirFor } from '../src/runtime/atomic';
 import { directoryLoader } from '../src/backbone/model_dir';
-import { MODEL_INFO_FILE, parseModelInfo } from '../src/model/model_info';
+import { MODEL_INFO_FILE, parseModelInfo, parseModelMeta } from '../src/model/model_info';
 import { checkRecognizer } from '../src/model/recognize';
 
 /**
@@ -195,6 +195,14 @@ export async function checkModelDirectory(modelDir: string, backboneDir?: string
     throw new ModelDirError(`not valid JSON (${(error as Error).message})`, { file: infoFile });
   }
   const info = parseModelInfo(json, infoFile);
+  const { stream } = parseModelMeta(json, infoFile);
+  // The page extracts CNN features of frame windows; landmark models need Human in the page (not there yet).
+  if (stream.features !== 'cnn' || stream.wholeClip) {
+    throw new ModelDirError(
+      `this model reads ${stream.features === 'cnn' ? 'CNN features' : stream.features} over ${stream.wholeClip ? 'the whole clip' : 'windows'}; the browser page runs models on CNN windows only for now (--preset cnn-windows). Try this one with: npm run cli -- predict <clip.mp4> --model ${modelDir}`,
+      { file: infoFile },
+    );
+  }
   const backbone = backboneDir ? path.resolve(backboneDir) : path.join(dir, info.backbone.dir);
   if (!fs.existsSync(path.join(backbone, 'model.json'))) {
     throw new ModelDirError(

@@ -1,0 +1,116 @@
+/**
+ * Publishes a finished WLASL100 run as the ready model (issue 17 point 3): copies its model folder to
+ * models/wlasl100, keeps the val figures beside it (metrics.json: per video, per sequence, per class) and writes
+ * MODEL_CARD.md from them, so the card states exactly what the committed weights measured.
+ *
+ *   npm run cli -- run --data ../shared/data/wlasl100-trainval --seed 42 --run-dir runs/wlasl100
+ *   npx tsx scripts/make_ready_model.ts runs/wlasl100
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { READY_MODEL_DIR, readModelMeta } from '../src/model/model_dir';
+import type { EvaluationReport } from '../src/model/metrics';
+import { writeDirectoryAtomic } from '../src/runtime/atomic';
+
+const runDir = path.resolve(process.argv[2] ?? '');
+if (!process.argv[2] || !fs.existsSync(path.join(runDir, 'metrics.json'))) {
+  console.error('usage: npx tsx scripts/make_ready_model.ts <run dir with model/ and metrics.json>');
+  process.exit(1);
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+async function main(): Promise<void> {
+  const metrics = JSON.parse(fs.readFileSync(path.join(runDir, 'metrics.json'), 'utf8')) as { val: EvaluationReport; bestEpoch: number; stoppedEarly: boolean };
+  const config = JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')) as { train: { seed: number } };
+  const meta = readModelMeta(path.join(runDir, 'model'));
+  const val = metrics.val;
+  if (val.perVideo.count === 0) throw new Error(`${runDir}: no val videos were scored`);
+  const scored = val.perClass.filter((c) => c.videos > 0).sort((a, b) => b.accuracy! - a.accuracy! || b.videos - a.videos || a.name.localeCompare(b.name));
+  const perfect = scored.filter((c) => c.accuracy === 1);
+  const never = scored.filter((c) => c.accuracy === 0);
+  const trainCounts = JSON.parse(fs.readFileSync(path.join(runDir, 'data', 'counts.json'), 'utf8')) as unknown;
+
+  const card = `# Ready model: WLASL100 isolated-sign recogniser
+
+The model \`npm run cli -- predict clip.mp4\` uses when no \`--model\` is given. Trained with this project's
+default recipe; everything below was measured on the committed weights (\`metrics.json\` beside this card).
+
+## What it does
+
+Given a video of one isolated American Sign Language sign, it returns the most likely of the 100 glosses of
+WLASL100 (\`npm run cli -- predict --list-classes\` lists them) with probabilities. It reads hand and body
+landmarks (MoveNet and MediaPipe hand landmarks from \`@vladmandic/human\`, run on the CPU, offline), not pixels:
+up to 32 frames spread over the clip, 16 of them per view, five views averaged.
+
+## Data and splits
+
+WLASL v0.3 (Li et al., WACV 2020), the 100 glosses of WLASL100 as the WLASL authors define them: the train and
+val splits of the publicly available clips (\`../shared/data/wlasl100-trainval\`: 641 train and 143 val videos,
+about 6 train clips a gloss, clips cropped to the signer's box plus a margin). Trained on train; val chose the
+recipe and the epoch (early stopping). The WLASL100 test split was not used for anything: it is held back for
+independent evaluation.
+
+## Recipe
+
+\`${meta.stream.features}\` stream, whole clip (${meta.sequence.sampleSize} frames spread over each view),
+LSTM(${meta.head.hidden}) with frame-to-frame changes (velocity ${meta.head.velocity}), Adam 1e-3, batch 16,
+early stopping on val loss (best epoch ${metrics.bestEpoch + 1}); training views are random spans of at least
+${100 * meta.stream.minSpan}% of the sign with the keypoints turned, scaled and shifted. Seed ${config.train.seed}.
+Reproduce:
+
+\`\`\`bash
+npm run cli -- run --data ../shared/data/wlasl100-trainval --seed ${config.train.seed} --run-dir runs/wlasl100
+npx tsx scripts/make_ready_model.ts runs/wlasl100
+\`\`\`
+
+## Figures (WLASL100 val split, ${val.perVideo.count} videos, per video)
+
+| top-1 | top-5 | top-10 | chance top-1 |
+| --- | --- | --- | --- |
+| ${pct(val.perVideo.top1)} | ${pct(val.perVideo.top5)} | ${pct(val.perVideo.top10)} | 1.0% |
+
+Seeds 1 and 7 of the same recipe: see README, "Real signs" (mean of three seeds 40.6 / 69.9 / 82.7%). For
+reference, the WLASL paper's test-split rows: VGG-GRU 25.97 / 55.04 / 63.95, Pose-TGCN 55.43 / 78.68 / 87.60,
+I3D 65.89 / 84.11 / 89.92 (they train on about twice as many clips).
+
+Per class (val has 1-2 videos of most glosses, so each figure is coarse): ${scored.length} glosses have val
+videos; ${perfect.length} are always right (${perfect.slice(0, 12).map((c) => `${c.name} ${c.correct}/${c.videos}`).join(', ')}${perfect.length > 12 ? ', ...' : ''}),
+${never.length} never (${never.slice(0, 12).map((c) => `${c.name} 0/${c.videos}`).join(', ')}${never.length > 12 ? ', ...' : ''}).
+
+## Intended use and limits
+
+- For trying the recogniser, teaching and research on isolated-sign recognition. Not for interpreting: it knows
+  100 glosses, one sign per clip, and is wrong more often than right on new signers.
+- Few clips and few signers a gloss (about 6 training clips each): expect lower accuracy for signers, camera
+  angles, lighting and backgrounds unlike WLASL's. It expects one signer, upper body visible, facing the camera.
+- Isolated signs only: a clip of a sentence or of fingerspelling gets an answer that means nothing.
+- A hand the hand model misses (a third of visible wrists on WLASL100: hands over the face, motion blur) is a gap
+  the model fills by interpolation.
+
+## Licence
+
+The WLASL videos and annotations are under the Computational Use of Data Agreement (C-UDA-1.0). Under its
+definitions, "artificial intelligence models trained on Data (and which do not include more than a de minimis
+portion of Data) are Results", and C-UDA "does not impose any restriction with respect to the use,
+modification, or distribution of Results" (sections 5 and 2.2). These weights are such a result: they hold no
+clip, frame or landmark of WLASL, and none is committed in this repository. The landmark models are
+\`@vladmandic/human\`'s (MIT) and are not part of this folder. Cite WLASL (Li et al., WACV 2020) when you use it.
+`;
+  const files: Record<string, string | Buffer> = {};
+  for (const name of fs.readdirSync(path.join(runDir, 'model'))) {
+    const file = path.join(runDir, 'model', name);
+    if (fs.statSync(file).isFile()) files[name] = fs.readFileSync(file);
+  }
+  files['metrics.json'] = JSON.stringify({ val: { perVideo: val.perVideo, perSequence: val.perSequence, perClass: val.perClass }, bestEpoch: metrics.bestEpoch, stoppedEarly: metrics.stoppedEarly, counts: trainCounts }, null, 1) + '\n';
+  files['MODEL_CARD.md'] = card;
+  await writeDirectoryAtomic(READY_MODEL_DIR, async (tmp) => {
+    for (const [name, data] of Object.entries(files)) fs.writeFileSync(path.join(tmp, name), data);
+  });
+  console.log(`${path.relative(process.cwd(), READY_MODEL_DIR)}: ${Object.keys(files).sort().join(', ')}; val top-1 ${pct(val.perVideo.top1)}, top-5 ${pct(val.perVideo.top5)}, top-10 ${pct(val.perVideo.top10)}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
