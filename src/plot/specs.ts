@@ -187,7 +187,7 @@ export function recipeComparisonSpec(rows: readonly RecipeResult[], title = 'Rec
       height: { step: 9 },
       mark: 'bar',
       encoding: {
-        y: { field: 'metric', type: 'nominal', title: null, axis: null },
+        y: { field: 'metric', type: 'nominal', title: null, axis: null, sort: ['top-1', 'top-5', 'top-10'] },
         x: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' }, title: 'per-video accuracy' },
         color: { field: 'metric', type: 'nominal', title: null, scale: { domain: ['top-1', 'top-5', 'top-10'], range: ['#1f4e79', '#5b9bd5', '#bdd7ee'] } },
         opacity: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['ours', 'control', 'paper'], range: [1, 0.7, 0.45] } },
