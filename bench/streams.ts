@@ -23,7 +23,8 @@ import { ClipSequenceSource, type ClipAugmentation, type ClipFrames, type ClipVi
 import { augmentLandmarkRows, STREAM_LANDMARK_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
 import { concatClips, loadFeatureClips, loadLandmarkClips, landmarksRootOf } from '../src/streams/load';
 import { handCropCacheDir, loadHandCropClips } from '../src/streams/hand_crops';
-import { readLandmarkEntry } from '../src/landmarks/cache';
+import { openLandmarkCache, readLandmarkEntry } from '../src/landmarks/cache';
+import { DEFAULT_LANDMARK_PARAMS, landmarkModelFiles } from '../src/landmarks/index';
 import { jobsOf } from '../src/pipeline/run';
 
 const { values: args } = parseArgs({
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
       out = { train: train.clips, eval: evalClips.clips };
     } else if (stream === 'hands') {
       const lmRoot = landmarksRootOf(cache.datasetDir);
-      const lmDir = (await loadLandmarkClips([], lmRoot, config.frames)).cacheDir;
+      const lmDir = (await openLandmarkCache(lmRoot, landmarkModelFiles(), DEFAULT_LANDMARK_PARAMS, { window: config.frames.window, cropToBbox: config.frames.cropToBbox })).dir;
       const entryOf = (videoId: string) => {
         try {
           return readLandmarkEntry(lmDir, path.basename(lmDir), videoId);

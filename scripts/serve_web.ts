@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ModelDirError, WlaslError, describeError } from '../src/errors';
 import { publishDirectory, tempDirFor } from '../src/runtime/atomic';
 import { directoryLoader } from '../src/backbone/model_dir';
-import { MODEL_INFO_FILE, parseModelInfo, parseModelMeta } from '../src/model/model_info';
+import { MODEL_INFO_FILE, modelInfoOf, parseModelMeta } from '../src/model/model_info';
 import { checkRecognizer } from '../src/model/recognize';
 
 /**
@@ -194,8 +194,9 @@ export async function checkModelDirectory(modelDir: string, backboneDir?: string
   } catch (error) {
     throw new ModelDirError(`not valid JSON (${(error as Error).message})`, { file: infoFile });
   }
-  const info = parseModelInfo(json, infoFile);
-  const { stream } = parseModelMeta(json, infoFile);
+  const meta = parseModelMeta(json, infoFile);
+  const info = modelInfoOf(meta);
+  const { stream } = meta;
   // The page extracts CNN features of frame windows; landmark models need Human in the page (not there yet).
   if (stream.features !== 'cnn' || stream.wholeClip) {
     throw new ModelDirError(

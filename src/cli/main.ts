@@ -379,13 +379,10 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (video: string | undefined, o: { model?: string; bbox?: string; top: string; json?: boolean; listClasses?: boolean }) => {
       const { predictVideo, modelWarnings } = await import('../pipeline/predict');
-      if (o.model === undefined) {
-        const { READY_MODEL_DIR } = await import('../model/model_dir');
-        o.model = READY_MODEL_DIR;
-        // On stderr, so --json and --list-classes stay parseable.
-        console.error(`model: the ready WLASL100 model (${path.relative(process.cwd(), READY_MODEL_DIR) || '.'}; MODEL_CARD.md there says what it can do); --model DIR uses another`);
-      }
-      const modelDir = o.model;
+      const { READY_MODEL_DIR } = await import('../model/model_dir');
+      const modelDir = o.model ?? READY_MODEL_DIR;
+      // On stderr, so --json and --list-classes stay parseable.
+      if (o.model === undefined) console.error(`model: the ready WLASL100 model (${path.relative(process.cwd(), READY_MODEL_DIR)}; MODEL_CARD.md there says what it can do); --model DIR uses another`);
       if (o.listClasses) {
         const { readModelMeta } = await import('../model/model_dir');
         const meta = readModelMeta(modelDir);

@@ -109,7 +109,7 @@ export function emptyStats(): ClipLandmarkStats {
   return { frames: 0, visibleWrists: 0, handsAtVisibleWrists: 0, framesWithHand: 0, framesWithBothHands: 0, landmarkRuns: 0, detectorRuns: 0, badFrames: 0 };
 }
 
-function addStats(total: ClipLandmarkStats, clip: ClipLandmarkStats): void {
+export function addStats(total: ClipLandmarkStats, clip: ClipLandmarkStats): void {
   for (const key of Object.keys(total) as Array<keyof ClipLandmarkStats>) total[key] += clip[key];
 }
 

@@ -8,6 +8,7 @@ import type { VideoJob } from '../metadata/types';
 import type { ChartSpec } from '../plot/charts';
 import { DEFAULT_LANDMARK_PARAMS, extractClipLandmarks, landmarkFrames, loadLandmarkModels, type ClipLandmarkStats, type FrameLandmarks, type LandmarkParams } from '../landmarks/index';
 import { HAND_POINTS } from '../landmarks/types';
+import { addStats, emptyStats } from '../landmarks/stage';
 import { frameJpeg } from './images';
 
 export type KeypointPart = 'body' | 'left hand' | 'right hand';
@@ -107,16 +108,11 @@ export function keypointOverlaySpec(frames: readonly KeypointFrame[], options: {
 export function missingHandRows(clips: readonly ClipKeypoints[]): { video: string; frames: number; 'visible wrists': number; 'hands found': string; 'frames with a hand': string; 'frames with both': string }[] {
   const pct = (a: number, b: number) => (b === 0 ? '-' : `${((100 * a) / b).toFixed(0)}%`);
   const rows = clips.map((c) => ({ video: c.videoId, ...statRow(c.stats) }));
-  const total = clips.reduce<ClipLandmarkStats | null>((acc, c) => (acc ? sumStats(acc, c.stats) : { ...c.stats }), null);
-  if (total) rows.push({ video: 'all', ...statRow(total) });
+  const total = emptyStats();
+  for (const c of clips) addStats(total, c.stats);
+  if (clips.length) rows.push({ video: 'all', ...statRow(total) });
   return rows;
   function statRow(s: ClipLandmarkStats) {
     return { frames: s.frames, 'visible wrists': s.visibleWrists, 'hands found': pct(s.handsAtVisibleWrists, s.visibleWrists), 'frames with a hand': pct(s.framesWithHand, s.frames), 'frames with both': pct(s.framesWithBothHands, s.frames) };
   }
-}
-
-function sumStats(a: ClipLandmarkStats, b: ClipLandmarkStats): ClipLandmarkStats {
-  const out = { ...a };
-  for (const key of Object.keys(b) as (keyof ClipLandmarkStats)[]) out[key] = a[key] + b[key];
-  return out;
 }

@@ -229,6 +229,8 @@ export interface BuiltStreams {
   /** The landmark stage's report; null when the recipe reads CNN features only. */
   landmarks: BuildLandmarkCacheReport | null;
   caches: StreamCaches;
+  /** The dataset's cache folders (opened here once). */
+  cache: CacheLocation;
   /** Videos a stage could not make (each with its stage and reason). */
   skipped: SkippedVideo[];
 }
@@ -266,7 +268,7 @@ export async function buildStreams(
     skipped.push(...landmarks.failed.map((f) => ({ videoId: f.videoId, stage: 'landmarks', reason: f.reason })));
   }
   const caches: StreamCaches = { featuresDir: features?.cacheDir ?? null, landmarksRoot: landmarks ? landmarksRootOf(cache.datasetDir) : null };
-  return { features, backbone, landmarks, caches, skipped };
+  return { features, backbone, landmarks, caches, cache, skipped };
 }
 
 /** The sequence dataset of one split, streamed from the feature cache. */
@@ -401,8 +403,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   await writeJsonAtomic(path.join(runDir, 'data', 'counts.json'), countsRows(index));
   await writeBboxMap(index, path.join(runDir, 'data', 'bbox.json'));
 
-  const cache = await openCache(index, options.cacheDir);
-  const { features, backbone, landmarks, caches, skipped } = await buildStreams(index, config, { cacheDir: options.cacheDir, workers: options.workers, progress: options.progress, log, timed });
+  const { features, backbone, landmarks, caches, cache, skipped } = await buildStreams(index, config, { cacheDir: options.cacheDir, workers: options.workers, progress: options.progress, log, timed });
   if (features?.adjusted.length) await writeJsonAtomic(path.join(runDir, 'data', ADJUSTED_VIDEOS_FILE), { adjusted: features.adjusted });
   const sources = await timed('sequences', () => splitSources(index, config, caches));
   for (const m of sources.missing) if (!skipped.some((s) => s.videoId === m.videoId)) skipped.push({ videoId: m.videoId, stage: 'stream', reason: m.reason });
