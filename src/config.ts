@@ -55,9 +55,10 @@ export interface StreamConfig {
   /**
    * 'cnn': the frozen backbone's features of the bbox crop (the original's input); 'landmarks': body and hand
    * keypoints (src/landmarks/, made for a sequence model by src/streams/landmark_features.ts); 'fusion': both side
-   * by side in each frame.
+   * by side in each frame; 'hands': the embedded backbone on crops of each hand, placed by the landmarks
+   * (src/streams/hand_crops.ts).
    */
-  features: 'cnn' | 'landmarks' | 'fusion';
+  features: 'cnn' | 'landmarks' | 'fusion' | 'hands';
   /**
    * One sequence per clip: sequence.sampleSize frames spread over all the clip's kept frames (the whole sign),
    * instead of windows of sequence.sampleSize consecutive frames every sequence.stride. Landmarks need it.
@@ -278,7 +279,7 @@ function sequenceProblems(sequence: SequenceConfig, p: Problems, window?: FrameW
 }
 
 function streamProblems(stream: StreamConfig, p: Problems): void {
-  p.oneOf('stream.features', stream.features, ['cnn', 'landmarks', 'fusion']);
+  p.oneOf('stream.features', stream.features, ['cnn', 'landmarks', 'fusion', 'hands']);
   p.range('stream.minSpan', stream.minSpan, 0.1, 1, 'in 0.1..1');
   p.oneOf('stream.evalViews', stream.evalViews, ['whole', 'spans']);
   if (typeof stream.wholeClip !== 'boolean') p.add(`${p.name('stream.wholeClip')} must be true or false, got ${String(stream.wholeClip)}`);

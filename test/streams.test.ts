@@ -6,7 +6,7 @@ import { ClipSequenceSource, EVAL_SPANS, spreadIndices, type ClipFrames } from '
 import { augmentLandmarkRows, fillGaps, landmarkStreamFrames, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT } from '../src/streams/landmark_features';
 import { landmarkVectors, LANDMARK_DIMS, LANDMARK_LAYOUT } from '../src/landmarks/normalise';
 import { readLandmarkEntry } from '../src/landmarks/cache';
-import { handCropBoxes } from '../src/streams/hand_crops';
+import { HAND_CROP_DIMS, HAND_FEATURE_DIM, handCropBoxes } from '../src/streams/hand_crops';
 import { initBackend } from '../src/runtime/backend';
 import { seededRandom } from '../src/runtime/random';
 import { makeTempDir, REAL10_DIR, runCli } from './helpers';
@@ -133,6 +133,63 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   assert.match(evaluated.stdout, /per video \(3\): top-1 /);
   const video = path.join(data, 'videos', `${videoId}.mp4`);
   const predicted = await runCli(['predict', video, '--model', path.join(runDir, 'model'), '--json'], env);
+  assert.equal(predicted.code, 0, predicted.stderr);
+  const p = JSON.parse(predicted.stdout) as { top: Array<{ probability: number }>; windows: number; frames: number };
+  assert.deepEqual([p.top.length, p.windows, p.frames], [3, EVAL_SPANS.length, 12]);
+  assert.ok(Math.abs(p.top.reduce((s, t) => s + t.probability, 0) - 1) < 1e-4);
+});
+
+test('run --features hands: the backbone on hand crops placed by the landmarks feeds the LSTM; the stage resumes and follows its landmark entries; evaluate and predict read it', { skip, timeout: 900_000 }, async () => {
+  const root = makeTempDir();
+  const data = real10Subset(root, 3, { train: 3, val: 1, test: 1 });
+  const env = { XDG_CACHE_HOME: path.join(root, 'xdg') };
+  const runDir = path.join(root, 'run');
+  const small = ['--max-frames', '12', '--sample-size', '8', '--epochs', '2', '--hidden', '16', '--seed', '7', '--workers', '1', '--no-velocity'];
+  const run = await runCli(['run', '--data', data, '--run-dir', runDir, '--features', 'hands', ...small], env);
+  assert.equal(run.code, 0, run.stderr + run.stdout);
+  const summary = fs.readFileSync(path.join(runDir, 'summary.txt'), 'utf8');
+  assert.match(summary, /^landmarks: 15 computed/m);
+  assert.match(summary, /^hand crops: 15 computed, 0 reused, 0 failed$/m);
+  assert.match(summary, /^sequences: hands stream, whole clip, 8 frames spread over it; training views: spans >= 0\.5; head /m);
+  const meta = JSON.parse(fs.readFileSync(path.join(runDir, 'model', 'wlasl-model.json'), 'utf8')) as { featureDim: number; stream: { features: string } };
+  assert.deepEqual([meta.stream.features, meta.featureDim], ['hands', HAND_CROP_DIMS]);
+
+  // Each frame's masks say which hands the landmarks found; a found hand has backbone features, a missing one zeros.
+  const datasetDir = fs.readdirSync(path.join(root, 'xdg', 'wlasl-cnn-lstm', 'datasets')).map((d) => path.join(root, 'xdg', 'wlasl-cnn-lstm', 'datasets', d))[0]!;
+  const lmRoot = path.join(datasetDir, 'landmarks');
+  const key = fs.readdirSync(lmRoot)[0]!;
+  const handsRoot = path.join(datasetDir, 'hand-crops');
+  const handsDir = path.join(handsRoot, fs.readdirSync(handsRoot)[0]!);
+  const ids = fs.readdirSync(path.join(data, 'videos')).map((f) => f.replace('.mp4', ''));
+  let handsSeen = 0;
+  for (const id of ids) {
+    const entry = readLandmarkEntry(path.join(lmRoot, key), key, id);
+    const bytes = fs.readFileSync(path.join(handsDir, `${id}.f32`));
+    const v = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    assert.equal(v.length, entry.frames.length * HAND_CROP_DIMS);
+    entry.frames.forEach((frame, t) => {
+      (['left', 'right'] as const).forEach((side, k) => {
+        const mask = v[t * HAND_CROP_DIMS + 2 * HAND_FEATURE_DIM + k]!;
+        const features = v.subarray(t * HAND_CROP_DIMS + k * HAND_FEATURE_DIM, t * HAND_CROP_DIMS + (k + 1) * HAND_FEATURE_DIM);
+        const energy = features.reduce((s, x) => s + Math.abs(x), 0);
+        assert.equal(mask, frame[side] ? 1 : 0, `${id} frame ${t} ${side}`);
+        assert.ok(frame[side] ? energy > 0 : energy === 0, `${id} frame ${t} ${side}: features ${energy}`);
+        if (frame[side]) handsSeen++;
+      });
+    });
+  }
+  assert.ok(handsSeen > 15 * 12 * 0.5, `hands in ${handsSeen} of ${15 * 12 * 2} frame sides`);
+
+  // Resumable: a clip whose stamp is gone (killed before it was written) is computed again, the rest reused.
+  fs.rmSync(path.join(handsDir, `${ids[0]}.json`));
+  const again = await runCli(['run', '--data', data, '--run-dir', runDir, '--overwrite', '--features', 'hands', ...small], env);
+  assert.equal(again.code, 0, again.stderr + again.stdout);
+  assert.match(fs.readFileSync(path.join(runDir, 'summary.txt'), 'utf8'), /^hand crops: 1 computed, 14 reused, 0 failed$/m);
+
+  const evaluated = await runCli(['evaluate', '--model', path.join(runDir, 'model'), '--data', data, '--split', 'test'], env);
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  assert.match(evaluated.stdout, /per video \(3\): top-1 /);
+  const predicted = await runCli(['predict', path.join(data, 'videos', `${ids[0]}.mp4`), '--model', path.join(runDir, 'model'), '--json'], env);
   assert.equal(predicted.code, 0, predicted.stderr);
   const p = JSON.parse(predicted.stdout) as { top: Array<{ probability: number }>; windows: number; frames: number };
   assert.deepEqual([p.top.length, p.windows, p.frames], [3, EVAL_SPANS.length, 12]);

@@ -26,7 +26,7 @@ interface CommonOptions {
   patience?: string;
   monitor?: 'loss' | 'top1';
   helperThreads?: string;
-  features?: 'cnn' | 'landmarks' | 'fusion';
+  features?: 'cnn' | 'landmarks' | 'fusion' | 'hands';
   wholeClip?: boolean;
   minSpan?: string;
   augmentLandmarks?: boolean;
@@ -204,7 +204,7 @@ function addConfigOptions(cmd: Command): Command {
     .option('--resample', 'with --metadata-range: exactly --max-frames frames per video, spread over its range (short clips repeat frames)')
     .addOption(new Option('--short-video <policy>', 'a video shorter than the window: pad (repeat its last frame) or skip (and report it)').choices(['pad', 'skip']))
     .option('--concurrency <n>', 'videos decoded at once (default: cores)')
-    .addOption(new Option('--features <stream>', 'what the LSTM reads per frame: cnn (backbone features of the crop), landmarks (body and hand keypoints), fusion (both)').choices(['cnn', 'landmarks', 'fusion']))
+    .addOption(new Option('--features <stream>', 'what the LSTM reads per frame: cnn (backbone features of the crop), landmarks (body and hand keypoints), fusion (both), hands (backbone features of crops of each hand, placed by the landmarks)').choices(['cnn', 'landmarks', 'fusion', 'hands']))
     .option('--whole-clip', 'one sequence per clip: --sample-size frames spread over all its kept frames (the whole sign)')
     .option('--no-whole-clip', 'windows of --sample-size consecutive frames every --stride (the cnn stream only)')
     .option('--min-span <f>', 'whole clip: training views cover a random span of at least this fraction of the clip (1 = no time augmentation)')

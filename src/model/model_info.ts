@@ -50,7 +50,7 @@ export const modelMetaSchema = z
     sequence: z.object({ sampleSize: positiveInt, stride: positiveInt }).passthrough().optional(),
     /** What the head reads per frame (config.stream); absent in folders written before the landmarks: cnn windows. */
     stream: z
-      .object({ features: z.enum(['cnn', 'landmarks', 'fusion']), wholeClip: z.boolean(), minSpan: z.number().positive().max(1), augmentLandmarks: z.boolean(), evalViews: z.enum(['whole', 'spans']) })
+      .object({ features: z.enum(['cnn', 'landmarks', 'fusion', 'hands']), wholeClip: z.boolean(), minSpan: z.number().positive().max(1), augmentLandmarks: z.boolean(), evalViews: z.enum(['whole', 'spans']) })
       .passthrough()
       .optional(),
     /** The sequence length under its old name: folders written before `sequence` was required. */

@@ -9,12 +9,9 @@ import { configOfModel, loadModelDir } from '../model/model_dir';
 import { evaluate, formatPercent, type EvaluationReport } from '../model/metrics';
 import { CacheSequenceSource } from '../dataset/cache_source';
 import type { SequenceSource } from '../dataset/types';
-import { buildLandmarkCache } from '../landmarks/stage';
-import { openCache } from '../runtime/user_cache';
 import { ClipSequenceSource, NO_AUGMENTATION } from '../streams/clip_source';
-import { landmarksRootOf } from '../streams/load';
-import { evalViewsOf, loadStreamClips, usesCnn, usesLandmarks } from '../streams/sources';
-import { buildFeatures, jobsOf, loadIndex, randomWeightsWarning, type DatasetLocation } from './run';
+import { evalViewsOf, loadStreamClips } from '../streams/sources';
+import { buildStreams, loadIndex, randomWeightsWarning, type DatasetLocation } from './run';
 
 /**
  * `evaluate --model DIR`: a saved model on a dataset split. The model's own backbone (model/backbone) and
@@ -95,32 +92,21 @@ export async function evaluateModelDir(modelDir: string, options: EvaluateModelO
   const skipped = entries.filter((e) => !modelLabel.has(e.gloss)).map((e) => e.videoId);
   if (usable.length === 0) throw new ConfigError(`no ${split} video of this dataset has a gloss the model knows (${meta.classes.length} classes)`, { file: modelDir });
   const subIndex = { ...index, present: usable };
+  // Each stream's stage fills its cache for these videos (reused when a run already did), as in `run`.
+  const streams = await buildStreams(subIndex, config, { cacheDir: options.cacheDir, workers: options.workers, log: () => undefined });
   const failed: Array<{ videoId: string; reason: string }> = [];
-  // Each stream's stage fills its cache for these videos (reused when a run already did).
-  let featuresDir: string | null = null;
-  if (usesCnn(config)) {
-    const { report: features } = await buildFeatures(subIndex, config, { cacheDir: options.cacheDir, workers: options.workers });
-    failed.push(...features.failed);
-    featuresDir = features.cacheDir;
-  }
-  let landmarksRoot: string | null = null;
-  if (usesLandmarks(config)) {
-    const cache = await openCache(index, options.cacheDir);
-    landmarksRoot = landmarksRootOf(cache.datasetDir);
-    const landmarks = await buildLandmarkCache({ jobs: jobsOf(usable), cacheRoot: landmarksRoot, frames: config.frames, workers: options.workers });
-    failed.push(...landmarks.failed.filter((f) => !failed.some((g) => g.videoId === f.videoId)));
-  }
+  for (const f of streams.skipped) if (!failed.some((g) => g.videoId === f.videoId)) failed.push({ videoId: f.videoId, reason: f.reason });
   const unreadable = new Set(failed.map((f) => f.videoId));
   const scored = usable.filter((e) => !unreadable.has(e.videoId));
   if (scored.length === 0) throw new ConfigError(`none of the ${usable.length} ${split} videos could be read (first: ${failed[0]?.reason ?? '?'})`, { file: index.videosDir });
   const labelled = scored.map((e) => ({ videoId: e.videoId, label: modelLabel.get(e.gloss)! }));
   let source: SequenceSource;
   if (config.stream.wholeClip) {
-    const { clips, missing } = await loadStreamClips(labelled, config, { featuresDir, landmarksRoot });
+    const { clips, missing } = await loadStreamClips(labelled, config, streams.caches);
     failed.push(...missing);
     source = new ClipSequenceSource(clips, config.sequence.sampleSize, meta.classes.length, NO_AUGMENTATION, evalViewsOf(config));
   } else {
-    source = new CacheSequenceSource(featuresDir!, labelled, config.sequence, meta.classes.length);
+    source = new CacheSequenceSource(streams.caches.featuresDir!, labelled, config.sequence, meta.classes.length);
   }
   const report = await evaluate(loaded.head, source, { classNames: meta.classes });
   if (options.out) await writeJsonAtomic(options.out, { format: EVALUATION_FORMAT, model: path.resolve(modelDir), data: path.resolve(options.dataDir), split, failed, ...report });

@@ -16,13 +16,14 @@ import { landmarkFrames } from '../landmarks/stage';
 import { ClipSequenceSource, NO_AUGMENTATION, type ClipFrames } from '../streams/clip_source';
 import { landmarkStreamFrames } from '../streams/landmark_features';
 import { concatClips } from '../streams/load';
-import { evalViewsOf, usesCnn, usesLandmarks } from '../streams/sources';
+import { evalViewsOf, readsLandmarkVectors, usesCnn, usesHandCrops, usesLandmarks } from '../streams/sources';
+import { DEFAULT_HAND_CROP, handCropVectors } from '../streams/hand_crops';
 import { initBackend } from '../runtime/backend';
 import { modelWarnings, type Prediction } from './predict';
 
 /**
- * `predict` for a model that reads whole clips (config.stream.wholeClip: the landmark, fusion and whole-clip CNN
- * recipes): the clip's frames spread over all of it (a user's clip has no WLASL range: its whole length), each
+ * `predict` for a model that reads whole clips (config.stream.wholeClip: the landmark, fusion, hands and whole-clip
+ * CNN recipes): the clip's frames spread over all of it (a user's clip has no WLASL range: its whole length), each
  * stream computed as its stage computes it for training (the same code), read with the model's evaluation
  * views, their probabilities averaged.
  */
@@ -71,9 +72,21 @@ export async function predictClipVideo(modelDir: string, video: string, options:
     decodeMs += performance.now() - t0;
     const t1 = performance.now();
     const clip = await extractClipLandmarks(m.landmarks, lf.frames, lf.count, lf.geometry, DEFAULT_LANDMARK_PARAMS);
-    const vectors = landmarkVectors(clip.frames, DEFAULT_LANDMARK_PARAMS.minBodyScore, typicalSignerReference(lf.geometry.crop))!;
-    parts.push([{ videoId: job.videoId, label: 0, frames: vectors.frames, data: landmarkStreamFrames(vectors) }]);
+    if (readsLandmarkVectors(m.config)) {
+      const vectors = landmarkVectors(clip.frames, DEFAULT_LANDMARK_PARAMS.minBodyScore, typicalSignerReference(lf.geometry.crop))!;
+      parts.push([{ videoId: job.videoId, label: 0, frames: vectors.frames, data: landmarkStreamFrames(vectors) }]);
+    }
     backboneMs += performance.now() - t1;
+    if (usesHandCrops(m.config)) {
+      // The hands stream crops the same frames decoded larger, where the landmarks put the hands (as its stage does).
+      const t2 = performance.now();
+      const large = await landmarkFrames(job, m.config.frames, { ...DEFAULT_LANDMARK_PARAMS, size: DEFAULT_HAND_CROP.frameSize });
+      decodeMs += performance.now() - t2;
+      const t3 = performance.now();
+      const data = await handCropVectors(large, DEFAULT_HAND_CROP.frameSize, { frames: clip.frames, geometry: lf.geometry });
+      parts.push([{ videoId: job.videoId, label: 0, frames: lf.count, data }]);
+      backboneMs += performance.now() - t3;
+    }
     frames = lf.count;
     padded = lf.details.padded;
   }

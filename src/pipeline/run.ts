@@ -24,7 +24,10 @@ import { saveChart } from '../plot/charts';
 import type { SequenceSource } from '../dataset/types';
 import { buildLandmarkCache, formatLandmarkSummary, type BuildLandmarkCacheReport } from '../landmarks/stage';
 import { landmarksRootOf } from '../streams/load';
-import { usesCnn, usesLandmarks, wholeClipSource, type StreamCaches } from '../streams/sources';
+import { readsLandmarkVectors, usesCnn, usesHandCrops, usesLandmarks, wholeClipSource, type StreamCaches } from '../streams/sources';
+import { buildHandCropCache, formatHandCropSummary, type BuildHandCropReport } from '../streams/hand_crops';
+import { openLandmarkCache } from '../landmarks/cache';
+import { landmarkModelFiles } from '../landmarks/human';
 import { accuracyCurveSpec, confusionMatrixSpec, lossCurveSpec, perClassAccuracySpec } from '../plot/specs';
 
 /**
@@ -74,6 +77,8 @@ export interface PipelineResult {
   features: BuildFeatureCacheReport | null;
   /** The landmark stage; null when the stream is the CNN only. */
   landmarks: BuildLandmarkCacheReport | null;
+  /** The hand-crop stage; null unless the stream is hands. */
+  handCrops: BuildHandCropReport | null;
   /** Every video the run left out, with the stage and the reason (also in data/skipped_videos.json). */
   skipped: SkippedVideo[];
   /** Which weights the features came from (source 'random' when it fell back: see randomWeightsWarning); null without the CNN. */
@@ -205,7 +210,7 @@ export async function buildFeatures(
 export function sequencesText(config: PipelineConfig): string {
   const s = config.stream;
   const view = s.wholeClip ? `whole clip, ${config.sequence.sampleSize} frames spread over it` : `T=${config.sequence.sampleSize}, stride ${config.sequence.stride}`;
-  const augment = [s.wholeClip && s.minSpan < 1 ? `spans >= ${s.minSpan}` : '', s.augmentLandmarks && s.features !== 'cnn' ? 'landmarks turned/scaled/shifted' : ''].filter(Boolean);
+  const augment = [s.wholeClip && s.minSpan < 1 ? `spans >= ${s.minSpan}` : '', s.augmentLandmarks && readsLandmarkVectors(config) ? 'landmarks turned/scaled/shifted' : ''].filter(Boolean);
   return `${s.features} stream, ${view}${augment.length ? `; training views: ${augment.join(', ')}` : ''}`;
 }
 
@@ -228,6 +233,8 @@ export interface BuiltStreams {
   backbone: Backbone | null;
   /** The landmark stage's report; null when the recipe reads CNN features only. */
   landmarks: BuildLandmarkCacheReport | null;
+  /** The hand-crop stage's report; null unless the recipe reads hand crops. */
+  handCrops: BuildHandCropReport | null;
   caches: StreamCaches;
   /** The dataset's cache folders (opened here once). */
   cache: CacheLocation;
@@ -267,8 +274,18 @@ export async function buildStreams(
     log(formatLandmarkSummary(landmarks));
     skipped.push(...landmarks.failed.map((f) => ({ videoId: f.videoId, stage: 'landmarks', reason: f.reason })));
   }
-  const caches: StreamCaches = { featuresDir: features?.cacheDir ?? null, landmarksRoot: landmarks ? landmarksRootOf(cache.datasetDir) : null };
-  return { features, backbone, landmarks, caches, cache, skipped };
+  let handCrops: BuildHandCropReport | null = null;
+  if (usesHandCrops(config) && landmarks) {
+    const landmarkCache = await openLandmarkCache(landmarksRootOf(cache.datasetDir), landmarkModelFiles(), landmarks.params, { window: config.frames.window, cropToBbox: config.frames.cropToBbox });
+    // Clips the landmark stage could not read are already reported: not asked for again.
+    const unreadable = new Set(landmarks.failed.map((f) => f.videoId));
+    const jobs = jobsOf(index.present).filter((j) => !unreadable.has(j.videoId));
+    handCrops = await timed('hand crops', () => buildHandCropCache({ jobs, datasetCacheDir: cache.datasetDir, landmarks: landmarkCache, frames: config.frames, progress: options.progress }));
+    log(formatHandCropSummary(handCrops));
+    skipped.push(...handCrops.failed.map((f) => ({ videoId: f.videoId, stage: 'hand crops', reason: f.reason })));
+  }
+  const caches: StreamCaches = { featuresDir: features?.cacheDir ?? null, landmarksRoot: landmarks ? landmarksRootOf(cache.datasetDir) : null, handCropsDir: handCrops?.cacheDir ?? null };
+  return { features, backbone, landmarks, handCrops, caches, cache, skipped };
 }
 
 /** The sequence dataset of one split, streamed from the feature cache. */
@@ -326,6 +343,7 @@ export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: Pipelin
         ]
       : []),
     ...(lm ? [`landmarks: ${lm.computed} computed, ${lm.reused} reused, ${lm.failed.length} failed${lm.failed.length ? ` (data/${SKIPPED_VIDEOS_FILE})` : ''}${recall}${lm.computed > 0 ? `; ${lm.framesPerSecond.toFixed(1)} frames/s` : ''}`] : []),
+    ...(r.handCrops ? [`hand crops: ${r.handCrops.computed} computed, ${r.handCrops.reused} reused, ${r.handCrops.failed.length} failed${r.handCrops.failed.length ? ` (data/${SKIPPED_VIDEOS_FILE})` : ''}`] : []),
     ...(adjusted.length ? [`frame ranges adjusted for ${adjusted.length} videos (clamped to the clip, or sampled down to ${config.frames.window.maxFrames} frames): data/${ADJUSTED_VIDEOS_FILE}`] : []),
     cacheSummaryLine(r.cache),
     `sequences: ${sequencesText(config)}; head LSTM(${config.model.hidden}) x${config.model.layers}, standardize ${config.model.standardize}, velocity ${config.model.velocity}, dropout ${config.model.dropout}`,
@@ -403,7 +421,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   await writeJsonAtomic(path.join(runDir, 'data', 'counts.json'), countsRows(index));
   await writeBboxMap(index, path.join(runDir, 'data', 'bbox.json'));
 
-  const { features, backbone, landmarks, caches, cache, skipped } = await buildStreams(index, config, { cacheDir: options.cacheDir, workers: options.workers, progress: options.progress, log, timed });
+  const { features, backbone, landmarks, handCrops, caches, cache, skipped } = await buildStreams(index, config, { cacheDir: options.cacheDir, workers: options.workers, progress: options.progress, log, timed });
   if (features?.adjusted.length) await writeJsonAtomic(path.join(runDir, 'data', ADJUSTED_VIDEOS_FILE), { adjusted: features.adjusted });
   const sources = await timed('sequences', () => splitSources(index, config, caches));
   for (const m of sources.missing) if (!skipped.some((s) => s.videoId === m.videoId)) skipped.push({ videoId: m.videoId, stage: 'stream', reason: m.reason });
@@ -439,7 +457,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   });
   seconds.total = (Date.now() - t0) / 1000;
   await writeJsonAtomic(path.join(runDir, 'config.json'), config);
-  const partial = { runDir, modelDir, backend, index, features, landmarks, skipped, backbone: backbone?.info ?? null, cache, fit: fitResult, test: testReport, val: valReport, seconds };
+  const partial = { runDir, modelDir, backend, index, features, landmarks, handCrops, skipped, backbone: backbone?.info ?? null, cache, fit: fitResult, test: testReport, val: valReport, seconds };
   const summary = summariseRun(partial, config);
   await writeFileAtomic(path.join(runDir, 'summary.txt'), summary + '\n');
   return { ...partial, summary };

@@ -4,6 +4,7 @@ import type { VideoIndex } from '../metadata/video_index';
 import type { Split } from '../metadata/types';
 import { ClipSequenceSource, EVAL_SPANS, NO_AUGMENTATION, WHOLE_CLIP, type ClipAugmentation, type ClipFrames, type ClipView } from './clip_source';
 import { augmentLandmarkRows } from './landmark_features';
+import { loadHandCropStream } from './hand_crops';
 import { concatClips, loadFeatureClips, loadLandmarkClips, type LoadedClips } from './load';
 
 /**
@@ -17,26 +18,38 @@ export interface StreamCaches {
   featuresDir: string | null;
   /** The dataset's landmarks/ root (landmark cache folders, one per key, under it). */
   landmarksRoot: string | null;
+  /** The hand-crop folder (streams/hand_crops.ts) of the run's landmark cache; absent or null without hand crops. */
+  handCropsDir?: string | null;
 }
 
-export const usesCnn = (config: PipelineConfig): boolean => config.stream.features !== 'landmarks';
+/** The CNN on the whole crop (features/build.ts). */
+export const usesCnn = (config: PipelineConfig): boolean => config.stream.features === 'cnn' || config.stream.features === 'fusion';
+/** The landmark stage: read as vectors (landmarks, fusion), or to place the hand crops (hands). */
 export const usesLandmarks = (config: PipelineConfig): boolean => config.stream.features !== 'cnn';
+/** The landmark vectors are (part of) what the LSTM reads. */
+export const readsLandmarkVectors = (config: PipelineConfig): boolean => config.stream.features === 'landmarks' || config.stream.features === 'fusion';
+/** The CNN on hand crops located by the landmarks (streams/hand_crops.ts). */
+export const usesHandCrops = (config: PipelineConfig): boolean => config.stream.features === 'hands';
 
 /** Training-view augmentation of the stream (evaluation views are never augmented). */
 export function streamAugmentation(config: PipelineConfig): ClipAugmentation {
   const { minSpan, augmentLandmarks } = config.stream;
-  if (minSpan >= 1 && !(augmentLandmarks && usesLandmarks(config))) return NO_AUGMENTATION;
+  if (minSpan >= 1 && !(augmentLandmarks && readsLandmarkVectors(config))) return NO_AUGMENTATION;
   // The landmark stream comes first in a fusion's frame, so the same function serves both.
-  const values = augmentLandmarks && usesLandmarks(config) ? (rows: Float32Array, dim: number, rng: () => number) => augmentLandmarkRows(rows, dim, rng) : undefined;
+  const values = augmentLandmarks && readsLandmarkVectors(config) ? (rows: Float32Array, dim: number, rng: () => number) => augmentLandmarkRows(rows, dim, rng) : undefined;
   return { minSpan, values };
 }
 
 /** The stream's per-frame vectors of some videos, from the caches: landmarks first in a fusion. */
 export async function loadStreamClips(videos: ReadonlyArray<{ videoId: string; label: number }>, config: PipelineConfig, caches: StreamCaches): Promise<LoadedClips> {
   const parts: LoadedClips[] = [];
-  if (usesLandmarks(config)) {
+  if (readsLandmarkVectors(config)) {
     if (!caches.landmarksRoot) throw new Error('the landmark stream needs the landmark cache');
     parts.push(await loadLandmarkClips(videos, caches.landmarksRoot, config.frames));
+  }
+  if (usesHandCrops(config)) {
+    if (!caches.handCropsDir) throw new Error('the hands stream needs the hand-crop cache');
+    parts.push(loadHandCropStream(videos, caches.handCropsDir));
   }
   if (usesCnn(config)) {
     if (!caches.featuresDir) throw new Error('the cnn stream needs the feature cache');
