@@ -64,7 +64,7 @@ test('features: a fresh cache is reused whole; a replaced video, an edited bbox,
   const changed = await build(edited, cacheRoot);
   assert.deepEqual([changed.computed, changed.reused, changed.failed], [2, IDS.length - 2, []]);
   assert.deepEqual(changed.recomputed.map((r) => [r.videoId, r.why]), [['v0', 'stale'], ['v1', 'stale']]);
-  assert.match(changed.recomputed[0]!.reason, /^video file (replaced \(\d+ -> \d+ bytes\)|modified \(.* -> .*\))$/);
+  assert.match(changed.recomputed[0]!.reason, /^video file (replaced \(\d+ -> \d+ bytes\)|content changed \(same size, sha256 [0-9a-f]{12} -> [0-9a-f]{12}\))$/);
   assert.equal(changed.recomputed[1]!.reason, 'bbox [0,0,100,80] -> [10,10,120,100]');
   const newV0 = readVideoFeatures(first.cacheDir, 'v0').data;
   assert.deepEqual(newV0, await embedded(jobs[0]!.path), 'v0 holds the new video\'s features');
@@ -98,6 +98,33 @@ test('features: a fresh cache is reused whole; a replaced video, an edited bbox,
     assert.deepEqual(source.missing, ['v4']);
   } finally {
     fs.renameSync(gone, jobs[4]!.path);
+  }
+});
+
+test('features: the content decides: a copy with new times is reused, a same-size edit with the old times is recomputed', async () => {
+  const cacheRoot = path.join(root, 'cache-content');
+  const some = jobs.slice(0, 2);
+  assert.equal((await build(some, cacheRoot)).computed, 2);
+  const file = some[0]!.path;
+  const original = fs.readFileSync(file);
+  const { atime, mtime } = fs.statSync(file);
+  try {
+    // Provisioned again: the same bytes, written anew (a new mtime).
+    fs.writeFileSync(file, original);
+    fs.utimesSync(file, atime, new Date(mtime.getTime() + 3_600_000));
+    const copied = await build(some, cacheRoot);
+    assert.deepEqual([copied.computed, copied.reused, copied.recomputed], [0, 2, []]);
+    // One byte changed near the end, the size and the old mtime kept (`touch -r`): seen by its hash.
+    const edited = Buffer.from(original);
+    edited[edited.length - 16] ^= 0xff;
+    fs.writeFileSync(file, edited);
+    fs.utimesSync(file, atime, mtime);
+    const changed = await build(some, cacheRoot);
+    assert.deepEqual(changed.recomputed.map((r) => [r.videoId, r.why]), [[some[0]!.videoId, 'stale']]);
+    assert.match(changed.recomputed[0]!.reason, /^video file content changed \(same size, sha256 [0-9a-f]{12} -> [0-9a-f]{12}\)$/);
+  } finally {
+    fs.writeFileSync(file, original);
+    fs.utimesSync(file, atime, mtime);
   }
 });
 
