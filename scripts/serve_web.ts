@@ -7,8 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ModelDirError, WlaslError, describeError } from '../src/errors';
 import { publishDirectory, tempDirFor } from '../src/runtime/atomic';
 import { directoryLoader } from '../src/backbone/model_dir';
+import { initBackend } from '../src/runtime/backend';
 import { MODEL_INFO_FILE, modelInfoOf, parseModelMeta } from '../src/model/model_info';
 import { checkRecognizer } from '../src/model/recognize';
+import { checkLandmarkRecognizer } from '../src/model/recognize_clip';
+import { READY_MODEL_DIR } from '../src/model/model_dir';
+import { BODY_MODEL, HAND_LANDMARK_MODEL, humanPackageDir } from '../src/landmarks/human';
 
 /**
  * `npm run web -- --model DIR`: builds the browser page (web/, Vite) when its sources changed, then serves
@@ -158,12 +162,18 @@ async function openServable(file: string | null, realRoot: string): Promise<{ ha
 
 export interface CheckedModelDirectory {
   modelDir: string;
-  backboneDir: string;
-  backboneUrlDir: string;
-  /** Real paths of the two folders: only files inside them are served. */
+  /** What the page runs: CNN features of frame windows, or landmarks over the whole clip. */
+  kind: 'windows' | 'landmarks';
+  /** The backbone folder and its URL folder; null for a landmark model (it has none). */
+  backboneDir: string | null;
+  backboneUrlDir: string | null;
+  /** Real paths of the folders: only files inside them are served. */
   realModelDir: string;
-  realBackboneDir: string;
+  realBackboneDir: string | null;
 }
+
+/** The landmark models the page runs for a landmark model (the wrist strategy: no hand detector), from Human's package. */
+export const PAGE_LANDMARK_MODELS = [`${BODY_MODEL}.json`, `${BODY_MODEL}.bin`, `${HAND_LANDMARK_MODEL}.json`, `${HAND_LANDMARK_MODEL}.bin`];
 
 /** Loads a TF.js layers model from a folder; tfjs's own errors (garbage topology) become ModelDirErrors naming model.json. */
 async function loadLayers(dir: string): Promise<tf.LayersModel> {
@@ -182,6 +192,7 @@ async function loadLayers(dir: string): Promise<tf.LayersModel> {
  * absolute and real paths and the backbone's URL folder.
  */
 export async function checkModelDirectory(modelDir: string, backboneDir?: string): Promise<CheckedModelDirectory> {
+  await initBackend();
   const dir = path.resolve(modelDir);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ModelDirError('model directory not found', { file: dir });
   const infoFile = path.join(dir, MODEL_INFO_FILE);
@@ -197,10 +208,20 @@ export async function checkModelDirectory(modelDir: string, backboneDir?: string
   const meta = parseModelMeta(json, infoFile);
   const info = modelInfoOf(meta);
   const { stream } = meta;
-  // The page extracts CNN features of frame windows; landmark models need Human in the page (not there yet).
+  const realModelDir = fs.realpathSync(dir);
+  if (stream.features === 'landmarks' && stream.wholeClip) {
+    const head = await loadLayers(dir);
+    try {
+      checkLandmarkRecognizer({ head, info }, dir);
+    } finally {
+      head.dispose();
+    }
+    return { modelDir: dir, kind: 'landmarks', backboneDir: null, backboneUrlDir: null, realModelDir, realBackboneDir: null };
+  }
+  // The page runs CNN windows and landmark models; hand crops, fusion and whole-clip CNN models run in Node only.
   if (stream.features !== 'cnn' || stream.wholeClip) {
     throw new ModelDirError(
-      `this model reads ${stream.features === 'cnn' ? 'CNN features' : stream.features} over ${stream.wholeClip ? 'the whole clip' : 'windows'}; the browser page runs models on CNN windows only for now (--preset cnn-windows). Try this one with: npm run cli -- predict <clip.mp4> --model ${modelDir}`,
+      `this model reads ${stream.features === 'cnn' ? 'CNN features' : stream.features} over ${stream.wholeClip ? 'the whole clip' : 'windows'}; the browser page runs landmark models and CNN-window models (--preset cnn-windows). Try this one with: npm run cli -- predict <clip.mp4> --model ${modelDir}`,
       { file: infoFile },
     );
   }
@@ -211,7 +232,6 @@ export async function checkModelDirectory(modelDir: string, backboneDir?: string
       { file: dir },
     );
   }
-  const realModelDir = fs.realpathSync(dir);
   const realBackboneDir = fs.realpathSync(backbone);
   // A backbone/ that is a link out of the model folder would publish whatever it points to: say so instead.
   if (!backboneDir && !isInside(realBackboneDir, realModelDir)) {
@@ -228,7 +248,7 @@ export async function checkModelDirectory(modelDir: string, backboneDir?: string
   } finally {
     head.dispose();
   }
-  return { modelDir: dir, backboneDir: backbone, backboneUrlDir: info.backbone.dir.replace(/^\.\/|\/+$/g, ''), realModelDir, realBackboneDir };
+  return { modelDir: dir, kind: 'windows', backboneDir: backbone, backboneUrlDir: info.backbone.dir.replace(/^\.\/|\/+$/g, ''), realModelDir, realBackboneDir };
 }
 
 export async function startWebServer(options: WebServerOptions = {}): Promise<WebServer> {
@@ -236,6 +256,7 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
   if (!fs.existsSync(path.join(distDir, 'index.html'))) throw new ConfigError('the page is not built (run `npm run web`, which builds it)', { file: distDir });
   const model = options.modelDir ? await checkModelDirectory(options.modelDir, options.backboneDir) : undefined;
   const realDist = fs.realpathSync(distDir);
+  const landmarkModelsDir = fs.realpathSync(path.join(humanPackageDir(), 'models'));
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     // Cross-origin isolation lets tfjs use its multi-threaded WebAssembly build (SharedArrayBuffer).
@@ -250,9 +271,9 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
     let root = realDist;
     if (url.pathname === '/model' || url.pathname.startsWith('/model/')) {
       const rest = url.pathname.slice('/model'.length);
-      const backbonePrefix = model ? `/${model.backboneUrlDir}/` : '';
+      const backbonePrefix = model?.backboneUrlDir ? `/${model.backboneUrlDir}/` : null;
       if (!model) file = null;
-      else if (rest.startsWith(backbonePrefix)) {
+      else if (backbonePrefix && model.backboneDir && model.realBackboneDir && rest.startsWith(backbonePrefix)) {
         file = fileInside(model.backboneDir, rest.slice(backbonePrefix.length - 1));
         root = model.realBackboneDir;
       } else {
@@ -260,6 +281,12 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
         root = model.realModelDir;
       }
       res.setHeader('Cache-Control', 'no-cache'); // a retrained model must not be shadowed by a cached one
+    } else if (url.pathname.startsWith('/landmark-models/')) {
+      // Only the few model files the page needs, from the installed @vladmandic/human (the same bytes Node uses).
+      const name = url.pathname.slice('/landmark-models/'.length);
+      file = model?.kind === 'landmarks' && PAGE_LANDMARK_MODELS.includes(name) ? path.join(landmarkModelsDir, name) : null;
+      root = landmarkModelsDir;
+      res.setHeader('Cache-Control', 'public, max-age=86400');
     } else {
       file = fileInside(distDir, url.pathname === '/' ? '/index.html' : url.pathname);
       res.setHeader('Cache-Control', url.pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
@@ -302,7 +329,7 @@ async function main(argv: string[]): Promise<void> {
   const program = new Command()
     .name('serve_web')
     .description('Build (if needed) and serve the browser recogniser with a trained model directory')
-    .option('-m, --model <dir>', 'trained model directory (model.json, wlasl-model.json, backbone/)')
+    .option('-m, --model <dir>', 'trained model directory (model.json, wlasl-model.json, and backbone/ for a CNN model); default: the ready WLASL100 model in models/wlasl100')
     .option('-b, --backbone <dir>', "backbone TF.js folder, when the model directory has no backbone/ of its own")
     .option('-p, --port <n>', 'port (0 = any free one)', '8080')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -312,11 +339,14 @@ async function main(argv: string[]): Promise<void> {
   const opts = program.opts<{ model?: string; backbone?: string; port: string; host: string; rebuild?: boolean; build: boolean }>();
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0..65535, got '${opts.port}'`);
-  if (opts.model) await checkModelDirectory(opts.model, opts.backbone); // fail before a long build
+  // Without --model: the ready WLASL100 model shipped in models/wlasl100 (its MODEL_CARD.md says what it can do).
+  const modelDir = opts.model ?? READY_MODEL_DIR;
+  if (!opts.model) console.log(`no --model given: serving the ready WLASL100 model (${path.relative(process.cwd(), READY_MODEL_DIR) || READY_MODEL_DIR}; see its MODEL_CARD.md)`);
+  await checkModelDirectory(modelDir, opts.backbone); // fail before a long build
   if (opts.rebuild) await buildWeb(console.log);
   else if (opts.build) await ensureWebBuild(console.log);
-  const server = await startWebServer({ modelDir: opts.model, backboneDir: opts.backbone, port, host: opts.host });
-  console.log(`serving the page at ${server.url}${opts.model ? ` with the model in ${path.resolve(opts.model)}` : ' (no model: pass --model DIR)'}`);
+  const server = await startWebServer({ modelDir, backboneDir: opts.backbone, port, host: opts.host });
+  console.log(`serving the page at ${server.url} with the model in ${path.resolve(modelDir)}`);
   console.log('press Ctrl+C to stop');
   const stop = () => void server.close().then(() => process.exit(0));
   process.once('SIGINT', stop);

@@ -1,7 +1,7 @@
 /**
  * The ready WLASL100 model committed in models/wlasl100 (issue 17 point 3): `predict` uses it when no --model is
- * given, it is the default recipe's model, its card and files agree, and the page says plainly that it cannot run
- * it yet. On real clips (wlasl-real10, skipped where absent) it recognises the signs of its own training split.
+ * given, it is the default recipe's model, its card and files agree, and the web server serves it (the page runs
+ * it: test/web_landmarks.test.ts). On real clips (wlasl-real10, skipped where absent) it recognises the signs of its own training split.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { DEFAULT_CONFIG } from '../src/config';
 import { READY_MODEL_DIR, readModelMeta } from '../src/model/model_dir';
 import { checkModelDirectory } from '../scripts/serve_web';
-import { REAL10_DIR, REPO_ROOT, runCli } from './helpers';
+import { makeTempDir, REAL10_DIR, REPO_ROOT, runCli } from './helpers';
 
 const meta = () => readModelMeta(READY_MODEL_DIR);
 
@@ -54,9 +54,18 @@ test('predict without --model uses the ready model; --list-classes lists its glo
   assert.ok(total > 0 && total <= 1 + 1e-6, `top-5 probabilities sum to ${total}`);
 });
 
-test('the browser page refuses the ready (landmark) model with a message that names the way to use it', async () => {
-  await assert.rejects(checkModelDirectory(READY_MODEL_DIR), (error: Error) => {
-    assert.match(error.message, /reads landmarks over the whole clip; the browser page runs models on CNN windows only/);
+test('the web server serves the ready (landmark) model, and refuses a model the page cannot run with a message naming predict', async () => {
+  const checked = await checkModelDirectory(READY_MODEL_DIR);
+  assert.deepEqual([checked.kind, checked.backboneDir], ['landmarks', null]);
+  // The same head with another stream (hand crops): the page does not compute those.
+  const copy = path.join(makeTempDir(), 'hands-model');
+  fs.cpSync(READY_MODEL_DIR, copy, { recursive: true });
+  const infoFile = path.join(copy, 'wlasl-model.json');
+  const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as { stream: { features: string } };
+  info.stream.features = 'hands';
+  fs.writeFileSync(infoFile, JSON.stringify(info));
+  await assert.rejects(checkModelDirectory(copy), (error: Error) => {
+    assert.match(error.message, /reads hands over the whole clip; the browser page runs landmark models and CNN-window models/);
     assert.match(error.message, /npm run cli -- predict <clip\.mp4> --model/);
     return true;
   });

@@ -26,7 +26,7 @@ export interface FixtureVideo {
 }
 
 /** Frames as Node's predict reads a user video: the model's window, no bbox, whole frame stretched to size. */
-export function nodeFramesConfig(info: Pick<WlaslModelInfo, 'frames'>): FramesConfig {
+export function nodeFramesConfig(info: { frames: { window: { start: number; end: number }; size: number } }): FramesConfig {
   return mergeConfig(DEFAULT_CONFIG.frames, { window: { start: info.frames.window.start, end: info.frames.window.end, shortVideoPolicy: 'pad', useMetadataRange: false }, size: info.frames.size, cropToBbox: false });
 }
 
@@ -107,7 +107,7 @@ export async function buildFixtureModel(modelDir: string, videos: FixtureVideo[]
     backboneName = 'tiny random conv';
   }
   const classes = [...videos.map((v) => v.gloss), 'distractor_a', 'distractor_b', 'distractor_c'];
-  const framesConfig = nodeFramesConfig({ frames: { window, size, cropToBbox: false } });
+  const framesConfig = nodeFramesConfig({ frames: { window, size } });
   const dim = backboneFeatureDim(backboneModel);
   const rows: Float32Array[] = [];
   const samples: SequenceSample[] = [];

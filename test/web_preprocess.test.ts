@@ -7,7 +7,14 @@ import * as tf from '@tensorflow/tfjs';
 import { windowStarts } from '../src/dataset/sequences';
 import { DEFAULT_CONFIG } from '../src/config';
 import { ModelDirError } from '../src/errors';
-import { averageWindows, buildHeadInput, selectWindowFrames, topK } from '../src/model/head_input';
+import { averageWindows, buildHeadInput, selectClipFrames, selectWindowFrames, topK } from '../src/model/head_input';
+import { checkLandmarkRecognizer, recognizeLandmarkClip } from '../src/model/recognize_clip';
+import { READY_MODEL_DIR } from '../src/model/model_dir';
+import { directoryLoader } from '../src/backbone/model_dir';
+import { loadLandmarkModels } from '../src/landmarks/human';
+import { landmarkFrames } from '../src/landmarks/stage';
+import { DEFAULT_LANDMARK_PARAMS } from '../src/landmarks/params';
+import { predictClipVideo } from '../src/pipeline/predict_clip';
 import { parseModelInfo } from '../src/model/model_info';
 import { prepareFeatures } from '../src/model/preprocess';
 import { initBackend } from '../src/runtime/backend';
@@ -109,18 +116,42 @@ test('parseModelInfo reads saveModelDir\'s description, fills defaults for older
   const info = parseModelInfo(saved);
   assert.equal(info.featureStats, null, 'saveModelDir folds the statistics into the head: they must not be applied twice');
   assert.deepEqual(info.sequence, { sampleSize: 5, stride: 2 });
-  assert.deepEqual(info.frames.window, { start: 3, end: 40 });
+  // A folder without maxFrames or a stream was written by the windows-only code: 64 frames, CNN windows.
+  assert.deepEqual(info.frames.window, { start: 3, end: 40, maxFrames: 64 });
+  assert.deepEqual(info.stream, { features: 'cnn', wholeClip: false, evalViews: 'whole' });
   assert.equal(info.velocity, true);
   // A folder written before `sequence` and `frames` were always stored: the sequence length under its old name,
   // frames from the defaults in src/config.ts.
   const { sequence: _sequence, frames: _frames, ...older } = saved;
   const olderInfo = parseModelInfo({ ...older, sequenceLength: 8 });
   assert.deepEqual(olderInfo.sequence, { sampleSize: 8, stride: 8 });
-  assert.deepEqual(olderInfo.frames.window, { start: DEFAULT_CONFIG.frames.window.start, end: DEFAULT_CONFIG.frames.window.end });
+  assert.deepEqual(olderInfo.frames.window, { start: DEFAULT_CONFIG.frames.window.start, end: DEFAULT_CONFIG.frames.window.end, maxFrames: 64 });
   assert.throws(() => parseModelInfo(older, 'm/wlasl-model.json'), /m\/wlasl-model\.json: .*sequence: missing/);
   assert.throws(() => parseModelInfo({ ...saved, backbone: { ...saved.backbone, dir: '../elsewhere' } }, 'm/wlasl-model.json'), /m\/wlasl-model\.json: .*backbone\.dir/);
   assert.throws(() => parseModelInfo({ ...saved, classes: [] }, 'm/wlasl-model.json'), /m\/wlasl-model\.json: not a valid model description: classes/);
   assert.throws(() => parseModelInfo({ ...saved, featureStats: { mean: [0], std: [1] } }, 'm/wlasl-model.json'), /featureStats: 1 means and 1 stds for 2 features/);
   // The flat description an early fixture wrote is not a model folder this code ever saved.
   assert.throws(() => parseModelInfo({ classes: ['a'], sequence: { sampleSize: 5, stride: 5 } }, 'm/wlasl-model.json'), /format/);
+});
+
+test('the page\'s landmark path (recognize_clip.ts) gives predict\'s probabilities on the same frames, and selects the frames the frame stage selects', { skip: REAL10_DIR ? false : 'no ../shared/data/wlasl-real10', timeout: 300_000 }, async () => {
+  await initBackend();
+  const video = path.join(REAL10_DIR!, 'videos', '09966.mp4'); // a train-split clip
+  const info = parseModelInfo(JSON.parse(fs.readFileSync(path.join(READY_MODEL_DIR, 'wlasl-model.json'), 'utf8')));
+  const head = await tf.loadLayersModel(directoryLoader(READY_MODEL_DIR));
+  const recognizer = { head, info, landmarks: await loadLandmarkModels() };
+  checkLandmarkRecognizer(recognizer);
+  const job = { videoId: 'clip', path: video, bbox: null, frameStart: 1, frameEnd: -1 };
+  const frames = await landmarkFrames(job, DEFAULT_CONFIG.frames, DEFAULT_LANDMARK_PARAMS);
+  // The page selects a whole clip's frames with selectClipFrames; Node's frame stage with selectFrames.
+  const { frameCount } = await probeVideo(video);
+  assert.deepEqual(selectClipFrames(frameCount, info.frames.window.maxFrames).indices, frames.details.sourceFrames);
+  const page = await recognizeLandmarkClip(recognizer, frames.frames, frames.count, frames.geometry);
+  const node = await predictClipVideo(READY_MODEL_DIR, video, { top: 100 });
+  const nodeProbs = new Map(node.top.map((g) => [g.gloss, g.probability]));
+  let worst = 0;
+  info.classes.forEach((gloss, i) => (worst = Math.max(worst, Math.abs(page.probabilities[i]! - (nodeProbs.get(gloss) ?? NaN)))));
+  assert.ok(worst < 1e-4, `probabilities differ by up to ${worst}`);
+  assert.equal(page.windows, node.windows);
+  head.dispose();
 });

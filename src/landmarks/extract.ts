@@ -127,7 +127,8 @@ export function presenceOfFingerScore(fingerScore: number): number {
  * Human's own hand pipeline (detector boxes with a score of at least minDetectorScore, then landmarks on them):
  * hands with 21 points in frame pixels and the presence recovered from Human's fingerScore.
  */
-async function runDetector(human: Human, frame: tf.Tensor4D, p: LandmarkParams): Promise<Array<{ score: number; points: number[] }>> {
+async function runDetector(human: Human | null, frame: tf.Tensor4D, p: LandmarkParams): Promise<Array<{ score: number; points: number[] }>> {
+  if (!human) throw new Error("Human's hand detector is not loaded here: use the wrist strategy without detector fallback");
   const image = tf.squeeze(frame, [0]);
   try {
     const result = await human.detect(image as never, { body: { enabled: false }, hand: { enabled: true, minConfidence: p.minDetectorScore } } as never);

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Config as HumanConfig, Human } from '@vladmandic/human';
 import { CacheError, ConfigError } from '../errors';
 import { initBackend } from '../runtime/backend';
+import { BODY_MODEL, HAND_DETECTOR_MODEL, HAND_LANDMARK_MODEL } from './params';
 
 /**
  * Loading @vladmandic/human (MIT) for landmarks: its MoveNet-lightning body model, its handtrack hand detector
@@ -23,7 +24,8 @@ import { initBackend } from '../runtime/backend';
 
 /** The three models the landmark stage uses, as GraphModels of the project's tfjs. */
 export interface LandmarkModels {
-  human: Human;
+  /** Human itself, for its hand detector (the 'detector' strategy and the fallback); null in the browser page, which runs the wrist strategy only. */
+  human: Human | null;
   /** MoveNet singlepose lightning: [1,192,192,3] int32 -> [1,1,17,3] (y, x, score), coordinates 0..1. */
   body: tf.GraphModel;
   /** MediaPipe handlandmark-lite: [1,224,224,3] float 0..1 -> 21 x (x, y, z) in crop pixels and a presence logit. */
@@ -39,9 +41,7 @@ export interface LandmarkModelInfo {
   backend: string;
 }
 
-export const BODY_MODEL = 'movenet-lightning';
-export const HAND_DETECTOR_MODEL = 'handtrack';
-export const HAND_LANDMARK_MODEL = 'handlandmark-lite';
+export { BODY_MODEL, HAND_DETECTOR_MODEL, HAND_LANDMARK_MODEL };
 const MODEL_NAMES = [BODY_MODEL, HAND_DETECTOR_MODEL, HAND_LANDMARK_MODEL];
 
 /** The package folder, found from its main entry (its package.json is not exported either). */

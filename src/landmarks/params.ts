@@ -1,5 +1,10 @@
 import { ConfigError } from '../errors';
 
+/** Human's model files the stage runs (names in its models/ folder); here so the browser page can name them too. */
+export const BODY_MODEL = 'movenet-lightning';
+export const HAND_DETECTOR_MODEL = 'handtrack';
+export const HAND_LANDMARK_MODEL = 'handlandmark-lite';
+
 /**
  * What the landmark stage does, with the reason for each default. Every field changes the landmarks, so all
  * of them are part of the cache key (cache.ts).

@@ -40,6 +40,21 @@ export function selectWindowFrames(window: { start: number; end: number }, frame
   return { indices, padded };
 }
 
+/** `count` source frames spread evenly over first..first+length-1, both ends included (the frame stage's sampling). */
+export function evenlySpreadFrames(first: number, length: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => first + (count === 1 ? 0 : Math.round((i * (length - 1)) / (count - 1))));
+}
+
+/**
+ * Source frames of a whole clip for a whole-clip model: every frame, or `maxFrames` spread evenly over a longer
+ * clip; what Node's frame stage takes of a user's clip (WLASL range 1..-1: src/video/geometry.ts selectFrames).
+ */
+export function selectClipFrames(frameCount: number, maxFrames: number, file = 'video'): FrameSelection {
+  if (frameCount < 1) throw new ModelDirError('clip too short: it has no frame', { file });
+  if (frameCount <= maxFrames) return { indices: Array.from({ length: frameCount }, (_, i) => i), padded: 0 };
+  return { indices: evenlySpreadFrames(0, frameCount, maxFrames), padded: 0 };
+}
+
 /** Presentation time (seconds) that shows source frame `index` of a constant-rate video: mid-frame, so rounding cannot land on a neighbour. */
 export function frameTime(index: number, fps: number): number {
   return (index + 0.5) / fps;

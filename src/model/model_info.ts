@@ -85,7 +85,10 @@ export interface ModelMeta {
 export interface WlaslModelInfo {
   classes: string[];
   sequence: { sampleSize: number; stride: number };
-  frames: { window: { start: number; end: number }; size: number; cropToBbox: boolean };
+  /** maxFrames: the most frames a whole-clip model reads, spread over the clip. */
+  frames: { window: { start: number; end: number; maxFrames: number }; size: number; cropToBbox: boolean };
+  /** What the head reads per frame, and how (windows of frames, or whole clips read with evaluation views). */
+  stream: Pick<StreamConfig, 'features' | 'wholeClip' | 'evalViews'>;
   normalization: 'minus1to1' | 'zero1';
   /** Standardise features with these before the head; null when already folded into the head. */
   featureStats: { mean: number[]; std: number[] } | null;
@@ -162,7 +165,8 @@ export function modelInfoOf(meta: ModelMeta): WlaslModelInfo {
   return {
     classes: meta.classes,
     sequence: { sampleSize: meta.sequence.sampleSize, stride: meta.sequence.stride },
-    frames: { window: { start: window.start, end: window.end }, size, cropToBbox },
+    frames: { window: { start: window.start, end: window.end, maxFrames: window.maxFrames }, size, cropToBbox },
+    stream: { features: meta.stream.features, wholeClip: meta.stream.wholeClip, evalViews: meta.stream.evalViews },
     normalization: meta.backbone.normalization,
     featureStats: null, // folded into model.json by saveModelDir
     velocity: meta.head.velocity,

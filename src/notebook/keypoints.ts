@@ -7,11 +7,10 @@ import type { FramesConfig } from '../config';
 import type { VideoJob } from '../metadata/types';
 import type { ChartSpec } from '../plot/charts';
 import { DEFAULT_LANDMARK_PARAMS, extractClipLandmarks, landmarkFrames, loadLandmarkModels, type ClipLandmarkStats, type FrameLandmarks, type LandmarkParams } from '../landmarks/index';
-import { HAND_POINTS } from '../landmarks/types';
+import { framePoints, KEYPOINT_COLORS, type DrawnPoint } from '../landmarks/points';
 import { addStats, emptyStats } from '../landmarks/stage';
 import { frameJpeg } from './images';
 
-export type KeypointPart = 'body' | 'left hand' | 'right hand';
 
 export interface KeypointFrame {
   /** Column title, e.g. the source frame number. */
@@ -21,7 +20,7 @@ export interface KeypointFrame {
   /** Frame size in pixels (square). */
   size: number;
   /** Points in frame pixels (0..size, y down). */
-  points: { x: number; y: number; part: KeypointPart }[];
+  points: DrawnPoint[];
 }
 
 export interface ClipKeypoints {
@@ -48,7 +47,7 @@ export async function clipKeypoints(job: VideoJob, frames: FramesConfig, options
   const out: KeypointFrame[] = [];
   for (const f of picked) {
     const jpeg = await frameJpeg(input.frames.subarray(f * frameBytes, (f + 1) * frameBytes), size, { width: options.thumb ?? 160 });
-    out.push({ label: `frame ${input.details.sourceFrames[f] ?? f}`, url: `data:image/jpeg;base64,${jpeg.toString('base64')}`, size, points: framePoints(clip.frames[f]!, params, toFrame) });
+    out.push({ label: `frame ${input.details.sourceFrames[f] ?? f}`, url: `data:image/jpeg;base64,${jpeg.toString('base64')}`, size, points: framePoints(clip.frames[f]!, params.minBodyScore, toFrame) });
   }
   return { videoId: job.videoId, frames: out, stats: clip.stats };
 }
@@ -60,25 +59,13 @@ export async function clipsKeypoints(jobs: readonly VideoJob[], frames: FramesCo
   return out;
 }
 
-function framePoints(frame: FrameLandmarks, params: LandmarkParams, toFrame: (x: number, y: number) => { x: number; y: number }): KeypointFrame['points'] {
-  const points: KeypointFrame['points'] = [];
-  for (let k = 0; k * 3 < frame.body.length; k++) {
-    if (frame.body[k * 3 + 2]! >= params.minBodyScore) points.push({ ...toFrame(frame.body[k * 3]!, frame.body[k * 3 + 1]!), part: 'body' });
-  }
-  for (const [hand, part] of [[frame.left, 'left hand'], [frame.right, 'right hand']] as const) {
-    if (!hand) continue;
-    for (let p = 0; p < HAND_POINTS; p++) points.push({ ...toFrame(hand.points[p * 3]!, hand.points[p * 3 + 1]!), part });
-  }
-  return points;
-}
-
 /**
  * Frames side by side, each a Vega-Lite layer of the picture (an image mark) and its keypoints (circles coloured
  * by body / left hand / right hand, the signer's sides). Self-contained: the pictures are data URIs.
  */
 export function keypointOverlaySpec(frames: readonly KeypointFrame[], options: { thumb?: number; title?: string } = {}): ChartSpec {
   const thumb = options.thumb ?? 160;
-  const color = { field: 'part', type: 'nominal', title: null, scale: { domain: ['body', 'left hand', 'right hand'], range: ['#f5d90a', '#e4572e', '#2e86de'] } };
+  const color = { field: 'part', type: 'nominal', title: null, scale: { domain: Object.keys(KEYPOINT_COLORS), range: Object.values(KEYPOINT_COLORS) } };
   return {
     ...(options.title ? { title: options.title } : {}),
     hconcat: frames.map((f) => {

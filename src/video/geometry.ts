@@ -1,5 +1,6 @@
 import { checkFrameWindow, type FrameWindowConfig } from '../config';
 import type { Bbox, VideoJob } from '../metadata/types';
+import { evenlySpreadFrames } from '../model/head_input';
 import { CropRect, FrameRange, VideoFailure, VideoInfo } from './types';
 
 /**
@@ -72,7 +73,7 @@ export function selectFrames(job: VideoJob, window: FrameWindowConfig, info: Vid
   const length = last - first + 1;
   const count = window.maxFrames;
   if (length === count || (length < count && !window.resample)) return { range: { first, last }, sampled: null, notes };
-  const sampled = Array.from({ length: count }, (_, i) => first + (count === 1 ? 0 : Math.round((i * (length - 1)) / (count - 1))));
+  const sampled = evenlySpreadFrames(first, length, count);
   // A resampled clip of normal length is the point of resampling: only a long range sampled down is news.
   if (length > count && !window.resample) notes.push(`${length} frames in the range ${first}..${last}, ${count} kept, spread evenly (frames.window.maxFrames)`);
   return { range: { first, last }, sampled, notes };

@@ -1,4 +1,4 @@
-import { frameTime, selectWindowFrames, type FrameSelection } from '../../src/model/head_input';
+import { frameTime, selectClipFrames, selectWindowFrames, type FrameSelection } from '../../src/model/head_input';
 import { readTrackTiming, type TrackTiming } from './mp4_info';
 
 /**
@@ -14,10 +14,16 @@ export class PageError extends Error {
   }
 }
 
+/** Which frames the model reads: a fixed window (CNN-window models), or up to maxFrames spread over the whole clip. */
+export type FramePlan = { kind: 'window'; window: { start: number; end: number } } | { kind: 'clip'; maxFrames: number };
+
 export interface WindowFrames {
   frames: Uint8Array;
   count: number;
   size: number;
+  /** The source picture's size (the frames stretch all of it to size x size). */
+  width: number;
+  height: number;
   selection: FrameSelection;
   fps: number;
   frameCount: number;
@@ -104,8 +110,18 @@ function squareCanvas(size: number): CanvasRenderingContext2D {
   return ctx;
 }
 
-/** Decodes the window's frames of a video file with a <video> element and a canvas. */
-export async function framesFromFile(file: File, window: { start: number; end: number }, size: number, video: HTMLVideoElement): Promise<WindowFrames> {
+/** The plan's source frames of a clip of `frameCount` frames, or a 'too-short' message naming the file. */
+function selectFor(plan: FramePlan, frameCount: number, fps: number, name: string): FrameSelection {
+  try {
+    return plan.kind === 'window' ? selectWindowFrames(plan.window, frameCount, name) : selectClipFrames(frameCount, plan.maxFrames, name);
+  } catch {
+    const needs = plan.kind === 'window' ? `the model reads frames ${plan.window.start}..${plan.window.end}, so it needs at least ${plan.window.start + 1} (ideally ${plan.window.end + 1})` : 'the model needs at least one';
+    throw new PageError('too-short', `Clip too short: "${name}" has ${frameCount} frames (${(frameCount / fps).toFixed(2)} s); ${needs}.`);
+  }
+}
+
+/** Decodes the plan's frames of a video file with a <video> element and a canvas. */
+export async function framesFromFile(file: File, plan: FramePlan, size: number, video: HTMLVideoElement): Promise<WindowFrames> {
   checkVideoFile(file);
   const timing: TrackTiming | null = readTrackTiming(await file.arrayBuffer());
   const url = URL.createObjectURL(file);
@@ -127,12 +143,7 @@ export async function framesFromFile(file: File, window: { start: number; end: n
       frameCount = Math.round(video.duration * fps);
       timingSource = 'measured';
     }
-    let selection: FrameSelection;
-    try {
-      selection = selectWindowFrames(window, frameCount, file.name);
-    } catch (error) {
-      throw new PageError('too-short', `Clip too short: "${file.name}" has ${frameCount} frames (${(frameCount / fps).toFixed(2)} s); the model reads frames ${window.start}..${window.end}, so it needs at least ${window.start + 1} (ideally ${window.end + 1}).`);
-    }
+    const selection = selectFor(plan, frameCount, fps, file.name);
     // Timestamps keep the container's offset (first frame at 0.0667 s in some WLASL clips): frame k is
     // shown at first + (k + 0.5) / fps, and the frame each seek presents is checked against k.
     const shownFirst = nextFrame(video, 500);
@@ -166,7 +177,7 @@ export async function framesFromFile(file: File, window: { start: number; end: n
       rgbFromCanvas(ctx, size, frames, i * bytes);
       decoded.set(index, i * bytes);
     }
-    return { frames, count: selection.indices.length, size, selection, fps, frameCount, timingSource, firstFrameTime, frameMismatches };
+    return { frames, count: selection.indices.length, size, width: video.videoWidth, height: video.videoHeight, selection, fps, frameCount, timingSource, firstFrameTime, frameMismatches };
   } finally {
     URL.revokeObjectURL(url);
   }
@@ -197,27 +208,35 @@ export async function openCamera(video: HTMLVideoElement): Promise<MediaStream> 
 }
 
 /**
- * Records frames 0..window.end straight from the live camera (each presented frame, resized on the spot), so
- * the window means the same thing as for a file: frames 5..35 of a clip that starts when recording starts.
+ * Records from the live camera, each presented frame resized on the spot: for a window model frames
+ * 0..window.end (so the window means the same as for a file: frames 5..35 of a clip that starts when recording
+ * starts); for a whole-clip model `seconds` of video, then up to maxFrames spread over it, as for a file.
+ * `onProgress` gets the share recorded, 0..1.
  */
-export async function framesFromCamera(video: HTMLVideoElement, window: { start: number; end: number }, size: number, onFrame?: (n: number, total: number) => void): Promise<WindowFrames> {
-  const total = window.end + 1;
+export async function framesFromCamera(video: HTMLVideoElement, plan: FramePlan, size: number, seconds: number, onProgress?: (done: number) => void): Promise<WindowFrames> {
   const ctx = squareCanvas(size);
   const bytes = size * size * 3;
-  const all = new Uint8Array(total * bytes);
+  // A window model needs a fixed number of frames; a whole-clip model a duration (at most 60 frames a second of it).
+  const limit = plan.kind === 'window' ? plan.window.end + 1 : Math.ceil(seconds * 60);
+  const chunks: Uint8Array[] = [];
   const times: number[] = [];
-  for (let n = 0; n < total; n++) {
+  for (let n = 0; n < limit; n++) {
     const meta = await nextFrame(video, 1000);
     if (!meta && 'requestVideoFrameCallback' in video) throw new PageError('no-camera', 'The camera stopped sending frames.');
-    times.push(meta ? meta.mediaTime : performance.now() / 1000);
+    const time = meta ? meta.mediaTime : performance.now() / 1000;
+    if (plan.kind === 'clip' && times.length > 0 && time - times[0]! >= seconds) break;
+    times.push(time);
     ctx.drawImage(video, 0, 0, size, size);
-    rgbFromCanvas(ctx, size, all, n * bytes);
-    onFrame?.(n + 1, total);
+    const frame = new Uint8Array(bytes);
+    rgbFromCanvas(ctx, size, frame, 0);
+    chunks.push(frame);
+    onProgress?.(plan.kind === 'window' ? (n + 1) / limit : Math.min(1, (time - times[0]!) / seconds));
   }
-  const selection = selectWindowFrames(window, total, 'webcam');
-  const frames = new Uint8Array(selection.indices.length * bytes);
-  selection.indices.forEach((index, i) => frames.set(all.subarray(index * bytes, (index + 1) * bytes), i * bytes));
+  const total = chunks.length;
   const span = times[times.length - 1]! - times[0]!;
   const fps = span > 0 ? (times.length - 1) / span : 0;
-  return { frames, count: selection.indices.length, size, selection, fps, frameCount: total, timingSource: 'camera', firstFrameTime: times[0]!, frameMismatches: [] };
+  const selection = selectFor(plan, total, fps || 25, 'webcam clip');
+  const frames = new Uint8Array(selection.indices.length * bytes);
+  selection.indices.forEach((index, i) => frames.set(chunks[index]!, i * bytes));
+  return { frames, count: selection.indices.length, size, width: video.videoWidth, height: video.videoHeight, selection, fps, frameCount: total, timingSource: 'camera', firstFrameTime: times[0]!, frameMismatches: [] };
 }

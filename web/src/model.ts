@@ -4,8 +4,10 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { MODEL_INFO_FILE, parseModelInfo } from '../../src/model/model_info';
+import { MODEL_INFO_FILE, parseModelInfo, type WlaslModelInfo } from '../../src/model/model_info';
 import { checkRecognizer, type Recognizer } from '../../src/model/recognize';
+import { checkLandmarkRecognizer, recognizeLandmarkClip, type LandmarkRecognizer } from '../../src/model/recognize_clip';
+import { BODY_MODEL, DEFAULT_LANDMARK_PARAMS, HAND_LANDMARK_MODEL } from '../../src/landmarks/params';
 import { PageError } from './frames';
 
 export type PageBackend = 'webgl' | 'wasm' | 'cpu';
@@ -68,31 +70,77 @@ async function fetchJson(url: string): Promise<unknown> {
   }
 }
 
-/** Loads wlasl-model.json, the head and the backbone from `baseUrl` (the served model directory) and checks they fit. */
-export async function loadRecognizer(baseUrl: string): Promise<Recognizer> {
+/** What the page runs: CNN features of frame windows (the original's design), or landmarks over the whole clip. */
+export type PageModel = { kind: 'windows'; recognizer: Recognizer; info: WlaslModelInfo } | { kind: 'landmarks'; recognizer: LandmarkRecognizer; info: WlaslModelInfo };
+
+async function loadLayers(url: string): Promise<tf.LayersModel> {
+  try {
+    return await tf.loadLayersModel(url);
+  } catch (error) {
+    throw new PageError('no-model', `No model loaded: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Loads wlasl-model.json from `baseUrl` (the served model directory), then what its stream needs: the head and
+ * the backbone for a CNN model; the head and the landmark models (MoveNet, MediaPipe's hand landmarks, served by
+ * scripts/serve_web.ts from @vladmandic/human at `landmarkModelsUrl`) for a landmark model. Checks they fit.
+ */
+export async function loadPageModel(baseUrl: string, landmarkModelsUrl = 'landmark-models/'): Promise<PageModel> {
   const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
   const infoUrl = new URL(MODEL_INFO_FILE, new URL(base, location.href)).href;
   const json = await fetchJson(infoUrl);
-  let info;
+  let info: WlaslModelInfo;
   try {
     info = parseModelInfo(json, infoUrl);
   } catch (error) {
     throw new PageError('no-model', `No model loaded: ${(error as Error).message}`);
   }
   const headUrl = new URL('model.json', infoUrl).href;
+  if (info.stream.features === 'landmarks' && info.stream.wholeClip) {
+    const models = new URL(landmarkModelsUrl, location.href);
+    const [head, body, handLandmarks] = await Promise.all([
+      loadLayers(headUrl),
+      tf.loadGraphModel(new URL(`${BODY_MODEL}.json`, models).href),
+      tf.loadGraphModel(new URL(`${HAND_LANDMARK_MODEL}.json`, models).href),
+    ]).catch((error: unknown) => {
+      throw error instanceof PageError ? error : new PageError('no-model', `No model loaded: the landmark models could not be fetched (${(error as Error).message}).`);
+    });
+    const recognizer: LandmarkRecognizer = {
+      head,
+      info,
+      // The wrist strategy needs no hand detector: Human itself is not loaded in the page.
+      landmarks: { human: null, body, handLandmarks, info: { library: '@vladmandic/human', version: 'page', models: {}, backend: tf.getBackend() } },
+    };
+    try {
+      checkLandmarkRecognizer(recognizer, baseUrl);
+    } catch (error) {
+      throw new PageError('no-model', `No model loaded: ${(error as Error).message}`);
+    }
+    return { kind: 'landmarks', recognizer, info };
+  }
+  if (info.stream.features !== 'cnn' || info.stream.wholeClip) {
+    throw new PageError('no-model', `No model loaded: this model reads ${info.stream.features} over ${info.stream.wholeClip ? 'the whole clip' : 'windows'}; the page runs landmark and CNN-window models. Use \`npm run cli -- predict\` for it.`);
+  }
   const backboneUrl = new URL(`${info.backbone.dir.replace(/\/$/, '')}/model.json`, infoUrl).href;
+  const [head, backbone] = await Promise.all([loadLayers(headUrl), loadLayers(backboneUrl)]);
+  const recognizer = { head, backbone, info };
   try {
-    const [head, backbone] = await Promise.all([tf.loadLayersModel(headUrl), tf.loadLayersModel(backboneUrl)]);
-    const recognizer = { head, backbone, info };
     checkRecognizer(recognizer);
-    return recognizer;
   } catch (error) {
     throw new PageError('no-model', `No model loaded: ${(error as Error).message}`);
   }
+  return { kind: 'windows', recognizer, info };
 }
 
-/** One dummy frame through both models, so shader compilation / wasm warm-up is not billed to the user's first clip. */
-export async function warmUp(r: Recognizer): Promise<void> {
+/** One dummy input through the models, so shader compilation / wasm warm-up is not billed to the user's first clip. */
+export async function warmUp(m: PageModel): Promise<void> {
+  if (m.kind === 'landmarks') {
+    const size = DEFAULT_LANDMARK_PARAMS.size;
+    await recognizeLandmarkClip(m.recognizer, new Uint8Array(size * size * 3).fill(128), 1, { size, crop: { x: 0, y: 0, width: size, height: size } });
+    return;
+  }
+  const r = m.recognizer;
   const size = r.info.frames.size;
   const dim = r.head.inputs[0]!.shape[2] as number;
   const outputs = tf.tidy(() => [r.backbone.predict(tf.zeros([1, size, size, 3])) as tf.Tensor, r.head.predict(tf.zeros([1, r.info.sequence.sampleSize, dim])) as tf.Tensor]);
