@@ -33,7 +33,7 @@ async function main(): Promise<void> {
 
   const card = `# Ready model: WLASL100 isolated-sign recogniser
 
-The model \`npm run cli -- predict clip.mp4\` uses when no \`--model\` is given. Trained with this project's
+The model \`npm run cli -- predict clip.mp4\` and the browser page (\`npm run web\`) use when no \`--model\` is given. Trained with this project's
 default recipe; everything below was measured on the committed weights (\`metrics.json\` beside this card).
 
 ## What it does
@@ -84,6 +84,10 @@ ${never.length} never (${never.slice(0, 12).map((c) => `${c.name} 0/${c.videos}`
   100 glosses, one sign per clip, and is wrong more often than right on new signers.
 - Few clips and few signers a gloss (about 6 training clips each): expect lower accuracy for signers, camera
   angles, lighting and backgrounds unlike WLASL's. It expects one signer, upper body visible, facing the camera.
+- Framing matters: it was trained on clips cut to the signer's box. On the twenty training-split clips of
+  wlasl-real10 it names the sign first for 17 when each clip is cut to its signer's box (\`predict --bbox\`, or a
+  webcam close enough that the upper body fills the picture) and for 3 when the signer is small in the wide
+  original picture.
 - Isolated signs only: a clip of a sentence or of fingerspelling gets an answer that means nothing.
 - A hand the hand model misses (a third of visible wrists on WLASL100: hands over the face, motion blur) is a gap
   the model fills by interpolation.
