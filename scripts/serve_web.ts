@@ -10,7 +10,7 @@ import { directoryLoader } from '../src/backbone/model_dir';
 import { initBackend } from '../src/runtime/backend';
 import { MODEL_INFO_FILE, modelInfoOf, parseModelMeta } from '../src/model/model_info';
 import { checkRecognizer } from '../src/model/recognize';
-import { checkLandmarkRecognizer } from '../src/model/recognize_clip';
+import { checkLandmarkRecognizer } from '../src/pipeline/recognize_clip';
 import { READY_MODEL_DIR } from '../src/model/model_dir';
 import { BODY_MODEL, HAND_LANDMARK_MODEL, humanPackageDir } from '../src/landmarks/human';
 

@@ -273,12 +273,14 @@ test('the landmark cache resumes after a kill, recomputes stale and damaged entr
   assert.deepEqual(entries(resumed, ids), want);
   assert.deepEqual(fs.readdirSync(cacheDir).filter((n) => n.endsWith('.tmp')), []);
 
-  // A truncated entry, a video replaced since (newer mtime) and a file that is not a video.
-  const [damaged, replaced] = ids;
+  // A truncated entry, a video replaced since (another clip's bytes in its place), a video copied anew (the same
+  // bytes with a newer mtime: kept, its content decides) and a file that is not a video.
+  const [damaged, replaced, copied] = ids;
   const file = path.join(cacheDir, `${damaged}.json`);
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').slice(0, 500));
+  fs.copyFileSync(jobs[3]!.path, jobs[1]!.path);
   const later = new Date(Date.now() + 60_000);
-  fs.utimesSync(jobs[1]!.path, later, later);
+  fs.utimesSync(jobs[2]!.path, later, later);
   const junk = path.join(dir, '99999.mp4');
   fs.writeFileSync(junk, 'not a video at all, just text'.repeat(100));
   const again = await buildLandmarkCache({ jobs: [...jobs, { videoId: '99999', path: junk, bbox: null }], cacheRoot, frames, workers: 1, progress: 'none' });
@@ -287,9 +289,10 @@ test('the landmark cache resumes after a kill, recomputes stale and damaged entr
   assert.deepEqual(again.failed.map((f) => [f.videoId, f.kind]), [['99999', 'not-a-video']]);
   const after = entries(again, ids);
   assert.equal(after.get(damaged), want.get(damaged));
-  // The replaced video's landmarks are the same (same content), its record names the new mtime.
-  assert.notEqual(after.get(replaced), want.get(replaced));
-  assert.deepEqual(JSON.parse(after.get(replaced)!).frames, JSON.parse(want.get(replaced)!).frames);
+  // The replaced video's entry is made from its new content; the copied one is the entry it had.
+  const record = (text: string | undefined) => (JSON.parse(text!) as { source: { sha256: string } }).source.sha256;
+  assert.notEqual(record(after.get(replaced)), record(want.get(replaced)));
+  assert.equal(after.get(copied), want.get(copied));
   const failures = JSON.parse(fs.readFileSync(path.join(cacheDir, 'failures.json'), 'utf8')) as { failed: Array<{ videoId: string }> };
   assert.deepEqual(failures.failed.map((f) => f.videoId), ['99999']);
 });

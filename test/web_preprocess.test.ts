@@ -8,7 +8,7 @@ import { windowStarts } from '../src/dataset/sequences';
 import { DEFAULT_CONFIG } from '../src/config';
 import { ModelDirError } from '../src/errors';
 import { averageWindows, buildHeadInput, selectClipFrames, selectWindowFrames, topK } from '../src/model/head_input';
-import { checkLandmarkRecognizer, recognizeLandmarkClip } from '../src/model/recognize_clip';
+import { checkLandmarkRecognizer, recognizeLandmarkClip } from '../src/pipeline/recognize_clip';
 import { READY_MODEL_DIR } from '../src/model/model_dir';
 import { directoryLoader } from '../src/backbone/model_dir';
 import { loadLandmarkModels } from '../src/landmarks/human';

@@ -1,5 +1,6 @@
 import { ModelDirError } from '../errors';
 import { windowStarts } from '../dataset/sequences';
+import { evenlySpreadFrames } from '../video/geometry';
 
 /**
  * The arithmetic between "frames of one video" and "one prediction", shared verbatim by Node and the browser
@@ -38,11 +39,6 @@ export function selectWindowFrames(window: { start: number; end: number }, frame
   const padded = window.end - last;
   for (let i = 0; i < padded; i++) indices.push(last);
   return { indices, padded };
-}
-
-/** `count` source frames spread evenly over first..first+length-1, both ends included (the frame stage's sampling). */
-export function evenlySpreadFrames(first: number, length: number, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => first + (count === 1 ? 0 : Math.round((i * (length - 1)) / (count - 1))));
 }
 
 /**

@@ -1,6 +1,5 @@
 import { checkFrameWindow, type FrameWindowConfig } from '../config';
 import type { Bbox, VideoJob } from '../metadata/types';
-import { evenlySpreadFrames } from '../model/head_input';
 import { CropRect, FrameRange, VideoFailure, VideoInfo } from './types';
 
 /**
@@ -40,6 +39,11 @@ export interface FrameSelection {
    */
   sampled: number[] | null;
   notes: string[];
+}
+
+/** `count` source frames spread evenly over first..first+length-1, both ends included (browser-safe: the page samples a whole clip with it too). */
+export function evenlySpreadFrames(first: number, length: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => first + (count === 1 ? 0 : Math.round((i * (length - 1)) / (count - 1))));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { recognizeFrames } from '../../src/model/recognize';
-import { recognizeLandmarkClip } from '../../src/model/recognize_clip';
+import { recognizeLandmarkClip } from '../../src/pipeline/recognize_clip';
 import type { RankedGloss } from '../../src/model/head_input';
 import type { FrameLandmarks } from '../../src/landmarks/types';
 import { DEFAULT_LANDMARK_PARAMS } from '../../src/landmarks/params';

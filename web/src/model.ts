@@ -6,7 +6,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { MODEL_INFO_FILE, parseModelInfo, type WlaslModelInfo } from '../../src/model/model_info';
 import { checkRecognizer, type Recognizer } from '../../src/model/recognize';
-import { checkLandmarkRecognizer, recognizeLandmarkClip, type LandmarkRecognizer } from '../../src/model/recognize_clip';
+import { checkLandmarkRecognizer, recognizeLandmarkClip, type LandmarkRecognizer } from '../../src/pipeline/recognize_clip';
 import { BODY_MODEL, DEFAULT_LANDMARK_PARAMS, HAND_LANDMARK_MODEL } from '../../src/landmarks/params';
 import { PageError } from './frames';
 

@@ -7,8 +7,8 @@ import { DEFAULT_LANDMARK_PARAMS } from '../landmarks/params';
 import type { ClipLandmarkStats, FrameLandmarks } from '../landmarks/types';
 import { ClipSequenceSource, EVAL_SPANS, NO_AUGMENTATION, WHOLE_CLIP } from '../streams/clip_source';
 import { landmarkStreamFrames, STREAM_LANDMARK_DIMS } from '../streams/landmark_features';
-import { averageWindows, buildHeadInput, topK, type RankedGloss } from './head_input';
-import type { WlaslModelInfo } from './model_info';
+import { averageWindows, buildHeadInput, topK, type RankedGloss } from '../model/head_input';
+import type { WlaslModelInfo } from '../model/model_info';
 
 /**
  * A whole-clip landmark model on one clip's frames -> top glosses: the browser page's twin of Node's
