@@ -3,7 +3,16 @@
  * generated 640x480 2.4 s clips and on real WLASL clips (../shared/data/wlasl-real10), JPEG output (runFrameStage) and raw RGB (extractFrames),
  * at several concurrencies; with the original's OpenCV loop on the same clips when python3-opencv is there.
  *
- *   npx tsx bench/video_stage.ts [--concurrency 2,3] [--threads N] [--clips 60] [--noise 20] [--no-original] [--no-sample] [--no-real]
+ *   npx tsx bench/video_stage.ts [--concurrency 2,3] [--threads N] [--clips 60] [--noise 20] [--no-original] [--no-sample] [--no-real] [--no-anatomy] [--preset original]
+ *
+ * The frames are the default recipe's (the WLASL range, up to 32 frames spread over the sign, so most real clips
+ * are decoded to their end, as the original's loop decodes them); --preset original takes its frames 5..35.
+ *
+ * Then, per set, the anatomy of one clip's ffmpeg CPU (one process at a time): the fixed cost of a process
+ * (open, probe, first frame), decoding the frames the plan needs, the whole JPEG command; the same clips
+ * batched 8 to a process (several inputs, one output each: what issue 18 proposed to amortise the fixed
+ * cost); and the JPEG command with h264's deblocking filter skipped, with what that does to the pixels.
+ * It ends with one JSON line: ratio_real10 and ratio_640x480 (ours / original, videos per second) and the anatomy.
  *
  * The machine is shared: wall-clock figures are noisy, compare rows of the same run. CPU ms per clip (this
  * process plus its ffmpeg/ffprobe children; for the original, the Python process with its decoder threads)
@@ -12,12 +21,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import pLimit from 'p-limit';
-import { DEFAULT_CONFIG, FramesConfig } from '../src/config';
+import { FramesConfig, resolveConfig } from '../src/config';
 import type { VideoJob } from '../src/metadata/types';
 import { ffmpegBinaries, ffmpegVersion } from '../src/runtime/ffmpeg';
-import { extractFrames } from '../src/video/extract';
+import { extractFrames, planExtraction, type ExtractionPlan } from '../src/video/extract';
 import { resolveConcurrency, runFrameStage } from '../src/video/stage';
 import { REAL10_DIR, REPO_ROOT, sharedPath } from '../test/helpers';
 import { makeNoisyClip, realJobs } from '../test/video_fixtures';
@@ -37,6 +46,8 @@ const threads = threadsArg ? Number(threadsArg) : undefined;
 const runOriginal = !process.argv.includes('--no-original');
 const runReal = !process.argv.includes('--no-real');
 const runSample = !process.argv.includes('--no-sample');
+const runAnatomy = !process.argv.includes('--no-anatomy');
+const preset = arg('preset', '') || undefined;
 /** Noise strength of the generated clips (0 = plain test pattern, cheap to decode; 20 = busy like camera video). */
 const noise = Number(arg('noise', '20'));
 
@@ -154,6 +165,113 @@ print(json.dumps({'seconds': dt, 'frames': n, 'cpu': r1.ru_utime - r0.ru_utime +
   }
 }
 
+/** CPU seconds of reaped children only (the anatomy runs ffmpeg synchronously, one process at a time). */
+function childCpuSeconds(): number {
+  const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+const QUIET = ['-hide_banner', '-nostats', '-loglevel', 'error'];
+
+/** The select part of a plan's filter (the select expression itself holds commas, so cut at the next filter). */
+function selectOnly(plan: ExtractionPlan): string {
+  return plan.filter.replace(/,(crop|scale)=.*$/, '');
+}
+
+/** The frame stage's ffmpeg output options for one clip (as src/video/extract.ts builds them, threads 1). */
+function jpegOutput(plan: ExtractionPlan, dir: string): string[] {
+  return ['-an', '-sn', '-dn', '-vf', plan.filter, '-vsync', '0', '-threads', '1', '-frames:v', String(plan.decodeLimit), '-q:v', '4', '-f', 'image2', '-y', path.join(dir, '%06d.jpg')];
+}
+
+function ffmpegCpu(argsList: string[][]): number {
+  const ff = ffmpegBinaries().ffmpeg;
+  const cpu0 = childCpuSeconds();
+  for (const args of argsList) {
+    const r = spawnSync(ff, [...QUIET, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status !== 0) throw new Error(`ffmpeg failed: ${String(r.stderr).trim().split('\n').pop()}`);
+  }
+  return childCpuSeconds() - cpu0;
+}
+
+function rawFrames(job: VideoJob, plan: ExtractionPlan, decoderOptions: string[]): Int16Array {
+  const args = [...QUIET, '-threads', '1', ...decoderOptions, '-i', job.path, '-an', '-vf', plan.filter.replace('format=yuvj420p', 'format=rgb24'), '-vsync', '0', '-frames:v', String(plan.decodeLimit), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  const out = spawnSync(ffmpegBinaries().ffmpeg, args, { maxBuffer: 1 << 28 });
+  return Int16Array.from(out.stdout);
+}
+
+interface Anatomy {
+  clips: number;
+  /** ms of ffmpeg CPU per clip */
+  fixed_ms: number;
+  decode_ms: number;
+  jpeg_ms: number;
+  batched8_ms: number;
+  no_deblock_ms: number;
+  /** mean and largest absolute difference, in 8-bit levels, of the no-deblocking frames (every 5th clip) */
+  no_deblock_mae: number;
+  no_deblock_max: number;
+}
+
+async function anatomy(set: string, jobs: VideoJob[], config: FramesConfig): Promise<Anatomy> {
+  const plans: ExtractionPlan[] = [];
+  for (const job of jobs) plans.push(await planExtraction(job, config, 'jpeg'));
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'wlasl-bench-anatomy-'));
+  const dirFor = (tag: string, i: number) => {
+    const dir = path.join(out, `${tag}${i}`);
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  };
+  try {
+    const perClip = (seconds: number) => (1000 * seconds) / jobs.length;
+    const fixed = perClip(ffmpegCpu(jobs.map((job) => ['-threads', '1', '-i', job.path, '-an', '-frames:v', '1', '-f', 'null', '-'])));
+    const decode = perClip(ffmpegCpu(jobs.map((job, i) => ['-threads', '1', '-i', job.path, '-an', '-vf', selectOnly(plans[i]), '-vsync', '0', '-frames:v', String(plans[i].decodeLimit), '-f', 'null', '-'])));
+    const jpeg = perClip(ffmpegCpu(jobs.map((job, i) => ['-threads', '1', '-i', job.path, ...jpegOutput(plans[i], dirFor('j', i))])));
+    const batches: string[][] = [];
+    for (let b = 0; b < jobs.length; b += 8) {
+      const members = jobs.slice(b, b + 8);
+      const inputs = members.flatMap((job) => ['-threads', '1', '-i', job.path]);
+      const outputs = members.flatMap((_, k) => ['-map', `${k}:v:0`, ...jpegOutput(plans[b + k], dirFor('b', b + k))]);
+      batches.push([...inputs, '-filter_threads', '1', ...outputs]);
+    }
+    const batched = perClip(ffmpegCpu(batches));
+    const noDeblock = perClip(ffmpegCpu(jobs.map((job, i) => ['-threads', '1', '-skip_loop_filter', 'all', '-i', job.path, ...jpegOutput(plans[i], dirFor('n', i))])));
+    let sum = 0;
+    let count = 0;
+    let max = 0;
+    for (let i = 0; i < jobs.length; i += 5) {
+      const a = rawFrames(jobs[i], plans[i], []);
+      const b = rawFrames(jobs[i], plans[i], ['-skip_loop_filter', 'all']);
+      for (let k = 0; k < Math.min(a.length, b.length); k++) {
+        const d = Math.abs(a[k] - b[k]);
+        sum += d;
+        if (d > max) max = d;
+      }
+      count += Math.min(a.length, b.length);
+    }
+    const r1 = (v: number) => Math.round(v * 10) / 10;
+    const result: Anatomy = {
+      clips: jobs.length,
+      fixed_ms: r1(fixed),
+      decode_ms: r1(decode),
+      jpeg_ms: r1(jpeg),
+      batched8_ms: r1(batched),
+      no_deblock_ms: r1(noDeblock),
+      no_deblock_mae: Math.round((sum / Math.max(count, 1)) * 100) / 100,
+      no_deblock_max: max,
+    };
+    const ms = (v: number) => `${v.toFixed(1)} ms`;
+    console.log(
+      `${set} anatomy, ffmpeg CPU per clip, one process at a time: process + probe + first frame ${ms(fixed)}; decoding the plan's frames ${ms(decode)} ` +
+        `(${((100 * decode) / jpeg).toFixed(0)}% of the whole); whole JPEG command ${ms(jpeg)}; batched 8 clips a process ${ms(batched)} ` +
+        `(${(((batched - jpeg) / jpeg) * 100).toFixed(0)}%); deblocking skipped ${ms(noDeblock)} (${(((noDeblock - jpeg) / jpeg) * 100).toFixed(0)}%, ` +
+        `pixels off by ${result.no_deblock_mae.toFixed(2)} levels on average, ${max} at most)`,
+    );
+    return result;
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const bins = ffmpegBinaries();
   console.log(`ffmpeg: ${bins.ffmpeg} (${bins.source})`);
@@ -161,7 +279,8 @@ async function main(): Promise<void> {
   console.log(`generated clips: ${clipsWanted} x 640x480 2.4 s 25 fps h264, test pattern with noise ${noise}`);
   console.log(`cores: ${cores}; ffmpeg decoder threads per video: ${threads ?? 'auto (1 when concurrency > 1)'}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log('shared machine: figures are noisy; compare rows of the same run.\n');
-  const config: FramesConfig = { ...DEFAULT_CONFIG.frames };
+  const config: FramesConfig = resolveConfig({ preset }).frames;
+  console.log(`frames: ${preset ? `preset ${preset}` : 'the default recipe'} (${JSON.stringify(config.window)})`);
 
   const generated = generatedClips();
   const sets: [string, VideoJob[]][] = [];
@@ -171,6 +290,8 @@ async function main(): Promise<void> {
   if (REAL10_DIR && runReal) sets.push(['real10', realJobs(REAL10_DIR)]);
   else console.log('real10: skipped (no ../shared/data/wlasl-real10, or --no-real)');
 
+  const ratios: Record<string, number> = {};
+  const anatomies: Record<string, Anatomy> = {};
   for (const [set, jobs] of sets) {
     // One warm-up pass so the page cache holds the inputs for every configuration alike.
     await benchRaw(`${set}*`, jobs.slice(0, 8), config, cores);
@@ -182,13 +303,29 @@ async function main(): Promise<void> {
     const original = rows.find((r) => r.set === set && r.mode.startsWith('original'));
     if (original && ours.length) {
       const best = ours.reduce((a, b) => (a.videos / a.seconds > b.videos / b.seconds ? a : b));
+      ratios[set] = best.videos / best.seconds / (original.videos / original.seconds);
       console.log(
         `${set}: jpeg stage vs original, same run: ${((best.videos / best.seconds) / (original.videos / original.seconds)).toFixed(2)}x the original's videos/s ` +
           `(target >= 2x); CPU per video ${((1000 * best.cpu) / best.videos).toFixed(0)} ms vs ${((1000 * original.cpu) / original.videos).toFixed(0)} ms\n`,
       );
     }
+    if (runAnatomy && set !== 'sample') anatomies[set] = await anatomy(set, jobs, config);
   }
-  console.log(`\nload average now ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const load = os.loadavg();
+  console.log(`\nload average now ${load.map((l) => l.toFixed(1)).join(' ')}`);
+  const round = (v: number | undefined) => (v === undefined ? null : Math.round(v * 1000) / 1000);
+  console.log(
+    JSON.stringify({
+      bench: 'video_stage',
+      preset: preset ?? 'default',
+      ratio_real10: round(ratios.real10),
+      ratio_640x480: round(ratios.generated),
+      ratio_sample: round(ratios.sample),
+      anatomy_real10: anatomies.real10 ?? null,
+      anatomy_640x480: anatomies.generated ?? null,
+      load_1min: round(load[0]),
+    }),
+  );
 }
 
 main().catch((error) => {
