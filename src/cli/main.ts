@@ -374,10 +374,11 @@ export function buildProgram(): Command {
     .argument('[video]', 'an mp4 (or any video ffmpeg reads)')
     .option('--model <dir>', 'a model directory written by train/run (default: the ready WLASL100 model in models/wlasl100)')
     .option('--list-classes', 'print the glosses the model knows, one a line, and exit')
-    .option('--bbox <x0,y0,x1,y1>', 'crop to this box first (as WLASL bboxes); default: the whole frame')
+    .option('--bbox <x0,y0,x1,y1>', 'crop to this box first (as WLASL bboxes); default: a landmark model finds the signer, other models read the whole frame')
+    .option('--no-auto-frame', "a landmark model without --bbox reads the whole frame instead of finding the signer's box first")
     .option('--top <k>', 'how many glosses to show', '5')
     .option('--json', 'print JSON')
-    .action(async (video: string | undefined, o: { model?: string; bbox?: string; top: string; json?: boolean; listClasses?: boolean }) => {
+    .action(async (video: string | undefined, o: { model?: string; bbox?: string; autoFrame: boolean; top: string; json?: boolean; listClasses?: boolean }) => {
       const { predictVideo, modelWarnings } = await import('../pipeline/predict');
       const { READY_MODEL_DIR } = await import('../model/model_dir');
       const modelDir = o.model ?? READY_MODEL_DIR;
@@ -395,10 +396,11 @@ export function buildProgram(): Command {
       if (bbox && (bbox.length !== 4 || bbox.some((v) => !Number.isFinite(v)))) throw new WlaslError(`--bbox must be x0,y0,x1,y1, got '${o.bbox}'`);
       const top = num(o.top, 'top')!;
       if (!Number.isInteger(top) || top < 1) throw new WlaslError(`--top must be an integer >= 1, got '${o.top}'`);
-      const result = await predictVideo(modelDir, video, { bbox, top });
+      const result = await predictVideo(modelDir, video, { bbox, top, autoFrame: o.autoFrame });
       if (o.json) console.log(JSON.stringify(result, null, 2));
       else {
         console.log(`${path.basename(video)}: ${result.windows} window(s), ${result.frames} frames, backbone ${result.timings.backboneMs.toFixed(0)} ms, head ${result.timings.headMs.toFixed(0)} ms, total ${result.timings.totalMs.toFixed(0)} ms`);
+        if (result.framing?.applied) console.log(`signer found at ${result.framing.bbox.join(',')} (${(100 * result.framing.share).toFixed(0)}% of the picture); the clip was read cut to it (--no-auto-frame: the whole frame)`);
         result.top.forEach((t, i) => console.log(`${String(i + 1).padStart(2)}. ${t.gloss.padEnd(20)} ${(100 * t.probability).toFixed(1)}%`));
         console.log(`(the model knows ${result.classes} glosses: --list-classes prints them)`);
       }

@@ -30,6 +30,11 @@ export interface Prediction {
   classes: number;
   /** What the user must know to read the answer (a model that knows no real sign). */
   warnings: string[];
+  /**
+   * Landmark models on a clip without a bbox: the signer's box found in a first reading (landmarks/framing.ts),
+   * its share of the picture, and whether the clip was read again cut to it (not when it is the whole picture).
+   */
+  framing?: { bbox: Bbox; share: number; applied: boolean };
 }
 
 /**
@@ -87,7 +92,7 @@ export function framesConfigOf(recognizer: NodeRecognizer): FramesConfig {
   return { ...frames, window: { ...frames.window, useMetadataRange: false, shortVideoPolicy: 'pad' }, output: 'raw' };
 }
 
-export async function predictVideo(modelDir: string, video: string, options: { bbox?: Bbox | null; top?: number } = {}): Promise<Prediction> {
+export async function predictVideo(modelDir: string, video: string, options: { bbox?: Bbox | null; top?: number; autoFrame?: boolean } = {}): Promise<Prediction> {
   if (readModelMeta(modelDir).stream.wholeClip) {
     if (!fs.existsSync(video)) throw new VideoError('no such video file', { file: video });
     const { predictClipVideo } = await import('./predict_clip');

@@ -13,6 +13,7 @@ import { loadLandmarkModels, type LandmarkModels } from '../landmarks/human';
 import { landmarkVectors, typicalSignerReference } from '../landmarks/normalise';
 import { DEFAULT_LANDMARK_PARAMS } from '../landmarks/params';
 import { landmarkFrames } from '../landmarks/stage';
+import { signerBox, type SignerFraming } from '../landmarks/framing';
 import { ClipSequenceSource, NO_AUGMENTATION, type ClipFrames } from '../streams/clip_source';
 import { landmarkStreamFrames } from '../streams/landmark_features';
 import { concatClips } from '../streams/load';
@@ -56,22 +57,48 @@ function clipModel(modelDir: string): Promise<ClipModel> {
   return m;
 }
 
-export async function predictClipVideo(modelDir: string, video: string, options: { bbox?: Bbox | null; top?: number } = {}): Promise<Prediction> {
+export interface ClipPredictOptions {
+  /** Crop to this box first (as WLASL bboxes); null or absent: the whole frame, or the automatic framing. */
+  bbox?: Bbox | null;
+  top?: number;
+  /** Without a bbox, find the signer in a first reading and read the clip again cut to it (default true). */
+  autoFrame?: boolean;
+}
+
+export async function predictClipVideo(modelDir: string, video: string, options: ClipPredictOptions = {}): Promise<Prediction> {
   const m = await clipModel(modelDir);
   const { meta, head } = m.loaded;
   // The whole clip: WLASL's "frame_start 1, frame_end -1", at most frames.window.maxFrames of it.
-  const job: VideoJob = { videoId: 'predict', path: video, bbox: options.bbox ?? null, frameStart: 1, frameEnd: -1 };
+  let job: VideoJob = { videoId: 'predict', path: video, bbox: options.bbox ?? null, frameStart: 1, frameEnd: -1 };
   const t0 = performance.now();
   const parts: ClipFrames[][] = [];
   let frames = 0;
   let padded = 0;
   let decodeMs = 0;
   let backboneMs = 0;
+  let framing: (SignerFraming & { applied: boolean }) | null = null;
   if (m.landmarks) {
-    const lf = await landmarkFrames(job, m.config.frames, DEFAULT_LANDMARK_PARAMS);
+    let lf = await landmarkFrames(job, m.config.frames, DEFAULT_LANDMARK_PARAMS);
     decodeMs += performance.now() - t0;
-    const t1 = performance.now();
-    const clip = await extractClipLandmarks(m.landmarks, lf.frames, lf.count, lf.geometry, DEFAULT_LANDMARK_PARAMS);
+    let t1 = performance.now();
+    let clip = await extractClipLandmarks(m.landmarks, lf.frames, lf.count, lf.geometry, DEFAULT_LANDMARK_PARAMS);
+    if (!job.bbox && options.autoFrame !== false) {
+      const { width, height } = lf.details.video;
+      // Without a box the picture is stretched to a square, which squashes a 16:9 signer's hands by 0.56: the
+      // second reading, cut to the signer's square as the training clips were, is what makes wide clips work.
+      // A box over the whole picture crops nothing: the first reading stands.
+      const found = signerBox(clip.frames, width, height, DEFAULT_LANDMARK_PARAMS.minBodyScore);
+      framing = found ? { ...found, applied: found.share < 0.999 } : null;
+      if (framing?.applied) {
+        backboneMs += performance.now() - t1;
+        job = { ...job, bbox: framing.bbox };
+        const tDecode = performance.now();
+        lf = await landmarkFrames(job, m.config.frames, DEFAULT_LANDMARK_PARAMS);
+        decodeMs += performance.now() - tDecode;
+        t1 = performance.now();
+        clip = await extractClipLandmarks(m.landmarks, lf.frames, lf.count, lf.geometry, DEFAULT_LANDMARK_PARAMS);
+      }
+    }
     if (readsLandmarkVectors(m.config)) {
       const vectors = landmarkVectors(clip.frames, DEFAULT_LANDMARK_PARAMS.minBodyScore, typicalSignerReference(lf.geometry.crop))!;
       parts.push([{ videoId: job.videoId, label: 0, frames: vectors.frames, data: landmarkStreamFrames(vectors) }]);
@@ -118,5 +145,6 @@ export async function predictClipVideo(modelDir: string, video: string, options:
     timings: { decodeMs, backboneMs, headMs: t4 - t3, totalMs: t4 - t0 },
     classes: meta.classes.length,
     warnings: modelWarnings(meta),
+    ...(framing ? { framing: { bbox: framing.bbox, share: framing.share, applied: framing.applied } } : {}),
   };
 }
