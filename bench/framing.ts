@@ -10,47 +10,55 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { READY_MODEL_DIR } from '../src/model/model_dir';
 import { predictClipVideo } from '../src/pipeline/predict_clip';
 import type { Bbox } from '../src/metadata/types';
 import { REAL10_DIR } from '../test/helpers';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 
 async function main(): Promise<void> {
   if (!REAL10_DIR) {
     console.log('skipped: no ../shared/data/wlasl-real10');
     return;
   }
-  const splits = arg('splits', 'train,val').split(',');
-  const perGloss = Number(arg('per-gloss', '2'));
+  const { values } = parseArgs({ options: { splits: { type: 'string', default: 'train,val' }, 'per-gloss': { type: 'string', default: '2' } } });
+  const splits = values.splits.split(',');
+  const perGloss = Number(values['per-gloss']);
   if (splits.includes('test')) throw new Error('the test split is held back: not read here');
   const metadata = JSON.parse(fs.readFileSync(path.join(REAL10_DIR, 'WLASL_v0.3.json'), 'utf8')) as { gloss: string; instances: { video_id: string; split: string; bbox: Bbox }[] }[];
-  const results: Record<string, { clips: number; whole: number; found: number; wlasl: number }> = {};
+  type Reading = 'whole' | 'found' | 'wlasl';
+  const READINGS: Reading[] = ['whole', 'found', 'wlasl'];
+  const results: Record<string, { clips: number; unframed: number; top1: Record<Reading, number>; top5: Record<Reading, number> }> = {};
   for (const split of splits) {
-    const counts = { clips: 0, whole: 0, found: 0, wlasl: 0 };
+    const counts = { clips: 0, unframed: 0, top1: { whole: 0, found: 0, wlasl: 0 }, top5: { whole: 0, found: 0, wlasl: 0 } };
     for (const gloss of metadata) {
       for (const clip of gloss.instances.filter((i) => i.split === split).slice(0, perGloss)) {
         const video = path.join(REAL10_DIR, 'videos', `${clip.video_id}.mp4`);
-        const whole = await predictClipVideo(READY_MODEL_DIR, video, { autoFrame: false });
-        const found = await predictClipVideo(READY_MODEL_DIR, video);
-        const wlasl = await predictClipVideo(READY_MODEL_DIR, video, { bbox: clip.bbox });
+        const predictions = {
+          whole: await predictClipVideo(READY_MODEL_DIR, video, { autoFrame: false }),
+          found: await predictClipVideo(READY_MODEL_DIR, video),
+          wlasl: await predictClipVideo(READY_MODEL_DIR, video, { bbox: clip.bbox }),
+        };
         counts.clips++;
-        const first = (p: typeof whole) => p.top[0]!.gloss;
-        if (first(whole) === gloss.gloss) counts.whole++;
-        if (first(found) === gloss.gloss) counts.found++;
-        if (first(wlasl) === gloss.gloss) counts.wlasl++;
+        if (!predictions.found.framing?.applied) counts.unframed++;
+        for (const reading of READINGS) {
+          const top = predictions[reading].top.map((t) => t.gloss);
+          if (top[0] === gloss.gloss) counts.top1[reading]++;
+          if (top.slice(0, 5).includes(gloss.gloss)) counts.top5[reading]++;
+        }
+        const first = (reading: Reading) => predictions[reading].top[0]!.gloss.padEnd(9);
         console.log(
-          `${split.padEnd(5)} ${clip.video_id} ${gloss.gloss.padEnd(8)} whole: ${first(whole).padEnd(9)} found ${found.framing?.bbox.join(',') ?? 'none'}: ${first(found).padEnd(9)} ` +
-            `WLASL ${clip.bbox.join(',')}: ${first(wlasl)}`,
+          `${split.padEnd(5)} ${clip.video_id} ${gloss.gloss.padEnd(8)} whole: ${first('whole')} found ${predictions.found.framing?.bbox.join(',') ?? 'none'}: ${first('found')} ` +
+            `WLASL ${clip.bbox.join(',')}: ${first('wlasl')}`,
         );
       }
     }
     results[split] = counts;
-    console.log(`${split}: first on ${counts.whole}/${counts.clips} read whole, ${counts.found}/${counts.clips} with the found signer, ${counts.wlasl}/${counts.clips} with WLASL's box\n`);
+    const of = (k: number) => `${k}/${counts.clips}`;
+    console.log(
+      `${split}: top-1 / top-5 read whole ${of(counts.top1.whole)} / ${of(counts.top5.whole)}, with the found signer ${of(counts.top1.found)} / ${of(counts.top5.found)}, ` +
+        `with WLASL's box ${of(counts.top1.wlasl)} / ${of(counts.top5.wlasl)}; clips without a signer found: ${counts.unframed}\n`,
+    );
   }
   console.log(JSON.stringify({ bench: 'framing', model: path.relative(process.cwd(), READY_MODEL_DIR), perGloss, ...results }));
 }

@@ -165,12 +165,6 @@ print(json.dumps({'seconds': dt, 'frames': n, 'cpu': r1.ru_utime - r0.ru_utime +
   }
 }
 
-/** CPU seconds of reaped children only (the anatomy runs ffmpeg synchronously, one process at a time). */
-function childCpuSeconds(): number {
-  const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-}
-
 const QUIET = ['-hide_banner', '-nostats', '-loglevel', 'error'];
 
 /** The select part of a plan's filter (the select expression itself holds commas, so cut at the next filter). */
@@ -185,12 +179,13 @@ function jpegOutput(plan: ExtractionPlan, dir: string): string[] {
 
 function ffmpegCpu(argsList: string[][]): number {
   const ff = ffmpegBinaries().ffmpeg;
-  const cpu0 = childCpuSeconds();
+  // ffmpeg runs synchronously, one process at a time: this process's own share is the loop around it.
+  const cpu0 = cpuSeconds();
   for (const args of argsList) {
     const r = spawnSync(ff, [...QUIET, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     if (r.status !== 0) throw new Error(`ffmpeg failed: ${String(r.stderr).trim().split('\n').pop()}`);
   }
-  return childCpuSeconds() - cpu0;
+  return cpuSeconds() - cpu0;
 }
 
 function rawFrames(job: VideoJob, plan: ExtractionPlan, decoderOptions: string[]): Int16Array {

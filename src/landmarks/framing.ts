@@ -25,8 +25,6 @@ export interface SignerFraming {
   bbox: Bbox;
   /** The box's share of the frame's area. */
   share: number;
-  /** Frames whose shoulders were both seen (the box is built from these). */
-  framesUsed: number;
 }
 
 function median(values: number[]): number {
@@ -43,13 +41,11 @@ export function signerBox(frames: readonly FrameLandmarks[], width: number, heig
   const ys: number[] = [];
   const shoulderWidths: number[] = [];
   const shoulderYs: number[] = [];
-  let framesUsed = 0;
   for (const frame of frames) {
     const body = frame.body;
     if (!body || body.length < 51) continue;
     const score = (k: number) => body[3 * k + 2]!;
     if (score(BODY.leftShoulder) < minScore || score(BODY.rightShoulder) < minScore) continue;
-    framesUsed++;
     const lx = body[3 * BODY.leftShoulder]!;
     const rx = body[3 * BODY.rightShoulder]!;
     const ly = body[3 * BODY.leftShoulder + 1]!;
@@ -62,7 +58,7 @@ export function signerBox(frames: readonly FrameLandmarks[], width: number, heig
       ys.push(body[3 * k + 1]!);
     }
   }
-  if (framesUsed === 0) return null;
+  if (shoulderWidths.length === 0) return null;
   const shoulder = median(shoulderWidths);
   if (!(shoulder > 0)) return null;
   // A raised hand reaches about a shoulder width above the head; a WLASL person box reaches well below the
@@ -73,5 +69,5 @@ export function signerBox(frames: readonly FrameLandmarks[], width: number, heig
   const y1 = Math.max(Math.max(...ys) + 0.4 * shoulder, median(shoulderYs) + 2.5 * shoulder);
   const clamped: Bbox = [Math.max(0, x0), Math.max(0, y0), Math.min(width, x1), Math.min(height, y1)].map(Math.round) as Bbox;
   const share = ((clamped[2] - clamped[0]) * (clamped[3] - clamped[1])) / (width * height);
-  return { bbox: clamped, share, framesUsed };
+  return { bbox: clamped, share };
 }

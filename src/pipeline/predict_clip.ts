@@ -13,7 +13,7 @@ import { loadLandmarkModels, type LandmarkModels } from '../landmarks/human';
 import { landmarkVectors, typicalSignerReference } from '../landmarks/normalise';
 import { DEFAULT_LANDMARK_PARAMS } from '../landmarks/params';
 import { landmarkFrames } from '../landmarks/stage';
-import { signerBox, type SignerFraming } from '../landmarks/framing';
+import { signerBox } from '../landmarks/framing';
 import { ClipSequenceSource, NO_AUGMENTATION, type ClipFrames } from '../streams/clip_source';
 import { landmarkStreamFrames } from '../streams/landmark_features';
 import { concatClips } from '../streams/load';
@@ -76,29 +76,32 @@ export async function predictClipVideo(modelDir: string, video: string, options:
   let padded = 0;
   let decodeMs = 0;
   let backboneMs = 0;
-  let framing: (SignerFraming & { applied: boolean }) | null = null;
+  let framing: Prediction['framing'];
   if (m.landmarks) {
-    let lf = await landmarkFrames(job, m.config.frames, DEFAULT_LANDMARK_PARAMS);
-    decodeMs += performance.now() - t0;
-    let t1 = performance.now();
-    let clip = await extractClipLandmarks(m.landmarks, lf.frames, lf.count, lf.geometry, DEFAULT_LANDMARK_PARAMS);
+    const models = m.landmarks;
+    const readLandmarks = async (clipJob: VideoJob) => {
+      const tDecode = performance.now();
+      const lf = await landmarkFrames(clipJob, m.config.frames, DEFAULT_LANDMARK_PARAMS);
+      const tModels = performance.now();
+      decodeMs += tModels - tDecode;
+      const clip = await extractClipLandmarks(models, lf.frames, lf.count, lf.geometry, DEFAULT_LANDMARK_PARAMS);
+      backboneMs += performance.now() - tModels;
+      return { lf, clip };
+    };
+    let { lf, clip } = await readLandmarks(job);
     if (!job.bbox && options.autoFrame !== false) {
       const { width, height } = lf.details.video;
       // Without a box the picture is stretched to a square, which squashes a 16:9 signer's hands by 0.56: the
       // second reading, cut to the signer's square as the training clips were, is what makes wide clips work.
       // A box over the whole picture crops nothing: the first reading stands.
       const found = signerBox(clip.frames, width, height, DEFAULT_LANDMARK_PARAMS.minBodyScore);
-      framing = found ? { ...found, applied: found.share < 0.999 } : null;
+      framing = found ? { ...found, applied: found.share < 0.999 } : undefined;
       if (framing?.applied) {
-        backboneMs += performance.now() - t1;
         job = { ...job, bbox: framing.bbox };
-        const tDecode = performance.now();
-        lf = await landmarkFrames(job, m.config.frames, DEFAULT_LANDMARK_PARAMS);
-        decodeMs += performance.now() - tDecode;
-        t1 = performance.now();
-        clip = await extractClipLandmarks(m.landmarks, lf.frames, lf.count, lf.geometry, DEFAULT_LANDMARK_PARAMS);
+        ({ lf, clip } = await readLandmarks(job));
       }
     }
+    const t1 = performance.now();
     if (readsLandmarkVectors(m.config)) {
       const vectors = landmarkVectors(clip.frames, DEFAULT_LANDMARK_PARAMS.minBodyScore, typicalSignerReference(lf.geometry.crop))!;
       parts.push([{ videoId: job.videoId, label: 0, frames: vectors.frames, data: landmarkStreamFrames(vectors) }]);
@@ -145,6 +148,6 @@ export async function predictClipVideo(modelDir: string, video: string, options:
     timings: { decodeMs, backboneMs, headMs: t4 - t3, totalMs: t4 - t0 },
     classes: meta.classes.length,
     warnings: modelWarnings(meta),
-    ...(framing ? { framing: { bbox: framing.bbox, share: framing.share, applied: framing.applied } } : {}),
+    ...(framing ? { framing } : {}),
   };
 }
