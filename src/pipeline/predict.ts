@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import type { FramesConfig } from '../config';
 import { VideoError } from '../errors';
 import type { Bbox } from '../metadata/types';
+import type { ClipPredictOptions } from './predict_clip';
 import { extractFrames } from '../video/extract';
 import { loadRecognizerFromDirectory } from '../model/load_model_dir';
 import { configOfModel, readModelMeta } from '../model/model_dir';
@@ -92,7 +93,7 @@ export function framesConfigOf(recognizer: NodeRecognizer): FramesConfig {
   return { ...frames, window: { ...frames.window, useMetadataRange: false, shortVideoPolicy: 'pad' }, output: 'raw' };
 }
 
-export async function predictVideo(modelDir: string, video: string, options: { bbox?: Bbox | null; top?: number; autoFrame?: boolean } = {}): Promise<Prediction> {
+export async function predictVideo(modelDir: string, video: string, options: ClipPredictOptions = {}): Promise<Prediction> {
   if (readModelMeta(modelDir).stream.wholeClip) {
     if (!fs.existsSync(video)) throw new VideoError('no such video file', { file: video });
     const { predictClipVideo } = await import('./predict_clip');

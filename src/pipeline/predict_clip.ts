@@ -61,7 +61,7 @@ export interface ClipPredictOptions {
   /** Crop to this box first (as WLASL bboxes); null or absent: the whole frame, or the automatic framing. */
   bbox?: Bbox | null;
   top?: number;
-  /** Without a bbox, find the signer in a first reading and read the clip again cut to it (default true). */
+  /** Without a bbox, a landmark model finds the signer in a first reading and reads the clip again cut to it (default true). */
   autoFrame?: boolean;
 }
 
