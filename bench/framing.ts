@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     const of = (k: number) => `${k}/${counts.clips}`;
     console.log(
       `${split}: top-1 / top-5 read whole ${of(counts.top1.whole)} / ${of(counts.top5.whole)}, with the found signer ${of(counts.top1.found)} / ${of(counts.top5.found)}, ` +
-        `with WLASL's box ${of(counts.top1.wlasl)} / ${of(counts.top5.wlasl)}; clips without a signer found: ${counts.unframed}\n`,
+        `with WLASL's box ${of(counts.top1.wlasl)} / ${of(counts.top5.wlasl)}; read whole by the default (no signer found, or the signer's box is the whole picture): ${counts.unframed}\n`,
     );
   }
   console.log(JSON.stringify({ bench: 'framing', model: path.relative(process.cwd(), READY_MODEL_DIR), perGloss, ...results }));
