@@ -6,8 +6,8 @@ import { BODY, type FrameLandmarks } from './types';
  *
  * The models were trained on WLASL clips cut to a square around the signer's person box. A clip without a box
  * is read whole and stretched to the models' square input, which squashes a 16:9 picture's hands to 0.56 of
- * their width, and the signer is smaller: the ready model was right on 3 of 20 wide training-split clips of
- * wlasl-real10 read that way, and on 15 when cut to the box found here, as with WLASL's own boxes
+ * their width, and the signer is smaller: the ready model was right on 16 of 50 training-split clips of
+ * wlasl-real10 read that way, on 39 when cut to the box found here and on 41 with WLASL's own boxes
  * (bench/framing.ts). A first
  * reading of the whole frame is enough to place the body (MoveNet finds it even when small and squashed); the
  * box then spans every upper-body point of the clip, widened by the shoulder width around it so the signing
