@@ -65,11 +65,17 @@ test('an output folder that cannot be made gives one clear line naming it, in ru
   assert.equal(prepare.stderr.trim().split('\n').at(-1), `error: ${path.join(file, 'prep', 'videos')}: cannot create the organised videos folder: part of the path is a file, not a folder (ENOTDIR)`);
 });
 
-test('a dataset without a test split: val is reported per video (summary, metrics.json, charts) and the summary says there is no test split', { timeout: 300_000 }, async () => {
+test('a dataset without a test split: val is reported per video (summary, metrics.json, charts) and the summary says there is no test split; val copies of training videos are named and left out of a second figure', { timeout: 300_000 }, async () => {
   const root = makeTempDir();
   const data = path.join(root, 'data');
   // The sample's train and val videos only, as wlasl100-trainval holds WLASL's train and val splits only.
   const kept = linkSampleSubset(data, { train: 4, val: 2, test: 0 }, 4);
+  // As in wlasl100-trainval: a val clip that is a byte copy of a training clip of its gloss (replacing one of
+  // the val clips, so val still has 8 videos).
+  const gloss = kept[0]!;
+  const trainId = gloss.instances.find((i) => i.split === 'train')!.video_id;
+  const valInstance = gloss.instances.find((i) => i.split === 'val')!;
+  fs.copyFileSync(path.join(data, 'videos', `${trainId}.mp4`), path.join(data, 'videos', `${valInstance.video_id}.mp4`));
   fs.writeFileSync(path.join(data, 'WLASL_v0.3.json'), JSON.stringify(kept));
   const runDir = path.join(root, 'run');
   const run = await runCli(['run', '--data', data, '--run-dir', runDir, '--cache-dir', path.join(root, 'cache'), ...SMALL_SETTINGS]);
@@ -84,4 +90,15 @@ test('a dataset without a test split: val is reported per video (summary, metric
   const charts = fs.readdirSync(path.join(runDir, 'charts'));
   assert.ok(charts.includes('val_confusion.svg') && charts.includes('val_per_class.svg'), charts.join(' '));
   assert.ok(!charts.includes('confusion.svg'), 'no empty test charts');
+
+  assert.match(summary, new RegExp(`^duplicates: 1 groups of byte-identical videos \\(2 files; all in data/duplicate_videos.csv\\)$`, 'm'));
+  assert.match(summary, new RegExp(`^  copies of training videos in val or test .*: ${trainId} \\(${gloss.gloss}, train\\) = ${valInstance.video_id} \\(${gloss.gloss}, val\\)$`, 'm'));
+  const kept7 = metrics.val.videos.filter((v: { videoId: string }) => v.videoId !== valInstance.video_id) as Array<{ label: number; predicted: number }>;
+  assert.equal(kept7.length, 7);
+  const top1 = kept7.filter((v) => v.predicted === v.label).length / 7;
+  assert.deepEqual(metrics.withoutCopiesOfTraining.val.count, 7);
+  assert.ok(Math.abs(metrics.withoutCopiesOfTraining.val.top1 - top1) < 1e-9);
+  assert.match(summary, new RegExp(`^val without its 1 copy of training videos \\(per video, 7 videos\\): top-1 ${(100 * top1).toFixed(1)}%, top-5 \\d+\\.\\d%$`, 'm'));
+  assert.doesNotMatch(summary, /^test without/m);
+  assert.equal(fs.readFileSync(path.join(runDir, 'data', 'duplicate_videos.csv'), 'utf8').trim().split('\n').length, 3);
 });

@@ -38,7 +38,7 @@ export function missingReport(index: VideoIndex): DataFrame {
   return rows.length ? new DataFrame(rows, { columns: [...MISSING_COLUMNS] }) : new DataFrame([], { columns: [...MISSING_COLUMNS] });
 }
 
-function csvCell(value: string | number): string {
+export function csvCell(value: string | number): string {
   const s = String(value);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -177,3 +177,15 @@ export function perClassTable(report: EvaluationReport, compare: Record<string, 
 export function formatPercent(rate: number): string {
   return Number.isFinite(rate) ? `${(100 * rate).toFixed(1)}%` : 'n/a';
 }
+
+/** Per-video top-1 and top-5 of a report's videos other than `excluded` (e.g. copies of training videos). */
+export function perVideoExcluding(report: EvaluationReport, excluded: ReadonlySet<string>): { count: number; excluded: number; top1: number; top5: number } {
+  const kept = report.videos.filter((v) => !excluded.has(v.videoId));
+  const share = (hit: (v: EvaluationReport['videos'][number]) => boolean) => (kept.length ? kept.filter(hit).length / kept.length : NaN);
+  return {
+    count: kept.length,
+    excluded: report.videos.length - kept.length,
+    top1: share((v) => v.predicted === v.label),
+    top5: share((v) => v.top5.some((t) => t.label === v.label)),
+  };
+}

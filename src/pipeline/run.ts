@@ -17,7 +17,8 @@ import { resolveBackboneConfig } from '../backbone/source';
 import { buildFeatureCache, loadBackboneForJobs, type BuildFeatureCacheReport, type FrameProvider } from '../features/build';
 import { CacheSequenceSource } from '../dataset/cache_source';
 import { createHead, fit, saveHistory, type FitOptions, type FitResult } from '../model/train';
-import { evaluate, formatPercent, type EvaluationReport } from '../model/metrics';
+import { evaluate, formatPercent, perVideoExcluding, type EvaluationReport } from '../model/metrics';
+import { duplicatesCsv, findDuplicateVideos, formatDuplicates, type DuplicateReport } from '../metadata/duplicates';
 import { saveModelDir } from '../model/model_dir';
 import type { LstmHead } from '../model/head';
 import { saveChart } from '../plot/charts';
@@ -73,6 +74,8 @@ export interface PipelineResult {
   modelDir: string;
   backend: BackendReport;
   index: VideoIndex;
+  /** Byte-identical videos under different ids (also data/duplicate_videos.csv). */
+  duplicates: DuplicateReport;
   /** The CNN feature stage; null when the stream is landmarks only. */
   features: BuildFeatureCacheReport | null;
   /** The landmark stage; null when the stream is the CNN only. */
@@ -313,6 +316,13 @@ function splitLines(name: string, report: EvaluationReport, classes: number): st
   ];
 }
 
+/** The split's figures without its videos that are byte copies of training videos; nothing when it has none. */
+function copiesLine(name: 'val' | 'test', report: EvaluationReport, duplicates: DuplicateReport): string[] {
+  const r = perVideoExcluding(report, new Set(duplicates.copiesOfTraining[name]));
+  if (!r.excluded) return [];
+  return [`${name} without its ${r.excluded} ${r.excluded === 1 ? 'copy' : 'copies'} of training videos (per video, ${r.count} videos): top-1 ${formatPercent(r.top1)}, top-5 ${formatPercent(r.top5)}`];
+}
+
 /** Why a run's accuracy means nothing when its backbone has random weights; repeated at the end of the summary. */
 export function randomWeightsWarning(backbone: { source: string; fallbackReason?: string }): string | null {
   if (backbone.source !== 'random') return null;
@@ -335,6 +345,7 @@ export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: Pipelin
   const lines = [
     `WLASL CNN-LSTM run: ${r.runDir}`,
     `data: ${summariseIndex(r.index)}`,
+    ...formatDuplicates(r.duplicates),
     `${r.backend.summary}`,
     ...(f
       ? [
@@ -349,7 +360,9 @@ export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: Pipelin
     `sequences: ${sequencesText(config)}; head LSTM(${config.model.hidden}) x${config.model.layers}, standardize ${config.model.standardize}, velocity ${config.model.velocity}, dropout ${config.model.dropout}`,
     `training: ${r.fit.history.length} epochs${r.fit.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.fit.bestEpoch + 1}: val loss ${best?.valLoss.toFixed(4)}, val top-1 per sequence ${best ? formatPercent(best.valTop1) : '?'}`,
     ...splitLines('val', r.val, classes),
+    ...copiesLine('val', r.val, r.duplicates),
     ...splitLines('test', r.test, classes),
+    ...copiesLine('test', r.test, r.duplicates),
     `time: ${Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`,
     // Last, where they are read: what the numbers above do not include or cannot mean.
     ...(failed ? [`${failed} of ${r.index.present.length} videos were skipped (unreadable, too short or a bad bbox): each with its reason in data/${SKIPPED_VIDEOS_FILE}`] : []),
@@ -420,6 +433,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   await writeMissingReport(index, path.join(runDir, 'data', 'missing_videos.csv'));
   await writeJsonAtomic(path.join(runDir, 'data', 'counts.json'), countsRows(index));
   await writeBboxMap(index, path.join(runDir, 'data', 'bbox.json'));
+  const duplicates = await timed('duplicates', () => findDuplicateVideos(index.present));
+  for (const line of formatDuplicates(duplicates)) log(line);
+  await writeFileAtomic(path.join(runDir, 'data', 'duplicate_videos.csv'), duplicatesCsv(duplicates));
 
   const { features, backbone, landmarks, handCrops, caches, cache, skipped } = await buildStreams(index, config, { cacheDir: options.cacheDir, workers: options.workers, progress: options.progress, log, timed });
   if (features?.adjusted.length) await writeJsonAtomic(path.join(runDir, 'data', ADJUSTED_VIDEOS_FILE), { adjusted: features.adjusted });
@@ -441,7 +457,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     await evaluate(head, test, { classNames: index.classes }),
     await evaluate(head, val, { classNames: index.classes }),
   ]);
-  await writeJsonAtomic(path.join(runDir, 'metrics.json'), { test: testReport, val: valReport, bestEpoch: fitResult.bestEpoch, stoppedEarly: fitResult.stoppedEarly });
+  const withoutCopies = {
+    val: perVideoExcluding(valReport, new Set(duplicates.copiesOfTraining.val)),
+    test: perVideoExcluding(testReport, new Set(duplicates.copiesOfTraining.test)),
+  };
+  await writeJsonAtomic(path.join(runDir, 'metrics.json'), { test: testReport, val: valReport, withoutCopiesOfTraining: withoutCopies, duplicates, bestEpoch: fitResult.bestEpoch, stoppedEarly: fitResult.stoppedEarly });
 
   const modelDir = path.join(runDir, 'model');
   await timed('save', async () => {
@@ -457,7 +477,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   });
   seconds.total = (Date.now() - t0) / 1000;
   await writeJsonAtomic(path.join(runDir, 'config.json'), config);
-  const partial = { runDir, modelDir, backend, index, features, landmarks, handCrops, skipped, backbone: backbone?.info ?? null, cache, fit: fitResult, test: testReport, val: valReport, seconds };
+  const partial = { runDir, modelDir, backend, index, duplicates, features, landmarks, handCrops, skipped, backbone: backbone?.info ?? null, cache, fit: fitResult, test: testReport, val: valReport, seconds };
   const summary = summariseRun(partial, config);
   await writeFileAtomic(path.join(runDir, 'summary.txt'), summary + '\n');
   return { ...partial, summary };
