@@ -18,7 +18,7 @@ import { openCache } from '../src/runtime/user_cache';
 import { createHead, fit } from '../src/model/train';
 import { evaluate, formatPercent } from '../src/model/metrics';
 import * as tf from '@tensorflow/tfjs';
-import { trainMeanPool, trainMeanPoolBaseline, DEFAULT_MEAN_POOL_OPTIONS } from '../src/model/baselines';
+import { trainMeanPool, trainMeanPoolBaseline, DEFAULT_MEAN_POOL_OPTIONS, MLP_POOL_OPTIONS, type MeanPoolOptions } from '../src/model/baselines';
 import { ClipSequenceSource, type ClipAugmentation, type ClipFrames, type ClipView } from '../src/streams/clip_source';
 import { augmentLandmarkRows, STREAM_LANDMARK_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
 import { concatClips, loadFeatureClips, loadLandmarkClips, landmarksRootOf } from '../src/streams/load';
@@ -48,6 +48,8 @@ interface Recipe {
    */
   head: 'control' | 'lstm' | 'late';
   lateWeight?: number;
+  /** The control's settings (default: the linear control on the mean, DEFAULT_MEAN_POOL_OPTIONS). */
+  control?: MeanPoolOptions;
   T: number;
   model?: Partial<ModelConfig>;
   train?: Partial<TrainConfig>;
@@ -64,6 +66,8 @@ const TIME_AUG: ClipAugmentation = { minSpan: 0.8 };
 const lmAug = (minSpan: number, a: Partial<LandmarkAugmentation> = {}): ClipAugmentation => ({ minSpan, values: (rows, dim, rng) => augmentLandmarkRows(rows, dim, rng, { ...MILD, ...a }) });
 const RECIPES: Record<string, Recipe> = {
   'lm-control': { stream: 'lm', head: 'control', T: 32 },
+  // The nonlinear order-blind control: mean and spread over time -> ReLU(256) -> softmax.
+  'lm-mlp-control': { stream: 'lm', head: 'control', T: 32, control: MLP_POOL_OPTIONS },
   'lm-lstm': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true } },
   'lm-lstm-aug': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: LM_AUG },
   'lm-lstm-aug-drop': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, dropout: 0.5 }, augment: LM_AUG },
@@ -186,7 +190,7 @@ async function main(): Promise<void> {
         report = await evaluate(late, evalSource, { classNames: index.classes });
         control.dispose();
       } else if (recipe.head === 'control') {
-        report = await trainMeanPoolBaseline(train, evalSource, { ...DEFAULT_MEAN_POOL_OPTIONS, seed }, index.classes);
+        report = await trainMeanPoolBaseline(train, evalSource, { ...(recipe.control ?? DEFAULT_MEAN_POOL_OPTIONS), seed }, index.classes);
       } else {
         const base = resolveConfig({ overrides: { train: { seed, ...recipe.train } as DeepPartial<TrainConfig>, model: recipe.model as DeepPartial<ModelConfig> } });
         const merged = mergeConfig(base, {});
