@@ -101,4 +101,12 @@ test('a dataset without a test split: val is reported per video (summary, metric
   assert.match(summary, new RegExp(`^val without its 1 copy of training videos \\(per video, 7 videos\\): top-1 ${(100 * top1).toFixed(1)}%, top-5 \\d+\\.\\d%$`, 'm'));
   assert.doesNotMatch(summary, /^test without/m);
   assert.equal(fs.readFileSync(path.join(runDir, 'data', 'duplicate_videos.csv'), 'utf8').trim().split('\n').length, 3);
+
+  // evaluate on the same dataset gives the same second figure, in its text and in its --out report.
+  const out = path.join(root, 'val_report.json');
+  const evaluated = await runCli(['evaluate', '--model', path.join(runDir, 'model'), '--data', data, '--split', 'val', '--cache-dir', path.join(root, 'cache'), '--out', out]);
+  assert.equal(evaluated.code, 0, evaluated.stdout + evaluated.stderr);
+  assert.match(evaluated.stdout, new RegExp(`^without the 1 val video that is a byte copy of this dataset's training videos \\(7\\): top-1 ${(100 * top1).toFixed(1)}%`, 'm'));
+  const report = JSON.parse(fs.readFileSync(out, 'utf8'));
+  assert.deepEqual([report.withoutCopiesOfTraining.count, report.withoutCopiesOfTraining.excluded], [7, 1]);
 });

@@ -110,14 +110,14 @@ export async function evaluateModelDir(modelDir: string, options: EvaluateModelO
     source = new CacheSequenceSource(streams.caches.featuresDir!, labelled, config.sequence, meta.classes.length);
   }
   const report = await evaluate(loaded.head, source, { classNames: meta.classes });
-  if (options.out) await writeJsonAtomic(options.out, { format: EVALUATION_FORMAT, model: path.resolve(modelDir), data: path.resolve(options.dataDir), split, failed, ...report });
+  // A model trained on this dataset's train split may have seen some of these very bytes under another id.
+  const copies = split === 'train' ? null : perVideoExcluding(report, new Set((await findDuplicateVideos(index.present)).copiesOfTraining[split]));
+  if (options.out) {
+    await writeJsonAtomic(options.out, { format: EVALUATION_FORMAT, model: path.resolve(modelDir), data: path.resolve(options.dataDir), split, failed, ...report, withoutCopiesOfTraining: copies });
+  }
   const lines = [reportText(report, `${modelDir} on ${options.dataDir} (${split}${skipped.length ? `, ${skipped.length} videos of unknown glosses skipped` : ''})`)];
-  if (split !== 'train') {
-    // A model trained on this dataset's train split may have seen these very bytes under another id.
-    const copies = perVideoExcluding(report, new Set((await findDuplicateVideos(index.present)).copiesOfTraining[split]));
-    if (copies.excluded) {
-      lines.push(`without the ${copies.excluded} ${split} ${copies.excluded === 1 ? 'video that is a byte copy' : 'videos that are byte copies'} of this dataset's training videos (${copies.count}): top-1 ${formatPercent(copies.top1)}, top-5 ${formatPercent(copies.top5)}`);
-    }
+  if (copies?.excluded) {
+    lines.push(`without the ${copies.excluded} ${split} ${copies.excluded === 1 ? 'video that is a byte copy' : 'videos that are byte copies'} of this dataset's training videos (${copies.count}): top-1 ${formatPercent(copies.top1)}, top-5 ${formatPercent(copies.top5)}`);
   }
   // Last, where they are read: the videos the figures leave out.
   if (failed.length) lines.push(`${failed.length} of ${usable.length} ${split} videos could not be read and are not in the figures:`, ...failed.map((f) => `  ${f.videoId}: ${f.reason}`));
