@@ -11,7 +11,7 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { mergeConfig, resolveConfig, type DeepPartial, type ModelConfig, type TrainConfig } from '../src/config';
+import { resolveConfig, type DeepPartial, type ModelConfig, type TrainConfig } from '../src/config';
 import { initBackend } from '../src/runtime/backend';
 import { loadIndex, buildFeatures } from '../src/pipeline/run';
 import { openCache } from '../src/runtime/user_cache';
@@ -48,6 +48,8 @@ interface Recipe {
    */
   head: 'control' | 'lstm' | 'late';
   lateWeight?: number;
+  /** 'lstm' only: train this many heads (seeds seed, seed + 1000, ...) and average their probabilities. */
+  members?: number;
   /** The control's settings (default: the linear control on the mean, DEFAULT_MEAN_POOL_OPTIONS). */
   control?: MeanPoolOptions;
   T: number;
@@ -91,6 +93,8 @@ const RECIPES: Record<string, Recipe> = {
   'lm-strong5-top1': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, train: { monitor: 'top1' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }) },
   'lm-strong-tta': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.6, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-strong5-tta': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  // The default recipe, three heads of different seeds averaged.
+  'lm-ensemble3': { stream: 'lm', head: 'lstm', members: 3, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'late-0.7': { stream: 'fusion', head: 'late', lateWeight: 0.7, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'late-0.5': { stream: 'fusion', head: 'late', lateWeight: 0.5, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'hands-control': { stream: 'hands', head: 'control', T: 32 },
@@ -192,12 +196,24 @@ async function main(): Promise<void> {
       } else if (recipe.head === 'control') {
         report = await trainMeanPoolBaseline(train, evalSource, { ...(recipe.control ?? DEFAULT_MEAN_POOL_OPTIONS), seed }, index.classes);
       } else {
-        const base = resolveConfig({ overrides: { train: { seed, ...recipe.train } as DeepPartial<TrainConfig>, model: recipe.model as DeepPartial<ModelConfig> } });
-        const merged = mergeConfig(base, {});
-        const head = await createHead(train, merged.model, seed);
-        const result = await fit(head, train, evalSource, merged.train, {});
-        epochs = result.history.length;
-        report = await evaluate(head, evalSource, { classNames: index.classes });
+        const heads: Array<Awaited<ReturnType<typeof createHead>>> = [];
+        for (let m = 0; m < (recipe.members ?? 1); m++) {
+          const memberSeed = seed + 1000 * m;
+          const config = resolveConfig({ overrides: { train: { ...recipe.train, seed: memberSeed } as DeepPartial<TrainConfig>, model: recipe.model as DeepPartial<ModelConfig> } });
+          const head = await createHead(train, config.model, memberSeed);
+          const result = await fit(head, train, evalSource, config.train, {});
+          epochs += result.history.length;
+          heads.push(head);
+        }
+        const averaged = {
+          numClasses: classes,
+          predictProbs: (x: tf.Tensor3D): Float32Array => {
+            const sum = new Float32Array(heads[0]!.predictProbs(x));
+            for (const head of heads.slice(1)) head.predictProbs(x).forEach((p, i) => (sum[i]! += p));
+            return sum.map((p) => p / heads.length);
+          },
+        };
+        report = await evaluate(heads.length === 1 ? heads[0]! : averaged, evalSource, { classNames: index.classes });
       }
       const v = report.perVideo;
       row.top1.push(v.top1);
