@@ -5,13 +5,14 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
 import { DEFAULT_CONFIG, FramesConfig, mergeConfig, DeepPartial } from '../src/config';
-import { extractFrames, extractFramesWithPlan, extractJpegFrames } from '../src/video/extract';
+import { extractFrames, extractFramesWithPlan, extractJpegFrames, planExtraction } from '../src/video/extract';
 import { probeVideo } from '../src/video/probe';
 import { VideoFailure } from '../src/video/types';
+import type { VideoJob } from '../src/metadata/types';
 import { VideoError } from '../src/errors';
 import { ffmpegBinaries } from '../src/runtime/ffmpeg';
-import { makeTempDir } from './helpers';
-import { channelMean, makeAudioOnly, makeGradientVideo, makeGreyRampVideo, makeNoisyClip, pixel, rotatedCopy, truncateCopy, writeNoiseLikeH263 } from './video_fixtures';
+import { makeTempDir, REAL10_DIR } from './helpers';
+import { channelMean, makeAudioOnly, makeGradientVideo, makeGreyRampVideo, makeNoisyClip, pixel, realJobs, rotatedCopy, truncateCopy, writeNoiseLikeH263 } from './video_fixtures';
 
 const dir = makeTempDir('wlasl-video-extract-');
 // 256x192, 60 frames at 25 fps: red = x, green = y, blue = 4 x frame index.
@@ -276,4 +277,70 @@ test('bad videos fail with a kind and a reason naming the file', async () => {
   const lateCut = await extractFrames(job(truncateCopy(streaming, path.join(dir, 'cut_late.mp4'), 0.9)), config());
   assert.equal(lateCut.count, 31);
   assert.equal(lateCut.padded, 0);
+});
+
+/** The same call with the header probe off: ffmpeg then runs its own stream analysis, as before the fast path. */
+async function withFfprobe<T>(run: () => Promise<T>): Promise<T> {
+  const before = process.env.WLASL_PROBE;
+  process.env.WLASL_PROBE = 'ffprobe';
+  try {
+    return await run();
+  } finally {
+    if (before === undefined) delete process.env.WLASL_PROBE;
+    else process.env.WLASL_PROBE = before;
+  }
+}
+
+/** What one extraction gave, frames or failure, in a form two runs can be compared by. */
+async function outcome(clip: VideoJob | string, frames: FramesConfig): Promise<string> {
+  try {
+    const out = await extractFrames(typeof clip === 'string' ? job(clip) : clip, frames);
+    return `${out.count} frames, ${out.padded} padded, sources ${out.sourceFrames.join(',')}, bytes ${Buffer.from(out.frames).toString('base64')}`;
+  } catch (error) {
+    return `${(error as VideoFailure).kind}: ${(error as Error).message}`;
+  }
+}
+
+test("ffmpeg skips its stream analysis where the MP4 header told all, with the same frames and the same failures", async () => {
+  const bframes = path.join(dir, 'bframes.mp4');
+  execFileSync(ffmpegBinaries().ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=s=320x240:r=25:d=2,noise=alls=20:allf=t', '-c:v', 'libx264', '-bf', '3', '-pix_fmt', 'yuv420p', '-y', bframes]);
+  const streaming = makeNoisyClip(path.join(dir, 'streaming_b.mp4'), { faststart: true, seconds: 2 });
+  // Damage inside the data, box sizes intact: the header still reads, the decoder meets garbage.
+  const damaged = path.join(dir, 'damaged_data.mp4');
+  const bytes = fs.readFileSync(streaming);
+  bytes.fill(0xa5, Math.floor(bytes.length * 0.3), Math.floor(bytes.length * 0.6));
+  fs.writeFileSync(damaged, bytes);
+  const mpeg4 = makeNoisyClip(path.join(dir, 'mpeg4.mp4'), { codec: 'mpeg4', seconds: 1 });
+  const rotated = rotatedCopy(bframes, path.join(dir, 'bframes_rot.mp4'));
+
+  for (const file of [bframes, streaming, damaged, rotated]) assert.equal((await planExtraction(job(file), config())).skipStreamAnalysis, true, file);
+  assert.equal((await planExtraction(job(mpeg4), config())).skipStreamAnalysis, false, 'an MPEG-4 part 2 clip is probed by ffprobe');
+  assert.equal((await withFfprobe(() => planExtraction(job(bframes), config()))).skipStreamAnalysis, false);
+
+  const whole = config({ window: { useMetadataRange: true, maxFrames: 16 } });
+  for (const file of [bframes, streaming, damaged, mpeg4, rotated]) {
+    for (const frames of [config(), whole]) {
+      assert.equal(await outcome(file, frames), await withFfprobe(() => outcome(file, frames)), path.basename(file));
+    }
+  }
+  // Real WLASL clips (every ninth of wlasl-real10: baseline, main and high profiles, 288x192 to 1920x1080).
+  if (REAL10_DIR) {
+    const real = realJobs(REAL10_DIR).filter((_, i) => i % 9 === 0);
+    let skipped = 0;
+    for (const clip of real) {
+      skipped += Number((await planExtraction(clip, whole)).skipStreamAnalysis);
+      const fastRun = await outcome(clip, whole);
+      assert.equal(fastRun, await withFfprobe(() => outcome(clip, whole)), clip.videoId);
+      assert.match(fastRun, /^16 frames/, clip.videoId);
+    }
+    assert.ok(skipped >= real.length - 3, `${skipped} of ${real.length} real clips skip the analysis`);
+  }
+  // JPEG output too: the same files, byte for byte.
+  const fast = makeTempDir('wlasl-jpeg-fast-');
+  const slow = makeTempDir('wlasl-jpeg-slow-');
+  const a = await extractJpegFrames(job(bframes), whole, fast);
+  const b = await withFfprobe(() => extractJpegFrames(job(bframes), whole, slow));
+  assert.equal(a.plan.skipStreamAnalysis, true);
+  assert.deepEqual(a.files, b.files);
+  for (const name of a.files) assert.ok(fs.readFileSync(path.join(fast, name)).equals(fs.readFileSync(path.join(slow, name))), name);
 });

@@ -95,7 +95,19 @@ export type ProbeMethod = 'auto' | 'ffprobe';
  * WLASL_PROBE=ffprobe turns the header path off (to compare, or to rule it out).
  * Throws VideoFailure with kind missing / empty / not-a-video / no-video-stream / truncated.
  */
-export async function probeVideo(file: string, method: ProbeMethod = process.env.WLASL_PROBE === 'ffprobe' ? 'ffprobe' : 'auto'): Promise<VideoInfo> {
+export async function probeVideo(file: string, method: ProbeMethod = defaultProbeMethod()): Promise<VideoInfo> {
+  return (await probeVideoWithSource(file, method)).info;
+}
+
+function defaultProbeMethod(): ProbeMethod {
+  return process.env.WLASL_PROBE === 'ffprobe' ? 'ffprobe' : 'auto';
+}
+
+/**
+ * probeVideo, saying which path answered: `fromHeader` means the MP4 header held everything the H.264 decoder
+ * needs (size, codec configuration), so ffmpeg may skip its own stream analysis (see planExtraction).
+ */
+export async function probeVideoWithSource(file: string, method: ProbeMethod = defaultProbeMethod()): Promise<{ info: VideoInfo; fromHeader: boolean }> {
   let stat: fs.Stats;
   try {
     stat = await fs.promises.stat(file);
@@ -107,9 +119,9 @@ export async function probeVideo(file: string, method: ProbeMethod = process.env
 
   if (method === 'auto') {
     const fromHeader = await probeMp4Header(file, stat.size);
-    if (fromHeader) return fromHeader;
+    if (fromHeader) return { info: fromHeader, fromHeader: true };
   }
-  return ffprobeVideo(file);
+  return { info: await ffprobeVideo(file), fromHeader: false };
 }
 
 /** ffmpeg's demuxers for single pictures: image2 (a file or pattern of images) and the *_pipe image readers. */
