@@ -93,6 +93,8 @@ const RECIPES: Record<string, Recipe> = {
   'lm-strong5-top1': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, train: { monitor: 'top1' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }) },
   'lm-strong-tta': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.6, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-strong5-tta': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  // The default recipe with the classifier on the LSTM's mean hidden state over time instead of its last.
+  'lm-meanpool': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   // The default recipe, three heads of different seeds averaged.
   'lm-ensemble3': { stream: 'lm', head: 'lstm', members: 3, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'late-0.7': { stream: 'fusion', head: 'late', lateWeight: 0.7, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },

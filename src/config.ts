@@ -103,6 +103,8 @@ export interface ModelConfig {
   standardize: boolean;
   /** Append frame-difference (velocity) features s_t - s_{t-1}: doubles the LSTM input width. */
   velocity: boolean;
+  /** What the classifier reads: the LSTM's last hidden state ('last', the original) or their mean over time. */
+  pooling?: 'last' | 'mean';
 }
 
 export interface TrainConfig {
@@ -303,6 +305,7 @@ function modelProblems(model: ModelConfig, p: Problems): void {
   p.integer('model.hidden', model.hidden, 1, LIMITS.hidden);
   p.integer('model.layers', model.layers, 1, LIMITS.layers);
   if (!(model.dropout >= 0 && model.dropout < 1)) p.add(`${p.name('model.dropout')} must be in [0, 1), got ${model.dropout}`);
+  if (model.pooling !== undefined) p.oneOf('model.pooling', model.pooling, ['last', 'mean']);
 }
 
 function trainProblems(train: TrainConfig, p: Problems): void {

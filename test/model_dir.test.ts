@@ -148,3 +148,26 @@ test('saveModelDir writes what the reader accepts, and refuses to write what it 
   await assert.rejects(saveModelDir(path.join(dir, '..', 'bad'), head, { classes: ['a', 'b', ''], sequence: { sampleSize: 5, stride: 2 } }), /classes\.2/);
   assert.ok(!fs.existsSync(path.join(dir, '..', 'bad')));
 });
+
+test('a head that reads the mean over time is saved and loaded as one: same outputs from the TF.js model and the loaded head', async () => {
+  await initBackend();
+  const dir = path.join(makeTempDir(), 'model');
+  const head = LstmHead.create({ ...config(true), pooling: 'mean' }, 6);
+  const x = input(3, 2, 7);
+  const before = head.predictProbs(x);
+  await saveModelDir(dir, head, { classes: ['a', 'b', 'c'], sequence: { sampleSize: 7, stride: 7 } });
+  const loaded = await loadModelDir(dir);
+  assert.equal(loaded.meta.head.pooling, 'mean');
+  assert.equal(loaded.head.config.pooling, 'mean');
+  const viaModel = layersClassifier(loaded.model, loaded.meta).predictProbs(x);
+  const viaHead = loaded.head.predictProbs(x);
+  for (let i = 0; i < before.length; i++) {
+    assert.ok(Math.abs(viaModel[i]! - before[i]!) < 1e-5, `model ${viaModel[i]} vs ${before[i]}`);
+    assert.ok(Math.abs(viaHead[i]! - before[i]!) < 1e-5, `head ${viaHead[i]} vs ${before[i]}`);
+  }
+  // The same weights read as last-step pooling give other probabilities: the flag is not decoration.
+  const asLast = LstmHead.fromLayersModel(loaded.model, { ...loaded.head.config, pooling: 'last' });
+  assert.ok(asLast.predictProbs(x).some((p, i) => Math.abs(p - before[i]!) > 1e-3));
+  loaded.model.dispose();
+  x.dispose();
+});

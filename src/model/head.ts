@@ -18,6 +18,8 @@ export interface HeadConfig {
   layers: number;
   dropout: number;
   preprocessing: FeaturePreprocessing;
+  /** What the classifier reads: the top layer's last hidden state (the original), or its mean over time. */
+  pooling?: 'last' | 'mean';
 }
 
 /** One named parameter, in the head's internal (transposed) layout. */
@@ -159,13 +161,22 @@ export class LstmHead {
     return logits;
   }
 
+  /** What the classifier reads, [H, B]: the last hidden state or the mean of all of them (config.pooling). */
+  private pooled(top: LstmLayerCache, batch: number): Float32Array {
+    const H = this.config.hidden;
+    const block = H * batch;
+    if (this.config.pooling !== 'mean') return top.hidden.slice((top.steps - 1) * block, top.steps * block);
+    const out = new Float32Array(block);
+    for (let t = 0; t < top.steps; t++) for (let k = 0; k < block; k++) out[k] += top.hidden[t * block + k]!;
+    for (let k = 0; k < block; k++) out[k] /= top.steps;
+    return out;
+  }
+
   /** Class probabilities, [B, C] row-major (inference: no dropout). */
   predictProbs(x: tf.Tensor3D): Float32Array {
     const { caches, inputs, batch } = this.forwardLayers(x);
     inputs.forEach((t) => t.dispose());
-    const top = caches[caches.length - 1]!;
-    const H = this.config.hidden;
-    const last = top.hidden.subarray((top.steps - 1) * H * batch, top.steps * H * batch);
+    const last = this.pooled(caches[caches.length - 1]!, batch);
     const logits = this.logitsT(last, batch);
     return softmaxColumns(logits, this.config.numClasses, batch).probsRows;
   }
@@ -179,8 +190,7 @@ export class LstmHead {
     const H = this.config.hidden;
     const { caches, inputs, steps, batch } = this.forwardLayers(x);
     try {
-      const top = caches[caches.length - 1]!;
-      const last = top.hidden.slice((steps - 1) * H * batch, steps * H * batch);
+      const last = this.pooled(caches[caches.length - 1]!, batch);
       // Inverted dropout on the last hidden state: keep with 1 - p, scale by 1 / (1 - p).
       let mask: Float32Array | undefined;
       const p = this.config.dropout;
@@ -212,7 +222,12 @@ export class LstmHead {
       const dLast = mm(transpose(this.denseT, C, H), [H, C], dLogitsT, [C, batch]);
       if (mask) for (let k = 0; k < dLast.length; k++) dLast[k] *= mask[k]!;
       let dHidden = new Float32Array(steps * H * batch);
-      dHidden.set(dLast, (steps - 1) * H * batch);
+      if (this.config.pooling === 'mean') {
+        for (let k = 0; k < dLast.length; k++) dLast[k] /= steps;
+        for (let t = 0; t < steps; t++) dHidden.set(dLast, t * H * batch);
+      } else {
+        dHidden.set(dLast, (steps - 1) * H * batch);
+      }
       const layerGrads: Float32Array[][] = [];
       for (let l = this.lstm.length - 1; l >= 0; l--) {
         const g = lstmLayerBackward(this.lstm[l]!, caches[l]!, dHidden, inputs[l]!, l > 0, this.bigMatMul);
@@ -246,7 +261,7 @@ export class LstmHead {
     this.lstm.forEach((p, l) => {
       const layer = tf.layers.lstm({
         units: p.units,
-        returnSequences: l + 1 < this.lstm.length,
+        returnSequences: l + 1 < this.lstm.length || this.config.pooling === 'mean',
         activation: 'tanh',
         recurrentActivation: 'sigmoid',
         // Zeros: the weights are set below; the default orthogonal initialiser alone takes seconds on wasm.
@@ -267,6 +282,7 @@ export class LstmHead {
         ],
       });
     });
+    if (this.config.pooling === 'mean') added.push({ layer: tf.layers.globalAveragePooling1d({ name: 'mean_over_time' }), weights: [] });
     const dense = tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: 'zeros', name: 'classifier' });
     added.push({ layer: dense, weights: [tf.tensor2d(transpose(this.denseT, numClasses, hidden), [hidden, numClasses]), tf.tensor1d(this.denseBias)] });
     for (const { layer, weights } of added) {

@@ -58,7 +58,7 @@ export async function createHead(train: SequenceSource, model: ModelConfig, seed
   checkModelConfig(model);
   const stats = model.standardize ? await computeFeatureStats(train) : null;
   return LstmHead.create(
-    { featureDim: train.featureDim, numClasses: train.numClasses, hidden: model.hidden, layers: model.layers, dropout: model.dropout, preprocessing: { stats, velocity: model.velocity } },
+    { featureDim: train.featureDim, numClasses: train.numClasses, hidden: model.hidden, layers: model.layers, dropout: model.dropout, preprocessing: { stats, velocity: model.velocity }, pooling: model.pooling ?? 'last' },
     seed,
   );
 }
