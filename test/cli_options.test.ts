@@ -62,6 +62,9 @@ test('recipe options: the measured default, the original preset, and switches th
   assert.equal(trainConfig(['--no-standardize']).model.standardize, false);
   assert.equal(trainConfig(['--preset', 'original', '--standardize']).model.standardize, true);
   assert.equal(trainConfig(['--velocity']).model.velocity, true);
+  assert.equal(trainConfig(['--pooling', 'mean']).model.pooling, 'mean');
+  assert.equal(trainConfig([]).model.pooling ?? 'last', 'last');
+  assert.throws(() => trainConfig(['--pooling', 'max']), /--pooling/);
   assert.equal(defaults.train.helperThreads, 0);
   assert.equal(trainConfig(['--helper-threads', '1']).train.helperThreads, 1);
   assert.throws(() => trainConfig(['--helper-threads', '2']), /--helper-threads must be one of 0, 1, got 2/);
