@@ -49,6 +49,20 @@ test('fit refuses impossible training settings, naming the setting', async () =>
   }
 });
 
+test("a checkpoint is resumed only by a head of the same pooling: last-step weights are not taken for a mean-pooled head", async () => {
+  await initBackend();
+  const train = toySource({ videosPerClass: 2, classes: 2, steps: 3, dim: 8, windows: 1, seed: 1 });
+  const checkpointDir = makeTempDir();
+  const settings = { ...TRAIN_TEST_CONFIG, epochs: 3 };
+  await fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, settings, { progress: 'none', checkpointDir, maxEpochsThisRun: 1 });
+  assert.ok(fs.existsSync(path.join(checkpointDir, CHECKPOINT_FILE)));
+  const meanHead = await createHead(train, { ...MODEL_TEST_CONFIG, pooling: 'mean' }, 1);
+  await assert.rejects(fit(meanHead, train, train, settings, { progress: 'none', checkpointDir, resume: true }), /checkpoint was written for another model\/training config[\s\S]*pooling/);
+  // The same pooling resumes.
+  const resumed = await fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, settings, { progress: 'none', checkpointDir, resume: true });
+  assert.equal(resumed.resumed, true);
+});
+
 test('early stopping stops after patience epochs and restores the best epoch weights', async () => {
   const stopper = new EarlyStopping({ patience: 2, minDelta: 0.01, restoreBest: true });
   const losses = [1.0, 0.8, 0.795, 0.9];

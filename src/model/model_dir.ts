@@ -158,7 +158,7 @@ export async function loadModelDir(dir: string): Promise<LoadedModel> {
     layers: meta.head.layers,
     dropout: meta.head.dropout,
     preprocessing: { stats: meta.featureStats, velocity: meta.head.velocity },
-    pooling: meta.head.pooling ?? 'last',
+    pooling: meta.head.pooling,
   };
   let head: LstmHead;
   try {

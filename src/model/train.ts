@@ -58,7 +58,7 @@ export async function createHead(train: SequenceSource, model: ModelConfig, seed
   checkModelConfig(model);
   const stats = model.standardize ? await computeFeatureStats(train) : null;
   return LstmHead.create(
-    { featureDim: train.featureDim, numClasses: train.numClasses, hidden: model.hidden, layers: model.layers, dropout: model.dropout, preprocessing: { stats, velocity: model.velocity }, pooling: model.pooling ?? 'last' },
+    { featureDim: train.featureDim, numClasses: train.numClasses, hidden: model.hidden, layers: model.layers, dropout: model.dropout, preprocessing: { stats, velocity: model.velocity }, pooling: model.pooling },
     seed,
   );
 }
@@ -85,6 +85,8 @@ function fingerprint(head: LstmHead, train: SequenceSource, config: TrainConfig)
   return JSON.stringify({
     featureDim: c.featureDim, numClasses: c.numClasses, hidden: c.hidden, layers: c.layers, dropout: c.dropout,
     velocity: c.preprocessing.velocity, standardize: c.preprocessing.stats !== null,
+    // Only when it is not the original's: checkpoints made before pooling existed keep their fingerprint.
+    ...(c.pooling === 'mean' ? { pooling: 'mean' } : {}),
     trainSamples: train.numSamples, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed,
     patience: config.patience, minDelta: config.minDelta, monitor: config.monitor, restoreBest: config.restoreBest,
   });
