@@ -34,6 +34,9 @@ const STRATEGIES: Record<string, Partial<LandmarkParams>> = {
   'wrist+fallback': { handStrategy: 'wrist', detectorFallback: true },
   detector: { handStrategy: 'detector' },
   'detector-human': { handStrategy: 'detector', minHandScore: 0 },
+  // A second, larger crop where the first finds no hand (fast hands run ahead of the wrist; big hands overflow it).
+  'wrist+box2': { handStrategy: 'wrist', detectorFallback: false, handBoxes: [{ scale: 0.7, shift: 0.15 }, { scale: 1.0, shift: 0.3 }] },
+  'wrist-presence0.3': { handStrategy: 'wrist', detectorFallback: false, minHandScore: 0.3 },
 };
 
 function arg(name: string, fallback: string): string {

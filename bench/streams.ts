@@ -38,6 +38,14 @@ const { values: args } = parseArgs({
   },
 });
 
+/**
+ * A recipe's head. Recipes read the LSTM's last state unless they say otherwise: they were measured before the
+ * mean over time became the default (lm-meanpool, the default since 2026-12-06), and keep their figures.
+ */
+function modelOf(recipe: Recipe): DeepPartial<ModelConfig> {
+  return { pooling: 'last', ...recipe.model } as DeepPartial<ModelConfig>;
+}
+
 type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands';
 interface Recipe {
   stream: Stream;
@@ -95,6 +103,10 @@ const RECIPES: Record<string, Recipe> = {
   'lm-strong5-tta': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   // The default recipe with the classifier on the LSTM's mean hidden state over time instead of its last.
   'lm-meanpool': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'lm-meanpool-h256': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'lm-meanpool-drop3': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', dropout: 0.3 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'lm-meanpool-2layer': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', layers: 2 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'lm-meanpool-T24': { stream: 'lm', head: 'lstm', T: 24, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   // The default recipe, three heads of different seeds averaged.
   'lm-ensemble3': { stream: 'lm', head: 'lstm', members: 3, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'late-0.7': { stream: 'fusion', head: 'late', lateWeight: 0.7, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
@@ -175,7 +187,7 @@ async function main(): Promise<void> {
       if (recipe.head === 'late') {
         const lm = await load('lm');
         const cnn = await load(recipe.stream === 'lm-hands' ? 'hands' : 'cnn');
-        const config = resolveConfig({ overrides: { train: { seed, ...recipe.train } as DeepPartial<TrainConfig>, model: recipe.model as DeepPartial<ModelConfig> } });
+        const config = resolveConfig({ overrides: { train: { seed, ...recipe.train } as DeepPartial<TrainConfig>, model: modelOf(recipe) } });
         const lmTrain = new ClipSequenceSource(lm.train, recipe.T, classes, recipe.augment);
         const head = await createHead(lmTrain, config.model, seed);
         const result = await fit(head, lmTrain, new ClipSequenceSource(lm.eval, recipe.T, classes, undefined, recipe.views), config.train, {});
@@ -201,7 +213,7 @@ async function main(): Promise<void> {
         const heads: Array<Awaited<ReturnType<typeof createHead>>> = [];
         for (let m = 0; m < (recipe.members ?? 1); m++) {
           const memberSeed = seed + 1000 * m;
-          const config = resolveConfig({ overrides: { train: { ...recipe.train, seed: memberSeed } as DeepPartial<TrainConfig>, model: recipe.model as DeepPartial<ModelConfig> } });
+          const config = resolveConfig({ overrides: { train: { ...recipe.train, seed: memberSeed } as DeepPartial<TrainConfig>, model: modelOf(recipe) } });
           const head = await createHead(train, config.model, memberSeed);
           const result = await fit(head, train, evalSource, config.train, {});
           epochs += result.history.length;

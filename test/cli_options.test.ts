@@ -63,7 +63,11 @@ test('recipe options: the measured default, the original preset, and switches th
   assert.equal(trainConfig(['--preset', 'original', '--standardize']).model.standardize, true);
   assert.equal(trainConfig(['--velocity']).model.velocity, true);
   assert.equal(trainConfig(['--pooling', 'mean']).model.pooling, 'mean');
-  assert.equal(trainConfig([]).model.pooling ?? 'last', 'last');
+  // Real data gets the measured default (the LSTM's mean state); the original and the embedded sample keep the last state.
+  assert.equal(trainConfig(['--data', '/tmp/unused']).model.pooling, 'mean');
+  assert.equal(trainConfig(['--data', '/tmp/unused', '--preset', 'original']).model.pooling, 'last');
+  assert.equal(trainConfig([]).model.pooling, 'last');
+  assert.equal(trainConfig(['--data', '/tmp/unused', '--pooling', 'last']).model.pooling, 'last');
   assert.throws(() => trainConfig(['--pooling', 'max']), /--pooling/);
   assert.equal(defaults.train.helperThreads, 0);
   assert.equal(trainConfig(['--helper-threads', '1']).train.helperThreads, 1);
