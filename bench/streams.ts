@@ -107,6 +107,8 @@ const RECIPES: Record<string, Recipe> = {
   'lm-meanpool-drop3': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', dropout: 0.3 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-meanpool-2layer': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', layers: 2 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-meanpool-T24': { stream: 'lm', head: 'lstm', T: 24, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'lm-meanpool-ls': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'lm-meanpool-wd': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { weightDecay: 0.2 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   // The default recipe, three heads of different seeds averaged.
   'lm-ensemble3': { stream: 'lm', head: 'lstm', members: 3, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'late-0.7': { stream: 'fusion', head: 'late', lateWeight: 0.7, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },

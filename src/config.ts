@@ -118,6 +118,10 @@ export interface TrainConfig {
   monitor: 'loss' | 'top1';
   minDelta: number;
   restoreBest: boolean;
+  /** Label smoothing of the cross-entropy target, in [0, 1) (0: none). */
+  labelSmoothing?: number;
+  /** Decoupled weight decay (AdamW): each step shrinks every weight by learningRate x weightDecay (0: none). */
+  weightDecay?: number;
   /**
    * Helper threads for the two large matmuls of a training step (0 or 1): the wasm backend is
    * single-threaded in Node, so a second core needs its own thread. Same results either way.
@@ -158,7 +162,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   // alpha is the width of 'imagenet' and 'random'; 'default' and a folder take their weights' own width.
   backbone: { alpha: 1.0, weights: 'default', allowRandomFallback: false, seed: 1, cacheFloat16: false },
   model: { hidden: 128, layers: 1, dropout: 0, standardize: true, velocity: true, pooling: 'mean' },
-  train: { epochs: 60, batchSize: 16, learningRate: 1e-3, seed: 42, patience: 10, minDelta: 0, monitor: 'loss', restoreBest: true, helperThreads: 0 },
+  train: { epochs: 60, batchSize: 16, learningRate: 1e-3, seed: 42, patience: 10, minDelta: 0, monitor: 'loss', restoreBest: true, labelSmoothing: 0, weightDecay: 0, helperThreads: 0 },
 };
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -317,6 +321,8 @@ function trainProblems(train: TrainConfig, p: Problems): void {
   p.integer('train.patience', train.patience, 0);
   p.range('train.minDelta', train.minDelta, 0, Number.MAX_VALUE, 'a number >= 0');
   p.oneOf('train.monitor', train.monitor, ['loss', 'top1']);
+  if (train.labelSmoothing !== undefined && !(train.labelSmoothing >= 0 && train.labelSmoothing < 1)) p.add(`${p.name('train.labelSmoothing')} must be in [0, 1), got ${train.labelSmoothing}`);
+  if (train.weightDecay !== undefined) p.range('train.weightDecay', train.weightDecay, 0, 1e6, 'a number >= 0');
   // The wasm backend is single-threaded in Node: at most one helper thread takes the second core.
   p.oneOf('train.helperThreads', train.helperThreads ?? 0, [0, 1]);
 }

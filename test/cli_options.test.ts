@@ -69,6 +69,10 @@ test('recipe options: the measured default, the original preset, and switches th
   assert.equal(trainConfig([]).model.pooling, 'last');
   assert.equal(trainConfig(['--data', '/tmp/unused', '--pooling', 'last']).model.pooling, 'last');
   assert.throws(() => trainConfig(['--pooling', 'max']), /--pooling/);
+  assert.deepEqual([defaults.train.labelSmoothing, defaults.train.weightDecay], [0, 0]);
+  const regularised = trainConfig(['--label-smoothing', '0.1', '--weight-decay', '0.2']).train;
+  assert.deepEqual([regularised.labelSmoothing, regularised.weightDecay], [0.1, 0.2]);
+  assert.throws(() => trainConfig(['--label-smoothing', '1', '--weight-decay', '-1']), /--label-smoothing must be in \[0, 1\), got 1.*--weight-decay must be a number >= 0, got -1/);
   assert.equal(defaults.train.helperThreads, 0);
   assert.equal(trainConfig(['--helper-threads', '1']).train.helperThreads, 1);
   assert.throws(() => trainConfig(['--helper-threads', '2']), /--helper-threads must be one of 0, 1, got 2/);

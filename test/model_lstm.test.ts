@@ -75,6 +75,36 @@ test(`hand-written backpropagation matches TF.js autodiff through tf.layers.lstm
 });
 }
 
+test('label smoothing: loss and gradients match TF.js autodiff on the smoothed target; 0 is plain cross-entropy', async () => {
+  await initBackend();
+  const config: HeadConfig = { featureDim: 5, numClasses: 4, hidden: 6, layers: 1, dropout: 0, preprocessing: { stats: null, velocity: false }, pooling: 'mean' };
+  const head = LstmHead.create(config, 3);
+  head.params().forEach((p, k) => { for (let i = 0; i < p.data.length; i++) p.data[i] += 0.3 * Math.sin(i * 0.7 + k); });
+  const x = randomInput([3, 4, 5], 5);
+  const labels = Int32Array.from([1, 3, 0]);
+  const smoothing = 0.2;
+  const { loss, grads } = head.lossAndGrads(x, labels, undefined, smoothing);
+  assert.notEqual(loss, head.lossAndGrads(x, labels).loss);
+  assert.equal(head.lossAndGrads(x, labels, undefined, 0).loss, head.lossAndGrads(x, labels).loss);
+
+  const model = head.toLayersModel();
+  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const target = tf.add(tf.mul(tf.oneHot(tf.tensor1d(labels, 'int32'), 4), 1 - smoothing), smoothing / 4);
+  const { value, grads: ref } = tf.variableGrads(() => {
+    const probs = model.apply(x) as tf.Tensor2D;
+    return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(probs)), 1))) as tf.Scalar;
+  }, vars);
+  assert.ok(Math.abs(value.dataSync()[0]! - loss) < 1e-5, `loss ${loss} vs ${value.dataSync()[0]}`);
+  const names = head.params();
+  vars.forEach((v, k) => {
+    const p = names[k]!;
+    const ourGrad = p.shape.length === 2 ? transpose(grads[k]!, p.shape[0]!, p.shape[1]!) : grads[k]!;
+    const diff = maxAbsDiff(ourGrad, ref[v.name]!.dataSync());
+    assert.ok(diff < 1e-5, `${p.name}: max grad diff ${diff}`);
+  });
+  model.dispose();
+});
+
 test('dropout masks are seeded: same seed same loss, no seed no dropout', async () => {
   await initBackend();
   const config: HeadConfig = { featureDim: 5, numClasses: 3, hidden: 16, layers: 1, dropout: 0.5, preprocessing: { stats: null, velocity: false } };

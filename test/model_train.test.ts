@@ -63,6 +63,27 @@ test("a checkpoint is resumed only by a head of the same pooling: last-step weig
   assert.equal(resumed.resumed, true);
 });
 
+test('weight decay shrinks the trained weights (AdamW), and a checkpoint made without it is not resumed with it', async () => {
+  await initBackend();
+  const train = toySource({ videosPerClass: 4, classes: 3, steps: 4, dim: 16, windows: 2, seed: 1 });
+  const settings = { ...TRAIN_TEST_CONFIG, epochs: 4 };
+  const norm = (head: Awaited<ReturnType<typeof createHead>>) => head.params().reduce((s, p) => s + p.data.reduce((t, w) => t + w * w, 0), 0);
+  const plain = await createHead(train, MODEL_TEST_CONFIG, 5);
+  await fit(plain, train, train, settings, { progress: 'none' });
+  const decayed = await createHead(train, MODEL_TEST_CONFIG, 5);
+  await fit(decayed, train, train, { ...settings, weightDecay: 5 }, { progress: 'none' });
+  assert.ok(norm(decayed) < 0.9 * norm(plain), `squared weight norm ${norm(decayed)} with decay, ${norm(plain)} without`);
+  // weightDecay 0 is the plain run, bit for bit.
+  const zero = await createHead(train, MODEL_TEST_CONFIG, 5);
+  await fit(zero, train, train, { ...settings, weightDecay: 0, labelSmoothing: 0 }, { progress: 'none' });
+  assert.deepEqual(zero.params().map((p) => Array.from(p.data)), plain.params().map((p) => Array.from(p.data)));
+
+  const checkpointDir = makeTempDir();
+  await fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, settings, { progress: 'none', checkpointDir, maxEpochsThisRun: 1 });
+  await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, { ...settings, weightDecay: 0.1 }, { progress: 'none', checkpointDir, resume: true }), /weightDecay/);
+  await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, { ...settings, labelSmoothing: 1 }, { progress: 'none' }), /train\.labelSmoothing must be in \[0, 1\), got 1/);
+});
+
 test('early stopping stops after patience epochs and restores the best epoch weights', async () => {
   const stopper = new EarlyStopping({ patience: 2, minDelta: 0.01, restoreBest: true });
   const losses = [1.0, 0.8, 0.795, 0.9];

@@ -185,7 +185,7 @@ export class LstmHead {
    * Mean cross-entropy over the batch and its gradient w.r.t. every parameter (order of `params()`).
    * `dropoutSeed` draws the dropout mask (training); undefined = no dropout (evaluation).
    */
-  lossAndGrads(x: tf.Tensor3D, labels: Int32Array, dropoutSeed?: number): LossAndGrads {
+  lossAndGrads(x: tf.Tensor3D, labels: Int32Array, dropoutSeed?: number, labelSmoothing = 0): LossAndGrads {
     const C = this.config.numClasses;
     const H = this.config.hidden;
     const { caches, inputs, steps, batch } = this.forwardLayers(x);
@@ -204,11 +204,15 @@ export class LstmHead {
       const { probsRows, logSumExp } = softmaxColumns(logits, C, batch);
       let loss = 0;
       const dLogitsT = new Float32Array(C * batch);
+      // Label smoothing (as PyTorch's): the target is 1 - e on the label plus e / C on every class.
+      const spread = labelSmoothing / C;
       for (let b = 0; b < batch; b++) {
         const y = labels[b]!;
         if (y < 0 || y >= C) throw new RangeError(`label ${y} out of range [0, ${C})`);
-        loss += logSumExp[b]! - logits[y * batch + b]!;
-        for (let c = 0; c < C; c++) dLogitsT[c * batch + b] = (probsRows[b * C + c]! - (c === y ? 1 : 0)) / batch;
+        let target = (1 - labelSmoothing) * logits[y * batch + b]!;
+        if (spread > 0) for (let c = 0; c < C; c++) target += spread * logits[c * batch + b]!;
+        loss += logSumExp[b]! - target;
+        for (let c = 0; c < C; c++) dLogitsT[c * batch + b] = (probsRows[b * C + c]! - (c === y ? 1 - labelSmoothing : 0) - spread) / batch;
       }
       loss /= batch;
       // Dense gradients: dW^T = dLogits^T [C, B] @ last^T [B, H]; d(last) = W [H, C] @ dLogits^T.

@@ -89,6 +89,8 @@ function fingerprint(head: LstmHead, train: SequenceSource, config: TrainConfig)
     ...(c.pooling === 'mean' ? { pooling: 'mean' } : {}),
     trainSamples: train.numSamples, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed,
     patience: config.patience, minDelta: config.minDelta, monitor: config.monitor, restoreBest: config.restoreBest,
+    ...(config.labelSmoothing ? { labelSmoothing: config.labelSmoothing } : {}),
+    ...(config.weightDecay ? { weightDecay: config.weightDecay } : {}),
   });
 }
 
@@ -173,15 +175,18 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
       let seen = 0;
       let step = 0;
       const weights = params.map((p) => p.data);
+      const decay = 1 - config.learningRate * (config.weightDecay ?? 0);
       for await (const batch of train.batches(config.batchSize, { shuffle: true, seed: epochSeed(config.seed, epoch) })) {
         let loss: number;
         let grads: Float32Array[];
         try {
-          ({ loss, grads } = head.lossAndGrads(batch.x, batch.labels, stepSeed(config.seed, epoch, step)));
+          ({ loss, grads } = head.lossAndGrads(batch.x, batch.labels, stepSeed(config.seed, epoch, step), config.labelSmoothing ?? 0));
         } finally {
           batch.x.dispose();
         }
         if (!Number.isFinite(loss)) throw new ConfigError(`training diverged: loss ${loss} at epoch ${epoch + 1}, batch ${step + 1} (lower train.learningRate)`);
+        // Decoupled weight decay (PyTorch's AdamW): every weight shrinks by lr x decay before the Adam step.
+        if (decay !== 1) for (const w of weights) for (let k = 0; k < w.length; k++) w[k]! *= decay;
         adam.apply(weights, grads);
         lossSum += loss * batch.labels.length;
         seen += batch.labels.length;
