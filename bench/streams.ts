@@ -58,6 +58,11 @@ interface Recipe {
   lateWeight?: number;
   /** 'lstm' only: train this many heads (seeds seed, seed + 1000, ...) and average their probabilities. */
   members?: number;
+  /**
+   * 'lstm' only: every odd member reads the clips backwards (trained on time-reversed clips, shown each view
+   * reversed): a bidirectional reading as two heads averaged.
+   */
+  alternateDirections?: boolean;
   /** The control's settings (default: the linear control on the mean, DEFAULT_MEAN_POOL_OPTIONS). */
   control?: MeanPoolOptions;
   T: number;
@@ -109,6 +114,9 @@ const RECIPES: Record<string, Recipe> = {
   'lm-meanpool-T24': { stream: 'lm', head: 'lstm', T: 24, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-meanpool-ls': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-meanpool-wd': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { weightDecay: 0.2 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  // The default, a head reading forwards and one reading backwards, averaged (and two forward heads, the control).
+  'lm-bidir2': { stream: 'lm', head: 'lstm', members: 2, alternateDirections: true, T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'lm-meanpool-ens2': { stream: 'lm', head: 'lstm', members: 2, T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   // The default recipe, three heads of different seeds averaged.
   'lm-ensemble3': { stream: 'lm', head: 'lstm', members: 3, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'late-0.7': { stream: 'fusion', head: 'late', lateWeight: 0.7, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
@@ -122,6 +130,14 @@ const RECIPES: Record<string, Recipe> = {
   'fusion-control': { stream: 'fusion', head: 'control', T: 32 },
   'fusion-lstm-aug': { stream: 'fusion', head: 'lstm', T: 16, model: { velocity: true, dropout: 0.5 }, augment: LM_AUG },
 };
+
+/** The clip with its frames in reverse order. */
+function reversedClip(clip: ClipFrames): ClipFrames {
+  const dim = clip.data.length / clip.frames;
+  const data = new Float32Array(clip.data.length);
+  for (let t = 0; t < clip.frames; t++) data.set(clip.data.subarray(t * dim, (t + 1) * dim), (clip.frames - 1 - t) * dim);
+  return { ...clip, data };
+}
 
 async function main(): Promise<void> {
   console.log((await initBackend()).summary);
@@ -213,19 +229,31 @@ async function main(): Promise<void> {
         report = await trainMeanPoolBaseline(train, evalSource, { ...(recipe.control ?? DEFAULT_MEAN_POOL_OPTIONS), seed }, index.classes);
       } else {
         const heads: Array<Awaited<ReturnType<typeof createHead>>> = [];
+        const backwards = (m: number) => recipe.alternateDirections === true && m % 2 === 1;
         for (let m = 0; m < (recipe.members ?? 1); m++) {
           const memberSeed = seed + 1000 * m;
           const config = resolveConfig({ overrides: { train: { ...recipe.train, seed: memberSeed } as DeepPartial<TrainConfig>, model: modelOf(recipe) } });
-          const head = await createHead(train, config.model, memberSeed);
-          const result = await fit(head, train, evalSource, config.train, {});
+          const memberTrain = backwards(m) ? new ClipSequenceSource(data.train.map(reversedClip), recipe.T, classes, recipe.augment) : train;
+          const memberEval = backwards(m) ? new ClipSequenceSource(data.eval.map(reversedClip), recipe.T, classes, undefined, recipe.views) : evalSource;
+          const head = await createHead(memberTrain, config.model, memberSeed);
+          const result = await fit(head, memberTrain, memberEval, config.train, {});
           epochs += result.history.length;
           heads.push(head);
         }
+        const probsOf = (m: number, x: tf.Tensor3D): Float32Array => {
+          if (!backwards(m)) return heads[m]!.predictProbs(x);
+          const reversed = tf.reverse(x, 1) as tf.Tensor3D;
+          try {
+            return heads[m]!.predictProbs(reversed);
+          } finally {
+            reversed.dispose();
+          }
+        };
         const averaged = {
           numClasses: classes,
           predictProbs: (x: tf.Tensor3D): Float32Array => {
-            const sum = new Float32Array(heads[0]!.predictProbs(x));
-            for (const head of heads.slice(1)) head.predictProbs(x).forEach((p, i) => (sum[i]! += p));
+            const sum = new Float32Array(probsOf(0, x));
+            for (let m = 1; m < heads.length; m++) probsOf(m, x).forEach((p, i) => (sum[i]! += p));
             return sum.map((p) => p / heads.length);
           },
         };
