@@ -117,6 +117,8 @@ const RECIPES: Record<string, Recipe> = {
   // The default, a head reading forwards and one reading backwards, averaged (and two forward heads, the control).
   'lm-bidir2': { stream: 'lm', head: 'lstm', members: 2, alternateDirections: true, T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-meanpool-ens2': { stream: 'lm', head: 'lstm', members: 2, T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'lm-bilstm': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', bidirectional: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'lm-bilstm-h64': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', bidirectional: true, hidden: 64 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   // The default recipe, three heads of different seeds averaged.
   'lm-ensemble3': { stream: 'lm', head: 'lstm', members: 3, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'late-0.7': { stream: 'fusion', head: 'late', lateWeight: 0.7, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },

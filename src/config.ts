@@ -105,6 +105,8 @@ export interface ModelConfig {
   velocity: boolean;
   /** What the classifier reads: the LSTM's last hidden state ('last', the original) or their mean over time. */
   pooling?: 'last' | 'mean';
+  /** A second LSTM reads each sequence backwards; the classifier reads both (one layer only). */
+  bidirectional?: boolean;
 }
 
 export interface TrainConfig {
@@ -311,6 +313,8 @@ function modelProblems(model: ModelConfig, p: Problems): void {
   p.integer('model.layers', model.layers, 1, LIMITS.layers);
   if (!(model.dropout >= 0 && model.dropout < 1)) p.add(`${p.name('model.dropout')} must be in [0, 1), got ${model.dropout}`);
   if (model.pooling !== undefined) p.oneOf('model.pooling', model.pooling, ['last', 'mean']);
+  if (model.bidirectional !== undefined && typeof model.bidirectional !== 'boolean') p.add(`${p.name('model.bidirectional')} must be true or false, got ${String(model.bidirectional)}`);
+  if (model.bidirectional && model.layers !== 1) p.add(`${p.name('model.bidirectional')} takes one LSTM layer (${p.name('model.layers')} 1), got ${model.layers}`);
 }
 
 function trainProblems(train: TrainConfig, p: Problems): void {

@@ -69,6 +69,9 @@ test('recipe options: the measured default, the original preset, and switches th
   assert.equal(trainConfig([]).model.pooling, 'last');
   assert.equal(trainConfig(['--data', '/tmp/unused', '--pooling', 'last']).model.pooling, 'last');
   assert.throws(() => trainConfig(['--pooling', 'max']), /--pooling/);
+  assert.equal(defaults.model.bidirectional ?? false, false);
+  assert.equal(trainConfig(['--bidirectional']).model.bidirectional, true);
+  assert.throws(() => trainConfig(['--bidirectional', '--layers', '2']), /--bidirectional takes one LSTM layer \(--layers 1\), got 2/);
   assert.deepEqual([defaults.train.labelSmoothing, defaults.train.weightDecay], [0, 0]);
   const regularised = trainConfig(['--label-smoothing', '0.1', '--weight-decay', '0.2']).train;
   assert.deepEqual([regularised.labelSmoothing, regularised.weightDecay], [0.1, 0.2]);

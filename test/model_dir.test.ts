@@ -171,3 +171,27 @@ test('a head that reads the mean over time is saved and loaded as one: same outp
   loaded.model.dispose();
   x.dispose();
 });
+
+test('a bidirectional head is saved as a standard Bidirectional(LSTM) layer and loads back to the same outputs', async () => {
+  await initBackend();
+  const dir = path.join(makeTempDir(), 'model');
+  const head = LstmHead.create({ ...config(true), pooling: 'mean', bidirectional: true }, 8);
+  const x = input(3, 2, 7);
+  const before = head.predictProbs(x);
+  await saveModelDir(dir, head, { classes: ['a', 'b', 'c'], sequence: { sampleSize: 7, stride: 7 } });
+  const loaded = await loadModelDir(dir);
+  assert.equal(loaded.meta.head.bidirectional, true);
+  assert.deepEqual(loaded.model.layers.map((l) => l.getClassName()), ['Bidirectional', 'GlobalAveragePooling1D', 'Dense']);
+  const viaModel = layersClassifier(loaded.model, loaded.meta).predictProbs(x);
+  const viaHead = loaded.head.predictProbs(x);
+  for (let i = 0; i < before.length; i++) {
+    assert.ok(Math.abs(viaModel[i]! - before[i]!) < 1e-5, `model ${viaModel[i]} vs ${before[i]}`);
+    assert.ok(Math.abs(viaHead[i]! - before[i]!) < 1e-5, `head ${viaHead[i]} vs ${before[i]}`);
+  }
+  // Reversing time changes what it says: the backward LSTM is not a copy of the forward one.
+  const reversed = tf.reverse(x, 1) as tf.Tensor3D;
+  assert.ok(head.predictProbs(reversed).some((p, i) => Math.abs(p - before[i]!) > 1e-4));
+  assert.throws(() => LstmHead.create({ ...config(true), layers: 2, bidirectional: true }, 1), /one LSTM layer/);
+  loaded.model.dispose();
+  tf.dispose([x, reversed]);
+});

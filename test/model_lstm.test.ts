@@ -19,15 +19,18 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-for (const pooling of ['last', 'mean'] as const) {
-test(`fast LSTM head gives the same probabilities as tf.layers.lstm + dense with the same weights (pooling ${pooling})`, async () => {
+// A bidirectional head has one layer (Keras' Bidirectional(LSTM) in the export); the others two.
+for (const { pooling, bidirectional } of [{ pooling: 'last', bidirectional: false }, { pooling: 'mean', bidirectional: false }, { pooling: 'last', bidirectional: true }, { pooling: 'mean', bidirectional: true }] as const) {
+const variant = `pooling ${pooling}${bidirectional ? ', bidirectional' : ''}`;
+const layers = bidirectional ? 1 : 2;
+test(`fast LSTM head gives the same probabilities as tf.layers.lstm + dense with the same weights (${variant})`, async () => {
   await initBackend();
   const D = 12;
   const normal = seededNormal(5);
   const config: HeadConfig = {
-    featureDim: D, numClasses: 5, hidden: 8, layers: 2, dropout: 0.3,
+    featureDim: D, numClasses: 5, hidden: 8, layers, dropout: 0.3,
     preprocessing: { stats: { mean: Array.from({ length: D }, () => normal()), std: Array.from({ length: D }, () => 0.5 + Math.abs(normal())) }, velocity: true },
-    pooling,
+    pooling, bidirectional,
   };
   const head = LstmHead.create(config, 3);
   // Move away from the initial state so every gate matters.
@@ -45,9 +48,9 @@ test(`fast LSTM head gives the same probabilities as tf.layers.lstm + dense with
   x.dispose();
 });
 
-test(`hand-written backpropagation matches TF.js autodiff through tf.layers.lstm (pooling ${pooling})`, async () => {
+test(`hand-written backpropagation matches TF.js autodiff through tf.layers.lstm (${variant})`, async () => {
   await initBackend();
-  const config: HeadConfig = { featureDim: 7, numClasses: 4, hidden: 6, layers: 2, dropout: 0, preprocessing: { stats: null, velocity: false }, pooling };
+  const config: HeadConfig = { featureDim: 7, numClasses: 4, hidden: 6, layers, dropout: 0, preprocessing: { stats: null, velocity: false }, pooling, bidirectional };
   const head = LstmHead.create(config, 9);
   head.params().forEach((p, k) => { for (let i = 0; i < p.data.length; i++) p.data[i] += 0.2 * Math.cos(i * 0.9 + k); });
   const x = randomInput([3, 5, 7], 21);

@@ -39,6 +39,7 @@ interface CommonOptions {
   layers?: string;
   dropout?: string;
   pooling?: 'last' | 'mean';
+  bidirectional?: boolean;
   standardize?: boolean;
   velocity?: boolean;
   frameStart?: string;
@@ -79,6 +80,7 @@ const CONFIG_FLAGS: Record<string, string> = {
   'model.layers': '--layers',
   'model.dropout': '--dropout',
   'model.pooling': '--pooling',
+  'model.bidirectional': '--bidirectional',
   'train.epochs': '--epochs',
   'train.batchSize': '--batch-size',
   'train.learningRate': '--lr',
@@ -110,7 +112,7 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
       allowRandomFallback: o.allowRandomFallback,
       cacheFloat16: o.float16,
     },
-    model: { hidden: num(o.hidden, 'hidden'), layers: num(o.layers, 'layers'), dropout: num(o.dropout, 'dropout'), pooling: o.pooling, standardize: o.standardize, velocity: o.velocity },
+    model: { hidden: num(o.hidden, 'hidden'), layers: num(o.layers, 'layers'), dropout: num(o.dropout, 'dropout'), pooling: o.pooling, bidirectional: o.bidirectional, standardize: o.standardize, velocity: o.velocity },
     train: { epochs: num(o.epochs, 'epochs'), batchSize: num(o.batchSize, 'batch-size'), learningRate: num(o.lr, 'lr'), seed: num(o.seed, 'seed'), patience: num(o.patience, 'patience'), monitor: o.monitor, labelSmoothing: num(o.labelSmoothing, 'label-smoothing'), weightDecay: num(o.weightDecay, 'weight-decay'), helperThreads: num(o.helperThreads, 'helper-threads') },
   };
   const config = resolveConfig({ preset: o.preset, overrides, sample: usingSample });
@@ -223,6 +225,7 @@ function addConfigOptions(cmd: Command): Command {
     .option('--layers <n>', 'stacked LSTM layers')
     .option('--dropout <p>', 'dropout before the classifier')
     .addOption(new Option('--pooling <what>', "what the classifier reads: the LSTM's mean state over time (mean, the default on real data: +3.9 points val top-1 on WLASL100, README) or its last state (last: the original, the sample)").choices(['last', 'mean']))
+    .option('--bidirectional', 'a second LSTM reads each sequence backwards and the classifier reads both (one layer; README, "Real signs")')
     .option('--standardize', 'standardise features with training-split statistics (default on)')
     .option('--no-standardize', 'feed raw features, as the original')
     .option('--velocity', 'append frame-difference features (the default recipe does)')

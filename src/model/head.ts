@@ -20,6 +20,16 @@ export interface HeadConfig {
   preprocessing: FeaturePreprocessing;
   /** What the classifier reads: the top layer's last hidden state (the original), or its mean over time. */
   pooling?: 'last' | 'mean';
+  /**
+   * A second LSTM reads the sequence backwards (one layer only), and the classifier reads both directions'
+   * pooled states side by side: as Keras' Bidirectional(LSTM, merge 'concat').
+   */
+  bidirectional?: boolean;
+}
+
+/** Width of what the classifier reads: the hidden size, twice for a bidirectional head. */
+export function pooledWidth(config: Pick<HeadConfig, 'hidden' | 'bidirectional'>): number {
+  return config.hidden * (config.bidirectional ? 2 : 1);
 }
 
 /** One named parameter, in the head's internal (transposed) layout. */
@@ -37,7 +47,9 @@ export interface LossAndGrads {
 export class LstmHead {
   readonly config: HeadConfig;
   readonly lstm: LstmLayerParams[];
-  /** Dense kernel transposed, [C, H]. */
+  /** The backward LSTM of a bidirectional head (it reads the first layer's input in reverse), else null. */
+  readonly backward: LstmLayerParams | null;
+  /** Dense kernel transposed, [C, pooledWidth]. */
   denseT: Float32Array;
   denseBias: Float32Array;
   /** Optional two-thread product for the large matmuls (see ./parallel_matmul.ts); results are the same. */
@@ -47,9 +59,11 @@ export class LstmHead {
     return this.config.numClasses;
   }
 
-  private constructor(config: HeadConfig, lstm: LstmLayerParams[], denseT: Float32Array, denseBias: Float32Array) {
+  private constructor(config: HeadConfig, lstm: LstmLayerParams[], backward: LstmLayerParams | null, denseT: Float32Array, denseBias: Float32Array) {
+    if (config.bidirectional && config.layers !== 1) throw new RangeError(`a bidirectional head has one LSTM layer, got ${config.layers}`);
     this.config = config;
     this.lstm = lstm;
+    this.backward = backward;
     this.denseT = denseT;
     this.denseBias = denseBias;
   }
@@ -75,8 +89,16 @@ export class LstmHead {
       });
       inputDim = H;
     }
-    const denseT = glorotUniform(config.numClasses * H, H, config.numClasses, seed * 7919 + 997);
-    return new LstmHead(config, lstm, denseT, new Float32Array(config.numClasses));
+    let backward: LstmLayerParams | null = null;
+    if (config.bidirectional) {
+      const bias = new Float32Array(4 * H);
+      bias.fill(1, H, 2 * H);
+      const d = lstm[0]!.inputDim;
+      backward = { inputDim: d, units: H, kernelT: glorotUniform(4 * H * d, d, 4 * H, seed * 7919 + 501), recurrentT: orthogonal(4 * H, H, seed * 7919 + 502), bias };
+    }
+    const W = pooledWidth(config);
+    const denseT = glorotUniform(config.numClasses * W, W, config.numClasses, seed * 7919 + 997);
+    return new LstmHead(config, lstm, backward, denseT, new Float32Array(config.numClasses));
   }
 
   /** A head with all-zero parameters (to be filled by setParams or fromLayersModel). */
@@ -88,7 +110,9 @@ export class LstmHead {
       lstm.push({ inputDim, units: H, kernelT: new Float32Array(4 * H * inputDim), recurrentT: new Float32Array(4 * H * H), bias: new Float32Array(4 * H) });
       inputDim = H;
     }
-    return new LstmHead(config, lstm, new Float32Array(config.numClasses * H), new Float32Array(config.numClasses));
+    const d = lstm[0]!.inputDim;
+    const backward = config.bidirectional ? { inputDim: d, units: H, kernelT: new Float32Array(4 * H * d), recurrentT: new Float32Array(4 * H * H), bias: new Float32Array(4 * H) } : null;
+    return new LstmHead(config, lstm, backward, new Float32Array(config.numClasses * pooledWidth(config)), new Float32Array(config.numClasses));
   }
 
   /** The parameters in a fixed order (optimizer state and checkpoints follow it). */
@@ -99,7 +123,13 @@ export class LstmHead {
       out.push({ name: `lstm${l}/recurrentT`, shape: [4 * p.units, p.units], data: p.recurrentT });
       out.push({ name: `lstm${l}/bias`, shape: [4 * p.units], data: p.bias });
     });
-    out.push({ name: 'dense/kernelT', shape: [this.config.numClasses, this.config.hidden], data: this.denseT });
+    const b = this.backward;
+    if (b) {
+      out.push({ name: 'lstm0b/kernelT', shape: [4 * b.units, b.inputDim], data: b.kernelT });
+      out.push({ name: 'lstm0b/recurrentT', shape: [4 * b.units, b.units], data: b.recurrentT });
+      out.push({ name: 'lstm0b/bias', shape: [4 * b.units], data: b.bias });
+    }
+    out.push({ name: 'dense/kernelT', shape: [this.config.numClasses, pooledWidth(this.config)], data: this.denseT });
     out.push({ name: 'dense/bias', shape: [this.config.numClasses], data: this.denseBias });
     return out;
   }
@@ -124,16 +154,32 @@ export class LstmHead {
   }
 
   /** Forward through all LSTM layers; returns the caches and the layer-0 input in both layouts. */
-  private forwardLayers(x: tf.Tensor3D): { caches: LstmLayerCache[]; inputs: tf.Tensor2D[]; steps: number; batch: number } {
+  private forwardLayers(x: tf.Tensor3D): { caches: LstmLayerCache[]; inputs: tf.Tensor2D[]; steps: number; batch: number; backward?: { cache: LstmLayerCache; inputRows: tf.Tensor2D } } {
     const [batch, steps] = x.shape;
     const prepared = prepareFeatures(x, this.config.preprocessing);
     const d = prepared.shape[2];
     // [B, T, D] -> [D, T*B] (time-major columns) for the projection, [T*B, D] for the kernel gradient.
     const inputT = tf.tidy(() => tf.reshape(tf.transpose(prepared, [2, 1, 0]), [d, steps * batch])) as tf.Tensor2D;
     const inputRows = tf.tidy(() => tf.reshape(tf.transpose(prepared, [1, 0, 2]), [steps * batch, d])) as tf.Tensor2D;
+    let backward: { cache: LstmLayerCache; inputRows: tf.Tensor2D } | undefined;
+    if (this.backward) {
+      // The backward LSTM runs forwards over the time-reversed input; its states stay in its own (reversed) time.
+      const reversedT = tf.tidy(() => tf.reshape(tf.transpose(tf.reverse(prepared, 1), [2, 1, 0]), [d, steps * batch])) as tf.Tensor2D;
+      const reversedRows = tf.tidy(() => tf.reshape(tf.transpose(tf.reverse(prepared, 1), [1, 0, 2]), [steps * batch, d])) as tf.Tensor2D;
+      try {
+        backward = { cache: lstmLayerForward(this.backward, reversedT, steps, batch, this.bigMatMul), inputRows: reversedRows };
+      } catch (error) {
+        reversedRows.dispose();
+        throw error;
+      } finally {
+        reversedT.dispose();
+      }
+    }
     prepared.dispose();
     const caches: LstmLayerCache[] = [];
     const inputs: tf.Tensor2D[] = [inputRows];
+    // Disposed with the others (a bidirectional head has one layer, so inputs[0] stays the forward layer's).
+    if (backward) inputs.push(backward.inputRows);
     let currentT = inputT;
     try {
       for (let l = 0; l < this.lstm.length; l++) {
@@ -150,18 +196,29 @@ export class LstmHead {
       inputs.forEach((t) => t.dispose());
       throw error;
     }
-    return { caches, inputs, steps, batch };
+    return { caches, inputs, steps, batch, backward };
   }
 
   /** Logits as [C, B] (feature-major) from the last hidden state [H, B]. */
   private logitsT(lastHidden: Float32Array, batch: number): Float32Array {
     const C = this.config.numClasses;
-    const logits = mm(this.denseT, [C, this.config.hidden], lastHidden, [this.config.hidden, batch]);
+    const W = pooledWidth(this.config);
+    const logits = mm(this.denseT, [C, W], lastHidden, [W, batch]);
     for (let c = 0; c < C; c++) for (let b = 0; b < batch; b++) logits[c * batch + b] += this.denseBias[c]!;
     return logits;
   }
 
-  /** What the classifier reads, [H, B]: the last hidden state or the mean of all of them (config.pooling). */
+  /** What the classifier reads, [W, B]: each direction's pooled states, the forward one first. */
+  private classifierInput(top: LstmLayerCache, batch: number, backward?: LstmLayerCache): Float32Array {
+    const forward = this.pooled(top, batch);
+    if (!backward) return forward;
+    const out = new Float32Array(2 * forward.length);
+    out.set(forward);
+    out.set(this.pooled(backward, batch), forward.length);
+    return out;
+  }
+
+  /** One direction's [H, B]: the last hidden state or the mean of all of them (config.pooling). */
   private pooled(top: LstmLayerCache, batch: number): Float32Array {
     const H = this.config.hidden;
     const block = H * batch;
@@ -174,9 +231,9 @@ export class LstmHead {
 
   /** Class probabilities, [B, C] row-major (inference: no dropout). */
   predictProbs(x: tf.Tensor3D): Float32Array {
-    const { caches, inputs, batch } = this.forwardLayers(x);
+    const { caches, inputs, batch, backward } = this.forwardLayers(x);
     inputs.forEach((t) => t.dispose());
-    const last = this.pooled(caches[caches.length - 1]!, batch);
+    const last = this.classifierInput(caches[caches.length - 1]!, batch, backward?.cache);
     const logits = this.logitsT(last, batch);
     return softmaxColumns(logits, this.config.numClasses, batch).probsRows;
   }
@@ -188,15 +245,16 @@ export class LstmHead {
   lossAndGrads(x: tf.Tensor3D, labels: Int32Array, dropoutSeed?: number, labelSmoothing = 0): LossAndGrads {
     const C = this.config.numClasses;
     const H = this.config.hidden;
-    const { caches, inputs, steps, batch } = this.forwardLayers(x);
+    const W = pooledWidth(this.config);
+    const { caches, inputs, steps, batch, backward } = this.forwardLayers(x);
     try {
-      const last = this.pooled(caches[caches.length - 1]!, batch);
+      const last = this.classifierInput(caches[caches.length - 1]!, batch, backward?.cache);
       // Inverted dropout on the last hidden state: keep with 1 - p, scale by 1 / (1 - p).
       let mask: Float32Array | undefined;
       const p = this.config.dropout;
       if (dropoutSeed !== undefined && p > 0) {
         const rand = seededRandom(dropoutSeed);
-        mask = new Float32Array(H * batch);
+        mask = new Float32Array(W * batch);
         for (let k = 0; k < mask.length; k++) mask[k] = rand() >= p ? 1 / (1 - p) : 0;
         for (let k = 0; k < last.length; k++) last[k] *= mask[k]!;
       }
@@ -215,22 +273,32 @@ export class LstmHead {
         for (let c = 0; c < C; c++) dLogitsT[c * batch + b] = (probsRows[b * C + c]! - (c === y ? 1 - labelSmoothing : 0) - spread) / batch;
       }
       loss /= batch;
-      // Dense gradients: dW^T = dLogits^T [C, B] @ last^T [B, H]; d(last) = W [H, C] @ dLogits^T.
-      const denseGrad = mm(dLogitsT, [C, batch], transpose(last, H, batch), [batch, H]);
+      // Dense gradients: dW^T = dLogits^T [C, B] @ last^T [B, W]; d(last) = W [W, C] @ dLogits^T.
+      const denseGrad = mm(dLogitsT, [C, batch], transpose(last, W, batch), [batch, W]);
       const denseBiasGrad = new Float32Array(C);
       for (let c = 0; c < C; c++) {
         let s = 0;
         for (let b = 0; b < batch; b++) s += dLogitsT[c * batch + b]!;
         denseBiasGrad[c] = s;
       }
-      const dLast = mm(transpose(this.denseT, C, H), [H, C], dLogitsT, [C, batch]);
-      if (mask) for (let k = 0; k < dLast.length; k++) dLast[k] *= mask[k]!;
-      let dHidden = new Float32Array(steps * H * batch);
-      if (this.config.pooling === 'mean') {
-        for (let k = 0; k < dLast.length; k++) dLast[k] /= steps;
-        for (let t = 0; t < steps; t++) dHidden.set(dLast, t * H * batch);
-      } else {
-        dHidden.set(dLast, (steps - 1) * H * batch);
+      const dLastAll = mm(transpose(this.denseT, C, W), [W, C], dLogitsT, [C, batch]);
+      if (mask) for (let k = 0; k < dLastAll.length; k++) dLastAll[k] *= mask[k]!;
+      // Each direction's pooled block [H, B] spreads its gradient over the states it pooled.
+      const statesGrad = (dLast: Float32Array): Float32Array => {
+        const out = new Float32Array(steps * H * batch);
+        if (this.config.pooling === 'mean') {
+          const share = dLast.map((v) => v / steps);
+          for (let t = 0; t < steps; t++) out.set(share, t * H * batch);
+        } else {
+          out.set(dLast, (steps - 1) * H * batch);
+        }
+        return out;
+      };
+      let dHidden = statesGrad(dLastAll.subarray(0, H * batch));
+      let backwardGrads: Float32Array[] = [];
+      if (this.backward && backward) {
+        const g = lstmLayerBackward(this.backward, backward.cache, statesGrad(dLastAll.subarray(H * batch)), backward.inputRows, false, this.bigMatMul);
+        backwardGrads = [g.kernelT, g.recurrentT, g.bias];
       }
       const layerGrads: Float32Array[][] = [];
       for (let l = this.lstm.length - 1; l >= 0; l--) {
@@ -238,7 +306,7 @@ export class LstmHead {
         layerGrads[l] = [g.kernelT, g.recurrentT, g.bias];
         if (l > 0) dHidden = inputGradAsHidden(g.inputT!, this.lstm[l - 1]!.units, steps, batch);
       }
-      return { loss, grads: [...layerGrads.flat(), denseGrad, denseBiasGrad] };
+      return { loss, grads: [...layerGrads.flat(), ...backwardGrads, denseGrad, denseBiasGrad] };
     } finally {
       inputs.forEach((t) => t.dispose());
     }
@@ -260,10 +328,19 @@ export class LstmHead {
    * layers. Used by `toLayersModel` and by the end-to-end model (after a TimeDistributed backbone).
    */
   addLayersTo(model: tf.Sequential, inputShape?: (number | null)[]): void {
-    const { hidden, numClasses } = this.config;
+    const { numClasses } = this.config;
+    const width = pooledWidth(this.config);
     const added: { layer: tf.layers.Layer; weights: tf.Tensor[] }[] = [];
+    const kerasWeights = (p: LstmLayerParams, first: boolean): tf.Tensor[] => {
+      const { kernelT, bias } = first ? foldStandardisation(p, this.config) : p;
+      return [
+        tf.tensor2d(transpose(kernelT, 4 * p.units, p.inputDim), [p.inputDim, 4 * p.units]),
+        tf.tensor2d(transpose(p.recurrentT, 4 * p.units, p.units), [p.units, 4 * p.units]),
+        tf.tensor1d(bias),
+      ];
+    };
     this.lstm.forEach((p, l) => {
-      const layer = tf.layers.lstm({
+      const lstmArgs = {
         units: p.units,
         returnSequences: l + 1 < this.lstm.length || this.config.pooling === 'mean',
         activation: 'tanh',
@@ -273,22 +350,19 @@ export class LstmHead {
         recurrentInitializer: 'zeros',
         biasInitializer: 'zeros',
         unitForgetBias: false,
-        name: `lstm${l}`,
-        ...(l === 0 && inputShape ? { inputShape } : {}),
-      });
-      const { kernelT, bias } = l === 0 ? foldStandardisation(p, this.config) : p;
-      added.push({
-        layer,
-        weights: [
-          tf.tensor2d(transpose(kernelT, 4 * p.units, p.inputDim), [p.inputDim, 4 * p.units]),
-          tf.tensor2d(transpose(p.recurrentT, 4 * p.units, p.units), [p.units, 4 * p.units]),
-          tf.tensor1d(bias),
-        ],
-      });
+      } as const;
+      const shape = l === 0 && inputShape ? { inputShape } : {};
+      if (this.backward) {
+        // Keras' Bidirectional holds the forward layer's weights, then the backward one's.
+        const layer = tf.layers.bidirectional({ layer: tf.layers.lstm({ ...lstmArgs, name: `lstm${l}` }) as tf.RNN, mergeMode: 'concat', name: `bidirectional_lstm${l}`, ...shape });
+        added.push({ layer, weights: [...kerasWeights(p, l === 0), ...kerasWeights(this.backward, true)] });
+      } else {
+        added.push({ layer: tf.layers.lstm({ ...lstmArgs, name: `lstm${l}`, ...shape }), weights: kerasWeights(p, l === 0) });
+      }
     });
     if (this.config.pooling === 'mean') added.push({ layer: tf.layers.globalAveragePooling1d({ name: 'mean_over_time' }), weights: [] });
     const dense = tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: 'zeros', name: 'classifier' });
-    added.push({ layer: dense, weights: [tf.tensor2d(transpose(this.denseT, numClasses, hidden), [hidden, numClasses]), tf.tensor1d(this.denseBias)] });
+    added.push({ layer: dense, weights: [tf.tensor2d(transpose(this.denseT, numClasses, width), [width, numClasses]), tf.tensor1d(this.denseBias)] });
     for (const { layer, weights } of added) {
       model.add(layer);
       layer.setWeights(weights);
@@ -302,28 +376,30 @@ export class LstmHead {
   static fromLayersModel(model: tf.LayersModel, config: HeadConfig): LstmHead {
     const head = LstmHead.empty(config);
     const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
-    const expected = 3 * config.layers + 2;
-    if (weights.length !== expected) throw new RangeError(`model has ${weights.length} weight arrays, a ${config.layers}-layer head has ${expected}`);
-    head.lstm.forEach((p, l) => {
+    const lstmLayers = [...head.lstm, ...(head.backward ? [head.backward] : [])];
+    const expected = 3 * lstmLayers.length + 2;
+    if (weights.length !== expected) throw new RangeError(`model has ${weights.length} weight arrays, a ${config.layers}-layer${config.bidirectional ? ' bidirectional' : ''} head has ${expected}`);
+    lstmLayers.forEach((p, l) => {
       const kernel = weights[3 * l]!;
       const recurrent = weights[3 * l + 1]!;
       const bias = weights[3 * l + 2]!;
       if (kernel.length !== p.kernelT.length || recurrent.length !== p.recurrentT.length || bias.length !== p.bias.length) {
-        throw new RangeError(`lstm${l}: weight sizes ${kernel.length}/${recurrent.length}/${bias.length} do not match the config`);
+        throw new RangeError(`${p === head.backward ? 'lstm0b' : `lstm${l}`}: weight sizes ${kernel.length}/${recurrent.length}/${bias.length} do not match the config`);
       }
       p.kernelT.set(transpose(kernel, p.inputDim, 4 * p.units));
       p.recurrentT.set(transpose(recurrent, p.units, 4 * p.units));
       p.bias.set(bias);
-      if (l === 0) {
+      // The first layer of each direction reads the raw input: its standardisation was folded in.
+      if (l === 0 || p === head.backward) {
         const unfolded = unfoldStandardisation(p, config);
         p.kernelT.set(unfolded.kernelT);
         p.bias.set(unfolded.bias);
       }
     });
-    const dense = weights[3 * config.layers]!;
+    const dense = weights[3 * lstmLayers.length]!;
     if (dense.length !== head.denseT.length) throw new RangeError(`classifier has ${dense.length} weights, expected ${head.denseT.length}`);
-    head.denseT.set(transpose(dense, config.hidden, config.numClasses));
-    head.denseBias.set(weights[3 * config.layers + 1]!);
+    head.denseT.set(transpose(dense, pooledWidth(config), config.numClasses));
+    head.denseBias.set(weights[3 * lstmLayers.length + 1]!);
     return head;
   }
 }

@@ -68,7 +68,7 @@ export async function saveModelDir(dir: string, head: LstmHead, info: ModelMetaI
     version: 1,
     classes: info.classes,
     featureDim: c.featureDim,
-    head: { hidden: c.hidden, layers: c.layers, dropout: c.dropout, standardize: c.preprocessing.stats !== null, velocity: c.preprocessing.velocity, ...(c.pooling === 'mean' ? { pooling: 'mean' } : {}) },
+    head: { hidden: c.hidden, layers: c.layers, dropout: c.dropout, standardize: c.preprocessing.stats !== null, velocity: c.preprocessing.velocity, ...(c.pooling === 'mean' ? { pooling: 'mean' } : {}), ...(c.bidirectional ? { bidirectional: true } : {}) },
     featureStats: c.preprocessing.stats,
     frames: info.frames ?? DEFAULT_CONFIG.frames,
     sequence: info.sequence,
@@ -159,6 +159,7 @@ export async function loadModelDir(dir: string): Promise<LoadedModel> {
     dropout: meta.head.dropout,
     preprocessing: { stats: meta.featureStats, velocity: meta.head.velocity },
     pooling: meta.head.pooling,
+    bidirectional: meta.head.bidirectional,
   };
   let head: LstmHead;
   try {

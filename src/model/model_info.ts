@@ -43,7 +43,7 @@ export const modelMetaSchema = z
     classes: z.array(z.string().min(1)).min(1),
     /** Raw feature width from the backbone. */
     featureDim: positiveInt,
-    head: z.object({ hidden: positiveInt, layers: positiveInt, dropout: z.number().min(0).lt(1), standardize: z.boolean(), velocity: z.boolean(), pooling: z.enum(['last', 'mean']).optional() }).passthrough(),
+    head: z.object({ hidden: positiveInt, layers: positiveInt, dropout: z.number().min(0).lt(1), standardize: z.boolean(), velocity: z.boolean(), pooling: z.enum(['last', 'mean']).optional(), bidirectional: z.boolean().optional() }).passthrough(),
     /** Training-split statistics, already folded into model.json's first kernel: never applied again. */
     featureStats: z.object({ mean: z.array(z.number()), std: z.array(z.number().positive()) }).nullable(),
     frames: framesSchema.optional(),
@@ -71,7 +71,7 @@ export interface ModelMeta {
   version: 1;
   classes: string[];
   featureDim: number;
-  head: { hidden: number; layers: number; dropout: number; standardize: boolean; velocity: boolean; pooling?: 'last' | 'mean' };
+  head: { hidden: number; layers: number; dropout: number; standardize: boolean; velocity: boolean; pooling?: 'last' | 'mean'; bidirectional?: boolean };
   featureStats: { mean: number[]; std: number[] } | null;
   frames: FramesConfig;
   sequence: SequenceConfig;
@@ -120,7 +120,7 @@ export function parseModelMeta(json: unknown, file = MODEL_INFO_FILE): ModelMeta
     version: 1,
     classes: m.classes,
     featureDim: m.featureDim,
-    head: { hidden: m.head.hidden, layers: m.head.layers, dropout: m.head.dropout, standardize: m.head.standardize, velocity: m.head.velocity, ...(m.head.pooling ? { pooling: m.head.pooling } : {}) },
+    head: { hidden: m.head.hidden, layers: m.head.layers, dropout: m.head.dropout, standardize: m.head.standardize, velocity: m.head.velocity, ...(m.head.pooling ? { pooling: m.head.pooling } : {}), ...(m.head.bidirectional ? { bidirectional: true } : {}) },
     featureStats: m.featureStats ? { mean: m.featureStats.mean, std: m.featureStats.std } : null,
     frames: {
       ...defaults,

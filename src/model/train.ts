@@ -58,7 +58,7 @@ export async function createHead(train: SequenceSource, model: ModelConfig, seed
   checkModelConfig(model);
   const stats = model.standardize ? await computeFeatureStats(train) : null;
   return LstmHead.create(
-    { featureDim: train.featureDim, numClasses: train.numClasses, hidden: model.hidden, layers: model.layers, dropout: model.dropout, preprocessing: { stats, velocity: model.velocity }, pooling: model.pooling },
+    { featureDim: train.featureDim, numClasses: train.numClasses, hidden: model.hidden, layers: model.layers, dropout: model.dropout, preprocessing: { stats, velocity: model.velocity }, pooling: model.pooling, bidirectional: model.bidirectional },
     seed,
   );
 }
@@ -87,6 +87,7 @@ function fingerprint(head: LstmHead, train: SequenceSource, config: TrainConfig)
     velocity: c.preprocessing.velocity, standardize: c.preprocessing.stats !== null,
     // Only when it is not the original's: checkpoints made before pooling existed keep their fingerprint.
     ...(c.pooling === 'mean' ? { pooling: 'mean' } : {}),
+    ...(c.bidirectional ? { bidirectional: true } : {}),
     trainSamples: train.numSamples, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed,
     patience: config.patience, minDelta: config.minDelta, monitor: config.monitor, restoreBest: config.restoreBest,
     ...(config.labelSmoothing ? { labelSmoothing: config.labelSmoothing } : {}),
