@@ -57,7 +57,7 @@ test("a checkpoint is resumed only by a head of the same pooling: last-step weig
   await fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, settings, { progress: 'none', checkpointDir, maxEpochsThisRun: 1 });
   assert.ok(fs.existsSync(path.join(checkpointDir, CHECKPOINT_FILE)));
   const meanHead = await createHead(train, { ...MODEL_TEST_CONFIG, pooling: 'mean' }, 1);
-  await assert.rejects(fit(meanHead, train, train, settings, { progress: 'none', checkpointDir, resume: true }), /checkpoint was written for another model\/training config[\s\S]*pooling/);
+  await assert.rejects(fit(meanHead, train, train, settings, { progress: 'none', checkpointDir, resume: true }), /checkpoint was written for another model\/training config[\s\S]*pooling[\s\S]*resume it with --pooling last/);
   // The same pooling resumes.
   const resumed = await fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, settings, { progress: 'none', checkpointDir, resume: true });
   assert.equal(resumed.resumed, true);
@@ -82,6 +82,7 @@ test('weight decay shrinks the trained weights (AdamW), and a checkpoint made wi
   await fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, settings, { progress: 'none', checkpointDir, maxEpochsThisRun: 1 });
   await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, { ...settings, weightDecay: 0.1 }, { progress: 'none', checkpointDir, resume: true }), /weightDecay/);
   await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, { ...settings, labelSmoothing: 1 }, { progress: 'none' }), /train\.labelSmoothing must be in \[0, 1\), got 1/);
+  await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, { ...settings, learningRate: 0.01, weightDecay: 100 }, { progress: 'none' }), /train\.weightDecay x train\.learningRate must be below 1/);
 });
 
 test('early stopping stops after patience epochs and restores the best epoch weights', async () => {

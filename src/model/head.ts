@@ -6,9 +6,10 @@ import { FeaturePreprocessing, prepareFeatures, preparedDim } from './preprocess
 
 /**
  * The CNN-LSTM head over cached backbone features, as the original's CNN_LSTM minus the CNN:
- * [B, T, D] -> (standardise, velocity) -> LSTM x layers -> last step -> dropout -> dense -> softmax.
- * Parameters live in plain Float32Arrays (the fast training path in ./lstm.ts); `toLayersModel` exports them
- * into a standard tf.sequential of tf.layers.lstm + tf.layers.dense that plain TF.js loads anywhere.
+ * [B, T, D] -> (standardise, velocity) -> LSTM x layers (or one bidirectional layer) -> last step or mean over
+ * time -> dropout -> dense -> softmax. Parameters live in plain Float32Arrays (the fast training path in
+ * ./lstm.ts); `toLayersModel` exports them into a standard tf.sequential (tf.layers.lstm or bidirectional, global
+ * average pooling for the mean, tf.layers.dense) that plain TF.js loads anywhere.
  */
 export interface HeadConfig {
   /** Raw feature width (1280 for MobileNetV2 1.0). */
@@ -164,12 +165,14 @@ export class LstmHead {
     let backward: { cache: LstmLayerCache; inputRows: tf.Tensor2D } | undefined;
     if (this.backward) {
       // The backward LSTM runs forwards over the time-reversed input; its states stay in its own (reversed) time.
-      const reversedT = tf.tidy(() => tf.reshape(tf.transpose(tf.reverse(prepared, 1), [2, 1, 0]), [d, steps * batch])) as tf.Tensor2D;
-      const reversedRows = tf.tidy(() => tf.reshape(tf.transpose(tf.reverse(prepared, 1), [1, 0, 2]), [steps * batch, d])) as tf.Tensor2D;
+      const reversed = tf.reverse(prepared, 1);
+      const reversedT = tf.tidy(() => tf.reshape(tf.transpose(reversed, [2, 1, 0]), [d, steps * batch])) as tf.Tensor2D;
+      const reversedRows = tf.tidy(() => tf.reshape(tf.transpose(reversed, [1, 0, 2]), [steps * batch, d])) as tf.Tensor2D;
+      reversed.dispose();
       try {
         backward = { cache: lstmLayerForward(this.backward, reversedT, steps, batch, this.bigMatMul), inputRows: reversedRows };
       } catch (error) {
-        reversedRows.dispose();
+        tf.dispose([reversedRows, prepared, inputT, inputRows]);
         throw error;
       } finally {
         reversedT.dispose();
@@ -199,7 +202,7 @@ export class LstmHead {
     return { caches, inputs, steps, batch, backward };
   }
 
-  /** Logits as [C, B] (feature-major) from the last hidden state [H, B]. */
+  /** Logits as [C, B] (feature-major) from what the classifier reads, [W, B] (classifierInput). */
   private logitsT(lastHidden: Float32Array, batch: number): Float32Array {
     const C = this.config.numClasses;
     const W = pooledWidth(this.config);
@@ -249,7 +252,7 @@ export class LstmHead {
     const { caches, inputs, steps, batch, backward } = this.forwardLayers(x);
     try {
       const last = this.classifierInput(caches[caches.length - 1]!, batch, backward?.cache);
-      // Inverted dropout on the last hidden state: keep with 1 - p, scale by 1 / (1 - p).
+      // Inverted dropout on what the classifier reads: keep with 1 - p, scale by 1 / (1 - p).
       let mask: Float32Array | undefined;
       const p = this.config.dropout;
       if (dropoutSeed !== undefined && p > 0) {

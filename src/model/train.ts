@@ -130,7 +130,9 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
   if (options.resume && checkpointFile && fs.existsSync(checkpointFile)) {
     const { header, arrays } = readCheckpoint(checkpointFile);
     if (header.fingerprint !== print) {
-      throw new ModelDirError(`checkpoint was written for another model/training config; delete it or use the same settings\n  checkpoint: ${String(header.fingerprint)}\n  now:        ${print}`, { file: checkpointFile });
+      // The one default that changed under existing checkpoints: say how to resume them.
+      const poolingHint = head.config.pooling === 'mean' && !String(header.fingerprint).includes('"pooling"') ? '\n  (the checkpoint reads the LSTM\'s last state, the default before 2026-12-06: resume it with --pooling last)' : '';
+      throw new ModelDirError(`checkpoint was written for another model/training config; delete it or use the same settings\n  checkpoint: ${String(header.fingerprint)}\n  now:        ${print}${poolingHint}`, { file: checkpointFile });
     }
     const take = (name: string, length: number): Float32Array => {
       const a = arrays.get(name);

@@ -357,7 +357,7 @@ export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: Pipelin
     ...(r.handCrops ? [`hand crops: ${r.handCrops.computed} computed, ${r.handCrops.reused} reused, ${r.handCrops.failed.length} failed${r.handCrops.failed.length ? ` (data/${SKIPPED_VIDEOS_FILE})` : ''}`] : []),
     ...(adjusted.length ? [`frame ranges adjusted for ${adjusted.length} videos (clamped to the clip, or sampled down to ${config.frames.window.maxFrames} frames): data/${ADJUSTED_VIDEOS_FILE}`] : []),
     cacheSummaryLine(r.cache),
-    `sequences: ${sequencesText(config)}; head ${config.model.bidirectional ? 'bidirectional ' : ''}LSTM(${config.model.hidden}) x${config.model.layers}, standardize ${config.model.standardize}, velocity ${config.model.velocity}, dropout ${config.model.dropout}, pooling ${config.model.pooling ?? 'last'}`,
+    `sequences: ${sequencesText(config)}; head ${config.model.bidirectional ? 'bidirectional ' : ''}LSTM(${config.model.hidden}) x${config.model.layers}, standardize ${config.model.standardize}, velocity ${config.model.velocity}, dropout ${config.model.dropout}, pooling ${config.model.pooling ?? 'last'}${config.train.labelSmoothing ? `, label smoothing ${config.train.labelSmoothing}` : ''}${config.train.weightDecay ? `, weight decay ${config.train.weightDecay}` : ''}`,
     `training: ${r.fit.history.length} epochs${r.fit.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.fit.bestEpoch + 1}: val loss ${best?.valLoss.toFixed(4)}, val top-1 per sequence ${best ? formatPercent(best.valTop1) : '?'}`,
     ...splitLines('val', r.val, classes),
     ...copiesLine('val', r.val, r.duplicates),
