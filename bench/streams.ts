@@ -26,6 +26,7 @@ import { handCropCacheDir, loadHandCropClips } from '../src/streams/hand_crops';
 import { openLandmarkCache, readLandmarkEntry } from '../src/landmarks/cache';
 import { DEFAULT_LANDMARK_PARAMS, landmarkModelFiles } from '../src/landmarks/index';
 import { jobsOf } from '../src/pipeline/run';
+import { ConvHead, type ConvHeadOptions } from './conv_head';
 
 const { values: args } = parseArgs({
   options: {
@@ -63,6 +64,8 @@ interface Recipe {
    * reversed): a bidirectional reading as two heads averaged.
    */
   alternateDirections?: boolean;
+  /** 'lstm' only: a temporal convolution head instead of the LSTM (bench/conv_head.ts), same training. */
+  conv?: ConvHeadOptions;
   /** The control's settings (default: the linear control on the mean, DEFAULT_MEAN_POOL_OPTIONS). */
   control?: MeanPoolOptions;
   T: number;
@@ -119,6 +122,8 @@ const RECIPES: Record<string, Recipe> = {
   'lm-meanpool-ens2': { stream: 'lm', head: 'lstm', members: 2, T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-bilstm': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', bidirectional: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-bilstm-h64': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', bidirectional: true, hidden: 64 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'lm-conv': { stream: 'lm', head: 'lstm', conv: { filters: 128, kernel: 3, dilation: 1 }, T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  'lm-conv-d2-drop': { stream: 'lm', head: 'lstm', conv: { filters: 128, kernel: 3, dilation: 2 }, T: 16, model: { velocity: true, pooling: 'mean', dropout: 0.3 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   // The default recipe, three heads of different seeds averaged.
   'lm-ensemble3': { stream: 'lm', head: 'lstm', members: 3, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'late-0.7': { stream: 'fusion', head: 'late', lateWeight: 0.7, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
@@ -237,7 +242,8 @@ async function main(): Promise<void> {
           const config = resolveConfig({ overrides: { train: { ...recipe.train, seed: memberSeed } as DeepPartial<TrainConfig>, model: modelOf(recipe) } });
           const memberTrain = backwards(m) ? new ClipSequenceSource(data.train.map(reversedClip), recipe.T, classes, recipe.augment) : train;
           const memberEval = backwards(m) ? new ClipSequenceSource(data.eval.map(reversedClip), recipe.T, classes, undefined, recipe.views) : evalSource;
-          const head = await createHead(memberTrain, config.model, memberSeed);
+          const lstmHead = await createHead(memberTrain, config.model, memberSeed);
+          const head = recipe.conv ? (new ConvHead(lstmHead.config, recipe.conv, memberSeed) as unknown as typeof lstmHead) : lstmHead;
           const result = await fit(head, memberTrain, memberEval, config.train, {});
           epochs += result.history.length;
           heads.push(head);
