@@ -128,6 +128,8 @@ const RECIPES: Record<string, Recipe> = {
   'lm-ensemble3': { stream: 'lm', head: 'lstm', members: 3, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'late-0.7': { stream: 'fusion', head: 'late', lateWeight: 0.7, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'late-0.5': { stream: 'fusion', head: 'late', lateWeight: 0.5, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  // The late fusion with the hand-crop control, on the mean-pooled default (the late rows above read the last state).
+  'late-hands-0.7-mean': { stream: 'lm-hands', head: 'late', lateWeight: 0.7, T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'hands-control': { stream: 'hands', head: 'control', T: 32 },
   'hands-lstm': { stream: 'hands', head: 'lstm', T: 16, model: { dropout: 0.5 }, augment: TIME_AUG, views: TTA },
   'lm-hands-lstm': { stream: 'lm-hands', head: 'lstm', T: 16, model: { velocity: true, dropout: 0.5 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
