@@ -74,46 +74,25 @@ export class LstmHead {
    * bias with the forget gate's set to 1 (unit forget bias); glorot-uniform dense kernel, zero bias.
    */
   static create(config: HeadConfig, seed: number): LstmHead {
-    const H = config.hidden;
-    const lstm: LstmLayerParams[] = [];
-    let inputDim = preparedDim(config.featureDim, config.preprocessing);
-    for (let l = 0; l < config.layers; l++) {
-      const bias = new Float32Array(4 * H);
-      bias.fill(1, H, 2 * H);
-      lstm.push({
-        inputDim,
-        units: H,
-        kernelT: glorotUniform(4 * H * inputDim, inputDim, 4 * H, seed * 7919 + l * 31 + 1),
-        // Keras' recurrent kernel [H, 4H] has orthonormal rows; ours is its transpose [4H, H].
-        recurrentT: orthogonal(4 * H, H, seed * 7919 + l * 31 + 2),
-        bias,
-      });
-      inputDim = H;
-    }
-    let backward: LstmLayerParams | null = null;
-    if (config.bidirectional) {
-      const bias = new Float32Array(4 * H);
-      bias.fill(1, H, 2 * H);
-      const d = lstm[0]!.inputDim;
-      backward = { inputDim: d, units: H, kernelT: glorotUniform(4 * H * d, d, 4 * H, seed * 7919 + 501), recurrentT: orthogonal(4 * H, H, seed * 7919 + 502), bias };
-    }
-    const W = pooledWidth(config);
-    const denseT = glorotUniform(config.numClasses * W, W, config.numClasses, seed * 7919 + 997);
-    return new LstmHead(config, lstm, backward, denseT, new Float32Array(config.numClasses));
+    return LstmHead.build(config, seed);
   }
 
   /** A head with all-zero parameters (to be filled by setParams or fromLayersModel). */
   static empty(config: HeadConfig): LstmHead {
+    return LstmHead.build(config, null);
+  }
+
+  /** The head's layers, initialised from `seed` (create) or all zeros (seed null: empty). */
+  private static build(config: HeadConfig, seed: number | null): LstmHead {
     const H = config.hidden;
-    const lstm: LstmLayerParams[] = [];
-    let inputDim = preparedDim(config.featureDim, config.preprocessing);
-    for (let l = 0; l < config.layers; l++) {
-      lstm.push({ inputDim, units: H, kernelT: new Float32Array(4 * H * inputDim), recurrentT: new Float32Array(4 * H * H), bias: new Float32Array(4 * H) });
-      inputDim = H;
-    }
-    const d = lstm[0]!.inputDim;
-    const backward = config.bidirectional ? { inputDim: d, units: H, kernelT: new Float32Array(4 * H * d), recurrentT: new Float32Array(4 * H * H), bias: new Float32Array(4 * H) } : null;
-    return new LstmHead(config, lstm, backward, new Float32Array(config.numClasses * pooledWidth(config)), new Float32Array(config.numClasses));
+    const C = config.numClasses;
+    const inputDim = preparedDim(config.featureDim, config.preprocessing);
+    const seeds = (kernel: number, recurrent: number): [number, number] | null => (seed === null ? null : [seed * 7919 + kernel, seed * 7919 + recurrent]);
+    const lstm = Array.from({ length: config.layers }, (_, l) => layerParams(l === 0 ? inputDim : H, H, seeds(l * 31 + 1, l * 31 + 2)));
+    const backward = config.bidirectional ? layerParams(inputDim, H, seeds(501, 502)) : null;
+    const W = pooledWidth(config);
+    const denseT = seed === null ? new Float32Array(C * W) : glorotUniform(C * W, W, C, seed * 7919 + 997);
+    return new LstmHead(config, lstm, backward, denseT, new Float32Array(C));
   }
 
   /** The parameters in a fixed order (optimizer state and checkpoints follow it). */
@@ -405,6 +384,24 @@ export class LstmHead {
     head.denseBias.set(weights[3 * lstmLayers.length + 1]!);
     return head;
   }
+}
+
+/**
+ * One LSTM layer's parameters: Keras' initialisation from a kernel and a recurrent seed (glorot-uniform kernel,
+ * orthogonal recurrent kernel, zero bias but the forget gate's at 1), or all zeros when `seeds` is null.
+ */
+function layerParams(inputDim: number, units: number, seeds: [number, number] | null): LstmLayerParams {
+  if (!seeds) return { inputDim, units, kernelT: new Float32Array(4 * units * inputDim), recurrentT: new Float32Array(4 * units * units), bias: new Float32Array(4 * units) };
+  const bias = new Float32Array(4 * units);
+  bias.fill(1, units, 2 * units);
+  return {
+    inputDim,
+    units,
+    kernelT: glorotUniform(4 * units * inputDim, inputDim, 4 * units, seeds[0]),
+    // Keras' recurrent kernel [H, 4H] has orthonormal rows; ours is its transpose [4H, H].
+    recurrentT: orthogonal(4 * units, units, seeds[1]),
+    bias,
+  };
 }
 
 /** Per prepared-input dimension: the scale 1/std and the shift mean/std (velocity halves: no shift). */
