@@ -20,7 +20,7 @@ import { evaluate, formatPercent } from '../src/model/metrics';
 import * as tf from '@tensorflow/tfjs';
 import { trainMeanPool, trainMeanPoolBaseline, DEFAULT_MEAN_POOL_OPTIONS, MLP_POOL_OPTIONS, type MeanPoolOptions } from '../src/model/baselines';
 import { ClipSequenceSource, type ClipAugmentation, type ClipFrames, type ClipView } from '../src/streams/clip_source';
-import { augmentLandmarkRows, STREAM_LANDMARK_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
+import { augmentLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
 import { concatClips, loadFeatureClips, loadLandmarkClips, landmarksRootOf } from '../src/streams/load';
 import { handCropCacheDir, loadHandCropClips } from '../src/streams/hand_crops';
 import { openLandmarkCache, readLandmarkEntry } from '../src/landmarks/cache';
@@ -47,7 +47,7 @@ function modelOf(recipe: Recipe): DeepPartial<ModelConfig> {
   return { pooling: 'last', ...recipe.model } as DeepPartial<ModelConfig>;
 }
 
-type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands';
+type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands' | 'lm-angles' | 'lm-angles-tips';
 interface Recipe {
   stream: Stream;
   /**
@@ -79,9 +79,12 @@ const TTA: ClipView[] = [{ start: 0, span: 1 }, { start: 0, span: 0.8 }, { start
 
 /** The first augmentation tried (half of today's DEFAULT_LANDMARK_AUGMENTATION), kept so the rows stay as measured. */
 const MILD: LandmarkAugmentation = { rotate: 0.2, scale: 0.15, shift: 0.1, mirror: 0 };
-const LM_AUG: ClipAugmentation = { minSpan: 0.8, values: (rows, dim, rng) => augmentLandmarkRows(rows, dim, rng, MILD) };
+const LM_AUG: ClipAugmentation = { minSpan: 0.8, values: (rows, dim, rng) => augmentLandmarkRows(rows, dim, false, rng, MILD) };
 const TIME_AUG: ClipAugmentation = { minSpan: 0.8 };
-const lmAug = (minSpan: number, a: Partial<LandmarkAugmentation> = {}): ClipAugmentation => ({ minSpan, values: (rows, dim, rng) => augmentLandmarkRows(rows, dim, rng, { ...MILD, ...a }) });
+const lmAug = (minSpan: number, a: Partial<LandmarkAugmentation> = {}, handAngles = false): ClipAugmentation => ({
+  minSpan,
+  values: (rows, dim, rng) => augmentLandmarkRows(rows, dim, handAngles, rng, { ...MILD, ...a }),
+});
 const RECIPES: Record<string, Recipe> = {
   'lm-control': { stream: 'lm', head: 'control', T: 32 },
   // The nonlinear order-blind control: mean and spread over time -> ReLU(256) -> softmax.
@@ -111,6 +114,10 @@ const RECIPES: Record<string, Recipe> = {
   'lm-strong5-tta': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   // The default recipe with the classifier on the LSTM's mean hidden state over time instead of its last.
   'lm-meanpool': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
+  // The default since 2026-12-06 (2): the mean-pooled recipe on the stream with each hand's joint angles.
+  'lm-angles': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
+  'lm-angles-tips': { stream: 'lm-angles-tips', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
+  'lm-angles-control': { stream: 'lm-angles', head: 'control', T: 32 },
   'lm-meanpool-h256': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-meanpool-drop3': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', dropout: 0.3 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-meanpool-2layer': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', layers: 2 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
@@ -140,6 +147,25 @@ const RECIPES: Record<string, Recipe> = {
   'fusion-lstm-aug': { stream: 'fusion', head: 'lstm', T: 16, model: { velocity: true, dropout: 0.5 }, augment: LM_AUG },
 };
 
+/** Fingertip pairs whose distance (palm lengths) tells a pinch or a touch: the thumb to each, index to middle. */
+const TIP_PAIRS = [[4, 8], [4, 12], [4, 16], [4, 20], [8, 12]];
+
+/** A clip of the stream with hand angles, with 5 fingertip distances a hand appended (measured, not adopted). */
+function withTipDistances(clip: ClipFrames): ClipFrames {
+  const dim = clip.data.length / clip.frames;
+  const wide = dim + 2 * TIP_PAIRS.length;
+  const out = new Float32Array(clip.frames * wide);
+  for (let t = 0; t < clip.frames; t++) {
+    out.set(clip.data.subarray(t * dim, (t + 1) * dim), t * wide);
+    (['left', 'right'] as const).forEach((side, h) => {
+      const shape = t * dim + STREAM_LAYOUT[side].offset + 2;
+      const at = (p: number, k: number) => clip.data[shape + (p - 1) * 3 + k]!;
+      TIP_PAIRS.forEach(([a, b], i) => (out[t * wide + dim + h * TIP_PAIRS.length + i] = Math.hypot(at(a!, 0) - at(b!, 0), at(a!, 1) - at(b!, 1), at(a!, 2) - at(b!, 2))));
+    });
+  }
+  return { ...clip, data: out };
+}
+
 /** The clip with its frames in reverse order. */
 function reversedClip(clip: ClipFrames): ClipFrames {
   const dim = clip.data.length / clip.frames;
@@ -158,11 +184,13 @@ async function main(): Promise<void> {
   const load = async (stream: Stream): Promise<{ train: ClipFrames[]; eval: ClipFrames[] }> => {
     if (streams.has(stream)) return streams.get(stream)!;
     let out: { train: ClipFrames[]; eval: ClipFrames[] };
-    if (stream === 'lm') {
+    if (stream === 'lm' || stream === 'lm-angles') {
+      // 'lm' is the stream before hand angles, as the older rows were measured; 'lm-angles' the default's.
       const root = landmarksRootOf(cache.datasetDir);
-      const train = await loadLandmarkClips(videosOf('train'), root, config.frames);
-      const evalClips = await loadLandmarkClips(videosOf(args.split!), root, config.frames);
-      console.log(`landmarks: train ${train.clips.length} (${train.missing.length} missing), ${args.split} ${evalClips.clips.length} (${evalClips.missing.length} missing) from ${train.cacheDir}`);
+      const handAngles = stream === 'lm-angles';
+      const train = await loadLandmarkClips(videosOf('train'), root, config.frames, undefined, { handAngles });
+      const evalClips = await loadLandmarkClips(videosOf(args.split!), root, config.frames, undefined, { handAngles });
+      console.log(`landmarks${handAngles ? ' with hand angles' : ''}: train ${train.clips.length} (${train.missing.length} missing), ${args.split} ${evalClips.clips.length} (${evalClips.missing.length} missing) from ${train.cacheDir}`);
       out = { train: train.clips, eval: evalClips.clips };
     } else if (stream === 'cnn') {
       const dir = (await buildFeatures(index, config, { cacheDir: args['cache-dir'], log: (l) => console.log(l) })).report.cacheDir;
@@ -187,6 +215,9 @@ async function main(): Promise<void> {
       console.log(`hands: train ${train.clips.length} (${train.missing.length} missing), ${args.split} ${evalClips.clips.length} (${evalClips.missing.length} missing) from ${dir}`);
       for (const m of [...train.missing, ...evalClips.missing].slice(0, 5)) console.log(`  missing ${m.videoId}: ${m.reason}`);
       out = { train: train.clips, eval: evalClips.clips };
+    } else if (stream === 'lm-angles-tips') {
+      const lm = await load('lm-angles');
+      out = { train: lm.train.map(withTipDistances), eval: lm.eval.map(withTipDistances) };
     } else {
       const lm = await load('lm');
       const cnn = await load(stream === 'lm-hands' ? 'hands' : 'cnn');
@@ -221,7 +252,7 @@ async function main(): Promise<void> {
         epochs = result.history.length;
         const control = await trainMeanPool(new ClipSequenceSource(cnn.train, recipe.T, classes), { ...DEFAULT_MEAN_POOL_OPTIONS, seed });
         const w = recipe.lateWeight ?? 0.5;
-        const split = STREAM_LANDMARK_DIMS;
+        const split = lm.train[0]!.data.length / lm.train[0]!.frames;
         const late = {
           numClasses: classes,
           predictProbs: (x: tf.Tensor3D): Float32Array => {
@@ -280,7 +311,7 @@ async function main(): Promise<void> {
     console.log(`${name} mean: top-1 ${formatPercent(row.mean[0]!)}, top-5 ${formatPercent(row.mean[1]!)}, top-10 ${formatPercent(row.mean[2]!)}`);
     results[name] = row;
   }
-  console.log(JSON.stringify({ bench: 'streams', split: args.split, dims: { landmarks: STREAM_LANDMARK_DIMS }, results }));
+  console.log(JSON.stringify({ bench: 'streams', split: args.split, dims: { landmarks: STREAM_POSITION_DIMS, landmarksWithHandAngles: STREAM_LANDMARK_DIMS }, results }));
 }
 
 main().catch((error) => {

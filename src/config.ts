@@ -69,6 +69,11 @@ export interface StreamConfig {
   /** Training views of the landmarks turn, scale and shift a little (streams/landmark_features.ts). */
   augmentLandmarks: boolean;
   /**
+   * The landmark stream carries each hand's joint angles (streams/landmark_features.ts): handshape read the same
+   * whatever the hand's orientation and distance. Models saved before them read without (their meta lacks it).
+   */
+  handAngles: boolean;
+  /**
    * Whole clip: how a clip is read at evaluation and prediction: 'whole' (one view, all of it) or 'spans' (five
    * fixed spans, their predictions averaged: streams/clip_source.ts EVAL_SPANS).
    */
@@ -159,7 +164,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
     jpegQuality: 92,
     concurrency: 0,
   },
-  stream: { features: 'landmarks', wholeClip: true, minSpan: 0.5, augmentLandmarks: true, evalViews: 'spans' },
+  stream: { features: 'landmarks', wholeClip: true, minSpan: 0.5, augmentLandmarks: true, handAngles: true, evalViews: 'spans' },
   sequence: { sampleSize: 16, stride: 2 },
   // alpha is the width of 'imagenet' and 'random'; 'default' and a folder take their weights' own width.
   backbone: { alpha: 1.0, weights: 'default', allowRandomFallback: false, seed: 1, cacheFloat16: false },
@@ -178,7 +183,7 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
   /** The original notebook's recipe: 5-frame non-overlapping windows, LSTM(256), raw features, Adam 1e-4. */
   original: {
     frames: { window: { start: 5, end: 35, useMetadataRange: false } },
-    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, evalViews: 'spans' },
+    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, evalViews: 'spans' },
     sequence: { sampleSize: 5, stride: 5 },
     model: { hidden: 256, layers: 1, dropout: 0, standardize: false, velocity: false, pooling: 'last' },
     train: { learningRate: 1e-4, batchSize: 32, epochs: 10, patience: 5, minDelta: 0, restoreBest: true },
@@ -192,7 +197,7 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
    */
   'cnn-windows': {
     frames: { window: { start: 5, end: 35, useMetadataRange: false } },
-    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, evalViews: 'spans' },
+    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, evalViews: 'spans' },
     sequence: { sampleSize: 16, stride: 2 },
     model: { velocity: false, pooling: 'last' },
   },
@@ -204,7 +209,7 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
    */
   sample: {
     frames: { window: { start: 5, end: 35, useMetadataRange: false } },
-    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, evalViews: 'spans' },
+    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, evalViews: 'spans' },
     sequence: { sampleSize: 16, stride: 2 },
     backbone: { alpha: 0.35 },
     model: { velocity: true, pooling: 'last' },
@@ -292,7 +297,9 @@ function streamProblems(stream: StreamConfig, p: Problems): void {
   p.oneOf('stream.features', stream.features, ['cnn', 'landmarks', 'fusion', 'hands']);
   p.range('stream.minSpan', stream.minSpan, 0.1, 1, 'in 0.1..1');
   p.oneOf('stream.evalViews', stream.evalViews, ['whole', 'spans']);
-  if (typeof stream.wholeClip !== 'boolean') p.add(`${p.name('stream.wholeClip')} must be true or false, got ${String(stream.wholeClip)}`);
+  for (const key of ['wholeClip', 'augmentLandmarks', 'handAngles'] as const) {
+    if (typeof stream[key] !== 'boolean') p.add(`${p.name(`stream.${key}`)} must be true or false, got ${String(stream[key])}`);
+  }
   if (stream.features !== 'cnn' && stream.wholeClip === false) {
     p.add(`${p.name('stream.features')} ${stream.features} reads whole clips: it needs ${p.name('stream.wholeClip')} (windows of cached frames exist for the cnn stream only)`);
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ClipSequenceSource, EVAL_SPANS, spreadIndices, type ClipFrames } from '../src/streams/clip_source';
-import { augmentLandmarkRows, fillGaps, landmarkStreamFrames, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT } from '../src/streams/landmark_features';
+import { augmentLandmarkRows, fillGaps, landmarkStreamFrames, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS } from '../src/streams/landmark_features';
 import { landmarkVectors, LANDMARK_DIMS, LANDMARK_LAYOUT } from '../src/landmarks/normalise';
 import { readLandmarkEntry } from '../src/landmarks/cache';
 import { HAND_CROP_DIMS, HAND_FEATURE_DIM, handCropBoxes } from '../src/streams/hand_crops';
@@ -63,21 +63,60 @@ test('a clip source gives one sequence per evaluation view, the same each time; 
   }
 });
 
-test('landmark augmentation moves positions but not masks; mirroring twice is the identity', () => {
+test('landmark augmentation moves positions but not masks or hand angles; mirroring swaps the hands with their angles, twice is the identity', () => {
   const rows = new Float32Array(4 * STREAM_LANDMARK_DIMS);
   const rng = seededRandom(3);
   for (let i = 0; i < rows.length; i++) rows[i] = rng() - 0.5;
   for (let t = 0; t < 4; t++) for (let k = 0; k < STREAM_LAYOUT.mask.length; k++) rows[t * STREAM_LANDMARK_DIMS + STREAM_LAYOUT.mask.offset + k] = k % 2;
+  const block = (r: Float32Array, part: { offset: number; length: number }, t = 0) => Array.from(r.subarray(t * STREAM_LANDMARK_DIMS + part.offset, t * STREAM_LANDMARK_DIMS + part.offset + part.length));
   const mirrored = Float32Array.from(rows);
-  mirrorLandmarkRows(mirrored, STREAM_LANDMARK_DIMS);
+  mirrorLandmarkRows(mirrored, STREAM_LANDMARK_DIMS, true);
   assert.notDeepEqual(Array.from(mirrored), Array.from(rows));
-  mirrorLandmarkRows(mirrored, STREAM_LANDMARK_DIMS);
+  assert.deepEqual([block(mirrored, STREAM_LAYOUT.leftAngles, 2), block(mirrored, STREAM_LAYOUT.rightAngles, 2)], [block(rows, STREAM_LAYOUT.rightAngles, 2), block(rows, STREAM_LAYOUT.leftAngles, 2)]);
+  mirrorLandmarkRows(mirrored, STREAM_LANDMARK_DIMS, true);
   assert.deepEqual(Array.from(mirrored), Array.from(rows));
+  // Rows without angles (a model saved before them) are mirrored within their own 147 values.
+  const narrow = rows.slice(0, 4 * STREAM_POSITION_DIMS);
+  const narrowMirrored = Float32Array.from(narrow);
+  mirrorLandmarkRows(narrowMirrored, STREAM_POSITION_DIMS, false);
+  assert.deepEqual(Array.from(narrowMirrored.subarray(STREAM_LAYOUT.left.offset, STREAM_LAYOUT.right.offset)).slice(2), Array.from(narrow.subarray(STREAM_LAYOUT.right.offset, STREAM_LAYOUT.mask.offset)).slice(2).map((v, i) => (i % 3 === 0 ? -v : v)));
   const moved = Float32Array.from(rows);
-  augmentLandmarkRows(moved, STREAM_LANDMARK_DIMS, seededRandom(9));
-  const masks = (r: Float32Array) => Array.from({ length: 4 }, (_, t) => Array.from(r.subarray(t * STREAM_LANDMARK_DIMS + STREAM_LAYOUT.mask.offset, (t + 1) * STREAM_LANDMARK_DIMS))).flat();
-  assert.deepEqual(masks(moved), masks(rows));
-  assert.notDeepEqual(Array.from(moved.subarray(0, STREAM_LAYOUT.body.length)), Array.from(rows.subarray(0, STREAM_LAYOUT.body.length)));
+  augmentLandmarkRows(moved, STREAM_LANDMARK_DIMS, true, seededRandom(9));
+  for (let t = 0; t < 4; t++) {
+    assert.deepEqual(block(moved, STREAM_LAYOUT.mask, t), block(rows, STREAM_LAYOUT.mask, t));
+    assert.deepEqual(block(moved, { offset: STREAM_LAYOUT.leftAngles.offset, length: 2 * STREAM_LAYOUT.leftAngles.length }, t), block(rows, { offset: STREAM_LAYOUT.leftAngles.offset, length: 2 * STREAM_LAYOUT.leftAngles.length }, t));
+  }
+  assert.notDeepEqual(block(moved, STREAM_LAYOUT.body), block(rows, STREAM_LAYOUT.body));
+});
+
+test("hand angles read the handshape: the same when the hand turns, comes nearer or moves; a bent finger changes its own bend only", () => {
+  const rng = seededRandom(5);
+  // A hand of 21 points about its wrist (signer's units), seen in frame 0; frame 1 turned 0.7 rad in the picture,
+  // 1.8x nearer and elsewhere; frame 2 as frame 0 with the index fingertip bent; frame 3 without the hand.
+  const hand = Array.from({ length: 21 }, (_, p) => (p === 0 ? [0.3, 0.4, 0] : [0.3 + (rng() - 0.5) * 0.4, 0.4 - rng() * 0.4, (rng() - 0.5) * 0.1]));
+  const turned = hand.map(([x, y, z]) => [0.9 + 1.8 * (Math.cos(0.7) * (x! - 0.3) - Math.sin(0.7) * (y! - 0.4)), -0.2 + 1.8 * (Math.sin(0.7) * (x! - 0.3) + Math.cos(0.7) * (y! - 0.4)), 1.8 * z!]);
+  const bent = hand.map((point, p) => (p === 8 ? [point[0]! + 0.08, point[1]! + 0.05, point[2]!] : point));
+  const frames = 4;
+  const data = new Float32Array(frames * LANDMARK_DIMS);
+  [hand, turned, bent].forEach((points, t) => {
+    points.forEach((point, p) => data.set(point, t * LANDMARK_DIMS + LANDMARK_LAYOUT.left.offset + p * 3));
+    data[t * LANDMARK_DIMS + LANDMARK_LAYOUT.mask.offset + 7] = 1; // the left hand is present
+  });
+  const vectors = { data, frames, dims: LANDMARK_DIMS, valid: Uint8Array.from([1, 1, 1, 0]), reference: { cx: 0, cy: 0, width: 1 }, referenceSource: 'shoulders' as const };
+  const stream = landmarkStreamFrames(vectors, { handAngles: true });
+  const angles = (t: number, part = STREAM_LAYOUT.leftAngles) => Array.from(stream.subarray(t * STREAM_LANDMARK_DIMS + part.offset, t * STREAM_LANDMARK_DIMS + part.offset + part.length));
+  angles(0).forEach((c) => assert.ok(c >= -1 && c <= 1 && c !== 0, `cosine ${c}`));
+  angles(1).forEach((c, i) => assert.ok(Math.abs(c - angles(0)[i]!) < 1e-5, `angle ${i}: ${c} turned against ${angles(0)[i]}`));
+  // Index finger: angles 3..5 are its three bends; only the last (the joint before the moved tip) changes.
+  const changed = angles(2).map((c, i) => Math.abs(c - angles(0)[i]!) > 1e-4);
+  assert.deepEqual(changed.map((c, i) => (c ? i : -1)).filter((i) => i >= 0), [5]);
+  // The right hand was never seen: zeros, as its mask says. A missed frame of a seen hand is filled from its neighbours.
+  assert.deepEqual(angles(0, STREAM_LAYOUT.rightAngles), new Array(STREAM_LAYOUT.rightAngles.length).fill(0));
+  angles(3).forEach((c, i) => assert.ok(Math.abs(c - angles(2)[i]!) < 1e-5));
+  // Without hand angles the stream is the 147 values of models saved before them, the same values.
+  const narrow = landmarkStreamFrames(vectors, { handAngles: false });
+  assert.equal(narrow.length, frames * STREAM_POSITION_DIMS);
+  for (let t = 0; t < frames; t++) assert.deepEqual(Array.from(narrow.subarray(t * STREAM_POSITION_DIMS, (t + 1) * STREAM_POSITION_DIMS)), Array.from(stream.subarray(t * STREAM_LANDMARK_DIMS, t * STREAM_LANDMARK_DIMS + STREAM_POSITION_DIMS)));
 });
 
 /** A copy of a few glosses of wlasl-real10 (copies: the dataset refuses links leading out of it). */
@@ -105,7 +144,7 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   assert.equal(run.code, 0, run.stderr + run.stdout);
   const summary = fs.readFileSync(path.join(runDir, 'summary.txt'), 'utf8');
   assert.match(summary, /^landmarks: 15 computed, 0 reused, 0 failed, hands at \d+\.\d% of visible wrists/m);
-  assert.match(summary, /^sequences: landmarks stream, whole clip, 8 frames spread over it; training views: spans >= 0\.5, landmarks turned\/scaled\/shifted/m);
+  assert.match(summary, /^sequences: landmarks stream with hand angles, whole clip, 8 frames spread over it; training views: spans >= 0\.5, landmarks turned\/scaled\/shifted/m);
   assert.doesNotMatch(summary, /^backbone:/m);
   const meta = JSON.parse(fs.readFileSync(path.join(runDir, 'model', 'wlasl-model.json'), 'utf8')) as { featureDim: number; stream: { features: string }; backbone?: unknown };
   assert.deepEqual([meta.stream.features, meta.featureDim, meta.backbone], ['landmarks', STREAM_LANDMARK_DIMS, undefined]);
@@ -137,6 +176,26 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   const p = JSON.parse(predicted.stdout) as { top: Array<{ probability: number }>; windows: number; frames: number };
   assert.deepEqual([p.top.length, p.windows, p.frames], [3, EVAL_SPANS.length, 12]);
   assert.ok(Math.abs(p.top.reduce((s, t) => s + t.probability, 0) - 1) < 1e-4);
+
+  // A model of the stream before hand angles: its meta has no handAngles (as saved then); it reads 147 values a
+  // frame, and predicts as the same model told so explicitly.
+  const oldDir = path.join(root, 'old-run');
+  const old = await runCli(['run', '--data', data, '--run-dir', oldDir, '--features', 'landmarks', '--no-hand-angles', ...small], env);
+  assert.equal(old.code, 0, old.stderr + old.stdout);
+  assert.match(fs.readFileSync(path.join(oldDir, 'summary.txt'), 'utf8'), /^sequences: landmarks stream without hand angles, /m);
+  const oldMetaFile = path.join(oldDir, 'model', 'wlasl-model.json');
+  const oldMeta = JSON.parse(fs.readFileSync(oldMetaFile, 'utf8')) as { featureDim: number; stream: Record<string, unknown> };
+  assert.deepEqual([oldMeta.featureDim, oldMeta.stream.handAngles], [STREAM_POSITION_DIMS, false]);
+  const explicit = await runCli(['predict', video, '--model', path.join(oldDir, 'model'), '--json'], env);
+  delete oldMeta.stream.handAngles;
+  fs.writeFileSync(oldMetaFile, JSON.stringify(oldMeta));
+  const legacy = await runCli(['predict', video, '--model', path.join(oldDir, 'model'), '--json'], env);
+  assert.equal(legacy.code, 0, legacy.stderr);
+  assert.deepEqual(JSON.parse(legacy.stdout).top, JSON.parse(explicit.stdout).top);
+  // Resuming a run of that stream under today's default says how to resume it.
+  const resumed = await runCli(['run', '--data', data, '--run-dir', oldDir, '--features', 'landmarks', '--resume', ...small], env);
+  assert.notEqual(resumed.code, 0);
+  assert.match(resumed.stderr, /--no-hand-angles/);
 });
 
 test('run --features hands: the backbone on hand crops placed by the landmarks feeds the LSTM; the stage resumes and follows its landmark entries; evaluate and predict read it', { skip, timeout: 900_000 }, async () => {

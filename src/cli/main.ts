@@ -32,6 +32,7 @@ interface CommonOptions {
   wholeClip?: boolean;
   minSpan?: string;
   augmentLandmarks?: boolean;
+  handAngles?: boolean;
   evalViews?: 'whole' | 'spans';
   sampleSize?: string;
   stride?: string;
@@ -104,7 +105,7 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
       window: { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: fixedWindowAsked(o) ? false : o.metadataRange, shortVideoPolicy: o.shortVideo, maxFrames: num(o.maxFrames, 'max-frames'), resample: o.resample },
       concurrency: num(o.concurrency, 'concurrency'),
     },
-    stream: { features: o.features, wholeClip: o.wholeClip, minSpan: num(o.minSpan, 'min-span'), augmentLandmarks: o.augmentLandmarks, evalViews: o.evalViews },
+    stream: { features: o.features, wholeClip: o.wholeClip, minSpan: num(o.minSpan, 'min-span'), augmentLandmarks: o.augmentLandmarks, handAngles: o.handAngles, evalViews: o.evalViews },
     sequence: { sampleSize: num(o.sampleSize, 'sample-size'), stride: num(o.stride, 'stride') },
     backbone: {
       weights: o.weights,
@@ -218,6 +219,8 @@ function addConfigOptions(cmd: Command): Command {
     .option('--min-span <f>', 'whole clip: training views cover a random span of at least this fraction of the clip (1 = no time augmentation)')
     .option('--augment-landmarks', 'training views of the landmarks turn, scale and shift a little')
     .option('--no-augment-landmarks', 'landmarks as computed')
+    .option('--hand-angles', "the landmark stream carries each hand's joint angles (the default)")
+    .option('--no-hand-angles', 'landmark positions and shapes only (the stream of models before 2026-12-06)')
     .addOption(new Option('--eval-views <views>', 'whole clip: read a clip at evaluation as one view (whole) or five spans averaged (spans)').choices(['whole', 'spans']))
     .option('--sample-size <T>', 'frames per sequence')
     .option('--stride <n>', 'frames between sequence starts')

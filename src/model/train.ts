@@ -9,6 +9,7 @@ import { Adam } from './adam';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { EarlyStopping } from './early_stopping';
 import { LstmHead } from './head';
+import { STREAM_LANDMARK_DIMS, STREAM_POSITION_DIMS } from '../streams/landmark_features';
 import { formatPercent, predictSource, topKAccuracy } from './metrics';
 import { computeFeatureStats, preparedDim } from './preprocess';
 import { ParallelMatMul } from './parallel_matmul';
@@ -130,9 +131,14 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
   if (options.resume && checkpointFile && fs.existsSync(checkpointFile)) {
     const { header, arrays } = readCheckpoint(checkpointFile);
     if (header.fingerprint !== print) {
-      // The one default that changed under existing checkpoints: say how to resume them.
+      // The defaults that changed under existing checkpoints: say how to resume them.
       const poolingHint = head.config.pooling === 'mean' && !String(header.fingerprint).includes('"pooling"') ? '\n  (the checkpoint reads the LSTM\'s last state, the default before 2026-12-06: resume it with --pooling last)' : '';
-      throw new ModelDirError(`checkpoint was written for another model/training config; delete it or use the same settings\n  checkpoint: ${String(header.fingerprint)}\n  now:        ${print}${poolingHint}`, { file: checkpointFile });
+      const widthOf = (fp: string) => /"featureDim":(\d+)/.exec(fp)?.[1];
+      const anglesHint =
+        head.config.featureDim - Number(widthOf(String(header.fingerprint))) === STREAM_LANDMARK_DIMS - STREAM_POSITION_DIMS
+          ? '\n  (the checkpoint reads landmarks without hand angles, the default before 2026-12-06: resume it with --no-hand-angles)'
+          : '';
+      throw new ModelDirError(`checkpoint was written for another model/training config; delete it or use the same settings\n  checkpoint: ${String(header.fingerprint)}\n  now:        ${print}${poolingHint}${anglesHint}`, { file: checkpointFile });
     }
     const take = (name: string, length: number): Float32Array => {
       const a = arrays.get(name);

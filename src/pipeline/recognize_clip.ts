@@ -6,7 +6,7 @@ import { landmarkVectors, typicalSignerReference } from '../landmarks/normalise'
 import { DEFAULT_LANDMARK_PARAMS } from '../landmarks/params';
 import type { ClipLandmarkStats, FrameLandmarks } from '../landmarks/types';
 import { ClipSequenceSource, EVAL_SPANS, NO_AUGMENTATION, WHOLE_CLIP } from '../streams/clip_source';
-import { landmarkStreamFrames, STREAM_LANDMARK_DIMS } from '../streams/landmark_features';
+import { landmarkStreamDims, landmarkStreamFrames } from '../streams/landmark_features';
 import { averageWindows, buildHeadInput, topK, type RankedGloss } from '../model/head_input';
 import type { WlaslModelInfo } from '../model/model_info';
 
@@ -40,7 +40,8 @@ export function checkLandmarkRecognizer(r: Pick<LandmarkRecognizer, 'head' | 'in
     throw new ModelDirError(`reads ${r.info.stream.features} over ${r.info.stream.wholeClip ? 'whole clips' : 'windows'}, not landmarks over whole clips`, { file: at('wlasl-model.json') });
   }
   const input = r.head.inputs[0]!.shape;
-  const expected = r.info.velocity ? 2 * STREAM_LANDMARK_DIMS : STREAM_LANDMARK_DIMS;
+  const dims = landmarkStreamDims(r.info.stream.handAngles);
+  const expected = r.info.velocity ? 2 * dims : dims;
   if (input.length !== 3 || input[2] !== expected) {
     throw new ModelDirError(`head input [${input.join(', ')}] does not read ${expected} landmark values a step`, { file: at('model.json') });
   }
@@ -75,9 +76,10 @@ export async function recognizeLandmarkClip(r: LandmarkRecognizer, frames: Uint8
   const clip = await extractClipLandmarks(r.landmarks, frames, count, geometry, DEFAULT_LANDMARK_PARAMS);
   // A clip without both shoulders in any frame is read against the typical signer's place in the picture, as in training.
   const vectors = landmarkVectors(clip.frames, DEFAULT_LANDMARK_PARAMS.minBodyScore, typicalSignerReference(geometry.crop))!;
-  const data = landmarkStreamFrames(vectors);
+  const handAngles = r.info.stream.handAngles;
+  const data = landmarkStreamFrames(vectors, { handAngles });
   const t1 = now();
-  const { mean, windows } = await classifyClip(r.head, r.info, data, vectors.frames, STREAM_LANDMARK_DIMS);
+  const { mean, windows } = await classifyClip(r.head, r.info, data, vectors.frames, landmarkStreamDims(handAngles));
   const t2 = now();
   return { probabilities: mean, top: topK(mean, r.info.classes, k), windows, frames: clip.frames, stats: clip.stats, timings: { landmarksMs: t1 - t0, headMs: t2 - t1 } };
 }

@@ -214,7 +214,8 @@ export function sequencesText(config: PipelineConfig): string {
   const s = config.stream;
   const view = s.wholeClip ? `whole clip, ${config.sequence.sampleSize} frames spread over it` : `T=${config.sequence.sampleSize}, stride ${config.sequence.stride}`;
   const augment = [s.wholeClip && s.minSpan < 1 ? `spans >= ${s.minSpan}` : '', s.augmentLandmarks && readsLandmarkVectors(config) ? 'landmarks turned/scaled/shifted' : ''].filter(Boolean);
-  return `${s.features} stream, ${view}${augment.length ? `; training views: ${augment.join(', ')}` : ''}`;
+  const angles = readsLandmarkVectors(config) ? (s.handAngles ? ' with hand angles' : ' without hand angles') : '';
+  return `${s.features} stream${angles}, ${view}${augment.length ? `; training views: ${augment.join(', ')}` : ''}`;
 }
 
 /**

@@ -7,7 +7,7 @@ import { landmarkModelFiles } from '../landmarks/human';
 import { landmarkVectors, typicalSignerReference } from '../landmarks/normalise';
 import { DEFAULT_LANDMARK_PARAMS, type LandmarkParams } from '../landmarks/params';
 import type { ClipFrames } from './clip_source';
-import { landmarkStreamFrames } from './landmark_features';
+import { landmarkStreamFrames, type LandmarkStreamOptions } from './landmark_features';
 
 /**
  * Reading a stream's cached per-frame vectors for a list of videos. Each stream has its own cache, built by its
@@ -32,6 +32,7 @@ export async function loadLandmarkClips(
   landmarksRoot: string,
   frames: FramesConfig,
   params: LandmarkParams = DEFAULT_LANDMARK_PARAMS,
+  stream: LandmarkStreamOptions = { handAngles: true },
 ): Promise<LoadedClips & { cacheDir: string }> {
   const cache = await openLandmarkCache(landmarksRoot, landmarkModelFiles(), params, { window: frames.window, cropToBbox: frames.cropToBbox });
   const clips: ClipFrames[] = [];
@@ -47,7 +48,7 @@ export async function loadLandmarkClips(
     }
     // A clip without both shoulders in any frame is read against the typical signer's place in its crop.
     const vectors = landmarkVectors(entry.frames, params.minBodyScore, typicalSignerReference(entry.geometry.crop))!;
-    clips.push({ videoId: v.videoId, label: v.label, frames: vectors.frames, data: landmarkStreamFrames(vectors) });
+    clips.push({ videoId: v.videoId, label: v.label, frames: vectors.frames, data: landmarkStreamFrames(vectors, stream) });
   }
   return { clips, missing, cacheDir: cache.dir };
 }

@@ -33,10 +33,10 @@ export const usesHandCrops = (config: PipelineConfig): boolean => config.stream.
 
 /** Training-view augmentation of the stream (evaluation views are never augmented). */
 export function streamAugmentation(config: PipelineConfig): ClipAugmentation {
-  const { minSpan, augmentLandmarks } = config.stream;
+  const { minSpan, augmentLandmarks, handAngles } = config.stream;
   if (minSpan >= 1 && !(augmentLandmarks && readsLandmarkVectors(config))) return NO_AUGMENTATION;
   // The landmark stream comes first in a fusion's frame, so the same function serves both.
-  const values = augmentLandmarks && readsLandmarkVectors(config) ? (rows: Float32Array, dim: number, rng: () => number) => augmentLandmarkRows(rows, dim, rng) : undefined;
+  const values = augmentLandmarks && readsLandmarkVectors(config) ? (rows: Float32Array, dim: number, rng: () => number) => augmentLandmarkRows(rows, dim, handAngles, rng) : undefined;
   return { minSpan, values };
 }
 
@@ -45,7 +45,7 @@ export async function loadStreamClips(videos: ReadonlyArray<{ videoId: string; l
   const parts: LoadedClips[] = [];
   if (readsLandmarkVectors(config)) {
     if (!caches.landmarksRoot) throw new Error('the landmark stream needs the landmark cache');
-    parts.push(await loadLandmarkClips(videos, caches.landmarksRoot, config.frames));
+    parts.push(await loadLandmarkClips(videos, caches.landmarksRoot, config.frames, undefined, { handAngles: config.stream.handAngles }));
   }
   if (usesHandCrops(config)) {
     if (!caches.handCropsDir) throw new Error('the hands stream needs the hand-crop cache');
