@@ -47,7 +47,7 @@ function modelOf(recipe: Recipe): DeepPartial<ModelConfig> {
   return { pooling: 'last', ...recipe.model } as DeepPartial<ModelConfig>;
 }
 
-type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands' | 'lm-angles' | 'lm-angles-tips';
+type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands' | 'lm-angles' | 'lm-angles-tips' | 'lm-angles-palm';
 interface Recipe {
   stream: Stream;
   /**
@@ -117,7 +117,11 @@ const RECIPES: Record<string, Recipe> = {
   // The default since 2026-12-06 (2): the mean-pooled recipe on the stream with each hand's joint angles.
   'lm-angles': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-tips': { stream: 'lm-angles-tips', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
+  'lm-angles-palm': { stream: 'lm-angles-palm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-control': { stream: 'lm-angles', head: 'control', T: 32 },
+  'lm-angles-mlp-control': { stream: 'lm-angles', head: 'control', T: 32, control: MLP_POOL_OPTIONS },
+  // The default on the stream with angles, its last state classified (the angles' gain without the mean's).
+  'lm-angles-last': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'last' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-meanpool-h256': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-meanpool-drop3': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', dropout: 0.3 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-meanpool-2layer': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', layers: 2 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
@@ -161,6 +165,31 @@ function withTipDistances(clip: ClipFrames): ClipFrames {
       const shape = t * dim + STREAM_LAYOUT[side].offset + 2;
       const at = (p: number, k: number) => clip.data[shape + (p - 1) * 3 + k]!;
       TIP_PAIRS.forEach(([a, b], i) => (out[t * wide + dim + h * TIP_PAIRS.length + i] = Math.hypot(at(a!, 0) - at(b!, 0), at(a!, 1) - at(b!, 1), at(a!, 2) - at(b!, 2))));
+    });
+  }
+  return { ...clip, data: out };
+}
+
+/**
+ * A clip of the stream with hand angles, with each hand's palm orientation appended (measured, not adopted): the
+ * unit normal of the palm (wrist to index base x wrist to pinky base) and the unit direction wrist to middle base.
+ */
+function withPalmOrientation(clip: ClipFrames): ClipFrames {
+  const dim = clip.data.length / clip.frames;
+  const wide = dim + 12;
+  const out = new Float32Array(clip.frames * wide);
+  for (let t = 0; t < clip.frames; t++) {
+    out.set(clip.data.subarray(t * dim, (t + 1) * dim), t * wide);
+    (['left', 'right'] as const).forEach((side, h) => {
+      const shape = t * dim + STREAM_LAYOUT[side].offset + 2;
+      const p = (i: number) => [0, 1, 2].map((k) => clip.data[shape + (i - 1) * 3 + k]!);
+      const [a, b, m] = [p(5), p(17), p(9)];
+      const n = [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
+      const unit = (v: number[]) => {
+        const l = Math.hypot(v[0]!, v[1]!, v[2]!);
+        return l > 1e-6 ? v.map((x) => x / l) : [0, 0, 0];
+      };
+      out.set([...unit(n), ...unit(m)], t * wide + dim + h * 6);
     });
   }
   return { ...clip, data: out };
@@ -215,9 +244,10 @@ async function main(): Promise<void> {
       console.log(`hands: train ${train.clips.length} (${train.missing.length} missing), ${args.split} ${evalClips.clips.length} (${evalClips.missing.length} missing) from ${dir}`);
       for (const m of [...train.missing, ...evalClips.missing].slice(0, 5)) console.log(`  missing ${m.videoId}: ${m.reason}`);
       out = { train: train.clips, eval: evalClips.clips };
-    } else if (stream === 'lm-angles-tips') {
+    } else if (stream === 'lm-angles-tips' || stream === 'lm-angles-palm') {
       const lm = await load('lm-angles');
-      out = { train: lm.train.map(withTipDistances), eval: lm.eval.map(withTipDistances) };
+      const extend = stream === 'lm-angles-tips' ? withTipDistances : withPalmOrientation;
+      out = { train: lm.train.map(extend), eval: lm.eval.map(extend) };
     } else {
       const lm = await load('lm');
       const cnn = await load(stream === 'lm-hands' ? 'hands' : 'cnn');

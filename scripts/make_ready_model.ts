@@ -30,7 +30,7 @@ function seedMean(): string {
 }
 
 /** Measured apart from the run this script publishes (bench/framing.ts); update it with the weights. */
-const FRAMING = '50 training-split clips 19/29, 42/49, 49/50; 16 val-split clips 5/9, 6/12, 7/14';
+const FRAMING = '50 training-split clips 23/28, 45/48, 48/50; 16 val-split clips 4/6, 8/11, 7/13';
 
 async function main(): Promise<void> {
   const metrics = JSON.parse(fs.readFileSync(path.join(runDir, 'metrics.json'), 'utf8')) as { val: EvaluationReport; bestEpoch: number; stoppedEarly: boolean; withoutCopiesOfTraining?: { val: { count: number; excluded: number; top1: number; top5: number } } };
@@ -54,7 +54,8 @@ default recipe; everything below was measured on the committed weights (\`metric
 Given a video of one isolated American Sign Language sign, it returns the most likely of the 100 glosses of
 WLASL100 (\`npm run cli -- predict --list-classes\` lists them) with probabilities. It reads hand and body
 landmarks (MoveNet and MediaPipe hand landmarks from \`@vladmandic/human\`, run on the CPU, offline), not pixels:
-up to 32 frames spread over the clip, 16 of them per view, five views averaged.
+where the hands and arms are, each hand's shape${meta.stream.handAngles ? ' and its joint angles' : ''}, up to 32 frames spread over the clip, 16 of
+them per view, five views averaged.
 
 ## Data and splits
 
@@ -66,7 +67,7 @@ independent evaluation.
 
 ## Recipe
 
-\`${meta.stream.features}\` stream, whole clip (${meta.sequence.sampleSize} frames spread over each view),
+\`${meta.stream.features}\` stream${meta.stream.handAngles ? ' with hand angles' : ''}, whole clip (${meta.sequence.sampleSize} frames spread over each view),
 ${meta.head.bidirectional ? 'bidirectional ' : ''}LSTM(${meta.head.hidden}) with frame-to-frame changes (velocity ${meta.head.velocity}), the classifier on ${meta.head.pooling === 'mean' ? "the mean of the LSTM's states over time" : "the LSTM's last state"}, Adam ${config.train.learningRate}, batch ${config.train.batchSize}${config.train.labelSmoothing ? `, label smoothing ${config.train.labelSmoothing}` : ''}${config.train.weightDecay ? `, weight decay ${config.train.weightDecay}` : ''},
 early stopping on val loss (best epoch ${metrics.bestEpoch + 1}); training views are random spans of at least
 ${100 * meta.stream.minSpan}% of the sign with the keypoints turned, scaled and shifted. Seed ${config.train.seed}.
