@@ -118,7 +118,12 @@ test('parseModelInfo reads saveModelDir\'s description, fills defaults for older
   assert.deepEqual(info.sequence, { sampleSize: 5, stride: 2 });
   // A folder without maxFrames or a stream was written by the windows-only code: 64 frames, CNN windows.
   assert.deepEqual(info.frames.window, { start: 3, end: 40, maxFrames: 64 });
-  assert.deepEqual(info.stream, { features: 'cnn', wholeClip: false, evalViews: 'whole' });
+  assert.deepEqual(info.stream, { features: 'cnn', wholeClip: false, evalViews: 'whole', handAngles: false });
+  // A landmark model saved before hand angles reads the stream without them; one saved since says so.
+  const landmarkStream = { features: 'landmarks', wholeClip: true, minSpan: 0.5, augmentLandmarks: true, evalViews: 'spans' };
+  assert.equal(parseModelInfo({ ...saved, stream: landmarkStream }).stream.handAngles, false);
+  assert.equal(parseModelInfo({ ...saved, stream: { ...landmarkStream, handAngles: true } }).stream.handAngles, true);
+  assert.throws(() => parseModelInfo({ ...saved, stream: { ...landmarkStream, handAngles: 'yes' } }), /handAngles/);
   assert.equal(info.velocity, true);
   // A folder written before `sequence` and `frames` were always stored: the sequence length under its old name,
   // frames from the defaults in src/config.ts.
