@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const streams = await buildStreams(index, config, { progress: 'lines' });
   const of = (split: string) => index.present.filter((e) => e.split === split).map((e) => ({ videoId: e.videoId, label: e.label }));
   const root = landmarksRootOf(streams.cache.datasetDir);
-  const [train, val, test] = await Promise.all(['train', 'val', 'test'].map(async (s) => (await loadLandmarkClips(of(s), root, config.frames)).clips));
+  const [train, val, test] = await Promise.all(['train', 'val', 'test'].map(async (s) => (await loadLandmarkClips(of(s), root, config.frames, { handAngles: config.stream.handAngles })).clips));
   const C = index.classes.length;
   const T = config.sequence.sampleSize;
   console.log(`pairs: ${C} classes (${C / 2} signs x 2 directions), train ${train!.length}, val ${val!.length}, test ${test!.length} clips`);
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   }
   const mean = (pick: (r: (typeof rows)[number]) => number) => rows.reduce((s, r) => s + pick(r), 0) / rows.length;
   console.log(`mean: LSTM direction ${formatPercent(mean((r) => r.lstm.direction))}, gloss ${formatPercent(mean((r) => r.lstm.gloss))}; control direction ${formatPercent(mean((r) => r.control.direction))}, gloss ${formatPercent(mean((r) => r.control.gloss))}; nonlinear control direction ${formatPercent(mean((r) => r.mlpControl.direction))}, gloss ${formatPercent(mean((r) => r.mlpControl.gloss))} (direction by chance: 50%)`);
-  console.log(JSON.stringify({ bench: 'landmark_order', date: new Date().toISOString().slice(0, 10), pooling: config.model.pooling ?? 'last', test_videos: test!.length, rows }));
+  console.log(JSON.stringify({ bench: 'landmark_order', date: new Date().toISOString().slice(0, 10), pooling: config.model.pooling ?? 'last', handAngles: config.stream.handAngles, test_videos: test!.length, rows }));
 }
 
 main().catch((error) => {

@@ -159,7 +159,7 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   const entry = readLandmarkEntry(path.join(cacheDir, key), key, videoId);
   assert.equal(entry.frames.length, 12);
   const vectors = landmarkVectors(entry.frames, 0.3)!;
-  const stream = landmarkStreamFrames(vectors);
+  const stream = landmarkStreamFrames(vectors, { handAngles: true });
   assert.equal(stream.length, 12 * STREAM_LANDMARK_DIMS);
   const shoulders = (t: number) => Math.hypot(vectors.data[t * LANDMARK_DIMS + 2]! - vectors.data[t * LANDMARK_DIMS + 4]!, vectors.data[t * LANDMARK_DIMS + 3]! - vectors.data[t * LANDMARK_DIMS + 5]!);
   const seen = Array.from({ length: 12 }, (_, t) => t).filter((t) => vectors.data[t * LANDMARK_DIMS + LANDMARK_LAYOUT.mask.offset + 1] && vectors.data[t * LANDMARK_DIMS + LANDMARK_LAYOUT.mask.offset + 2]);
@@ -195,7 +195,11 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   // Resuming a run of that stream under today's default says how to resume it.
   const resumed = await runCli(['run', '--data', data, '--run-dir', oldDir, '--features', 'landmarks', '--resume', ...small], env);
   assert.notEqual(resumed.code, 0);
-  assert.match(resumed.stderr, /--no-hand-angles/);
+  assert.match(resumed.stderr, /resume it with --no-hand-angles/);
+  // And the other way: a run with hand angles resumed without them.
+  const without = await runCli(['run', '--data', data, '--run-dir', runDir, '--features', 'landmarks', '--no-hand-angles', '--resume', ...small], env);
+  assert.notEqual(without.code, 0);
+  assert.match(without.stderr, /resume it with --hand-angles/);
 });
 
 test('run --features hands: the backbone on hand crops placed by the landmarks feeds the LSTM; the stage resumes and follows its landmark entries; evaluate and predict read it', { skip, timeout: 900_000 }, async () => {

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { STREAM_LANDMARK_DIMS, STREAM_POSITION_DIMS } from '../src/streams/landmark_features';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -121,9 +122,13 @@ test('parseModelInfo reads saveModelDir\'s description, fills defaults for older
   assert.deepEqual(info.stream, { features: 'cnn', wholeClip: false, evalViews: 'whole', handAngles: false });
   // A landmark model saved before hand angles reads the stream without them; one saved since says so.
   const landmarkStream = { features: 'landmarks', wholeClip: true, minSpan: 0.5, augmentLandmarks: true, evalViews: 'spans' };
-  assert.equal(parseModelInfo({ ...saved, stream: landmarkStream }).stream.handAngles, false);
-  assert.equal(parseModelInfo({ ...saved, stream: { ...landmarkStream, handAngles: true } }).stream.handAngles, true);
-  assert.throws(() => parseModelInfo({ ...saved, stream: { ...landmarkStream, handAngles: 'yes' } }), /handAngles/);
+  const landmarkModel = { ...saved, featureStats: null, featureDim: STREAM_POSITION_DIMS, stream: landmarkStream };
+  assert.equal(parseModelInfo(landmarkModel).stream.handAngles, false);
+  assert.equal(parseModelInfo({ ...landmarkModel, featureDim: STREAM_LANDMARK_DIMS, stream: { ...landmarkStream, handAngles: true } }).stream.handAngles, true);
+  assert.throws(() => parseModelInfo({ ...landmarkModel, stream: { ...landmarkStream, handAngles: 'yes' } }), /handAngles/);
+  // A description whose width contradicts its stream is refused when read, naming the file and the setting.
+  assert.throws(() => parseModelInfo({ ...landmarkModel, stream: { ...landmarkStream, handAngles: true } }), /wlasl-model\.json: not a valid model description: featureDim 147: the landmark stream with hand angles \(stream\.handAngles true\) has 185 values a frame/);
+  assert.throws(() => parseModelInfo({ ...landmarkModel, featureDim: STREAM_LANDMARK_DIMS }), /featureDim 185: the landmark stream without hand angles/);
   assert.equal(info.velocity, true);
   // A folder written before `sequence` and `frames` were always stored: the sequence length under its old name,
   // frames from the defaults in src/config.ts.

@@ -52,7 +52,7 @@ export interface LandmarkParams {
  *   0.6-1.5 and shift 0.1-0.55;
  * - presence 0.5: the landmark model's presence is bimodal (most crops above 0.9 or below 0.2); 0.3 finds more
  *   hands (70.8% of visible wrists on wlasl100-trainval against 66.1%) but worse ones: the default recipe's val
- *   top-1 fell from 44.5% to 40.6% (README, "Landmarks");
+ *   top-1 (then without hand angles) fell from 44.5% to 40.6% (README, "Landmarks");
  * - no tracking and no detector fallback (see extract.ts): tracking found no more hands, the fallback 2-3
  *   points more at 1.7x the CPU, which would break 20 frames/s on 2 cores.
  */

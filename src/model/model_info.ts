@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_CONFIG, type FramesConfig, type SequenceConfig, type StreamConfig } from '../config';
 import { ModelDirError } from '../errors';
+import { landmarkStreamDims } from '../streams/landmark_features';
 
 /**
  * <modelDir>/wlasl-model.json: what a trained model needs besides its weights (classes, how frames were taken,
@@ -152,6 +153,11 @@ export function parseModelMeta(json: unknown, file = MODEL_INFO_FILE): ModelMeta
   };
   const { start, end } = meta.frames.window;
   if (end < start) fail(file, `frames.window: end ${end} is before start ${start}`);
+  // The stream's width follows stream.handAngles: a description that says otherwise would fail later, unnamed.
+  if (meta.stream.features === 'landmarks' && meta.featureDim !== landmarkStreamDims(meta.stream.handAngles)) {
+    const angles = meta.stream.handAngles ? 'with hand angles (stream.handAngles true)' : 'without hand angles (stream.handAngles false or absent)';
+    fail(file, `featureDim ${meta.featureDim}: the landmark stream ${angles} has ${landmarkStreamDims(meta.stream.handAngles)} values a frame`);
+  }
   if (meta.featureStats && (meta.featureStats.mean.length !== meta.featureStats.std.length || meta.featureStats.mean.length !== meta.featureDim)) {
     fail(file, `featureStats: ${meta.featureStats.mean.length} means and ${meta.featureStats.std.length} stds for ${meta.featureDim} features`);
   }

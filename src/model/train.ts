@@ -134,10 +134,14 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
       // The defaults that changed under existing checkpoints: say how to resume them.
       const poolingHint = head.config.pooling === 'mean' && !String(header.fingerprint).includes('"pooling"') ? '\n  (the checkpoint reads the LSTM\'s last state, the default before 2026-12-06: resume it with --pooling last)' : '';
       const widthOf = (fp: string) => /"featureDim":(\d+)/.exec(fp)?.[1];
+      const widthChange = head.config.featureDim - Number(widthOf(String(header.fingerprint)));
+      const angleWidth = STREAM_LANDMARK_DIMS - STREAM_POSITION_DIMS;
       const anglesHint =
-        head.config.featureDim - Number(widthOf(String(header.fingerprint))) === STREAM_LANDMARK_DIMS - STREAM_POSITION_DIMS
+        widthChange === angleWidth
           ? '\n  (the checkpoint reads landmarks without hand angles, the default before 2026-12-06: resume it with --no-hand-angles)'
-          : '';
+          : widthChange === -angleWidth
+            ? '\n  (the checkpoint reads landmarks with hand angles: resume it with --hand-angles)'
+            : '';
       throw new ModelDirError(`checkpoint was written for another model/training config; delete it or use the same settings\n  checkpoint: ${String(header.fingerprint)}\n  now:        ${print}${poolingHint}${anglesHint}`, { file: checkpointFile });
     }
     const take = (name: string, length: number): Float32Array => {

@@ -3,19 +3,19 @@ import { HAND_POINTS } from '../landmarks/types';
 
 /**
  * The landmark stream's per-frame vector, made from the normalised landmarks (landmarks/normalise.ts) for a
- * sequence model. Two changes over the raw vector, each because a sign is read that way:
+ * sequence model. Three changes over the raw vector, each because a sign is read that way:
  * - a hand is split into WHERE it is (its wrist, in shoulder widths from the shoulder centre) and WHAT SHAPE it
  *   makes (its other 20 points relative to its wrist, in units of its own palm length): the handshape then does
  *   not change when the hand moves, and its size in the picture does not matter;
  * - a point or hand missing in a frame is filled from its nearest frames before and after (linear between them,
  *   the nearest one at the ends), so a missed detection reads as "about where it was", not a jump to the
- *   shoulder centre; the masks still say what was seen. A hand never seen in the clip stays zero, mask 0.
- *
+ *   shoulder centre; the masks still say what was seen. A hand never seen in the clip stays zero, mask 0;
  * - each hand's joint angles (handAngles, on by default): the cosine of the bend at each finger's three joints
- *   and of the spread between neighbouring fingers' first bones, 19 a hand. They do not change when the hand
+ *   and of the spread between neighbouring fingers (their bones from the base to the first joint), 19 a hand,
+ *   computed from the (gap-filled) shape, so a hand never seen has zeros. They do not change when the hand
  *   turns in the picture or comes nearer, so the head need not learn a handshape anew for every orientation and
  *   distance from 6 clips a gloss: on wlasl100-trainval val they lift the default from 44.5% to 50.1% top-1
- *   (seeds 42, 1, 7; the linear control from 24.5% to 36.4%; README, "Real signs").
+ *   (seeds 42, 1, 7; the linear control from 23.8% to 36.4%; README, "Real signs").
  *
  * Layout, STREAM_LANDMARK_DIMS = 185 values (the first 147 without hand angles: models saved before them):
  *   [0, 14)    body x, y (nose, shoulders, elbows, wrists), as normalise.ts
@@ -115,7 +115,7 @@ function writeHandAngles(out: Float32Array, shape: number, at: number): void {
  * The stream's [frames, 185] vectors of a clip from its normalised landmarks (landmarks/normalise.ts);
  * [frames, 147] without hand angles.
  */
-export function landmarkStreamFrames(vectors: LandmarkVectors, options: LandmarkStreamOptions = { handAngles: true }): Float32Array {
+export function landmarkStreamFrames(vectors: LandmarkVectors, options: LandmarkStreamOptions): Float32Array {
   const dims = landmarkStreamDims(options.handAngles);
   const { frames } = vectors;
   const raw = Float32Array.from(vectors.data);

@@ -31,8 +31,8 @@ export async function loadLandmarkClips(
   videos: readonly LabeledVideoId[],
   landmarksRoot: string,
   frames: FramesConfig,
+  stream: LandmarkStreamOptions,
   params: LandmarkParams = DEFAULT_LANDMARK_PARAMS,
-  stream: LandmarkStreamOptions = { handAngles: true },
 ): Promise<LoadedClips & { cacheDir: string }> {
   const cache = await openLandmarkCache(landmarksRoot, landmarkModelFiles(), params, { window: frames.window, cropToBbox: frames.cropToBbox });
   const clips: ClipFrames[] = [];
