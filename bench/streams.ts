@@ -41,13 +41,14 @@ const { values: args } = parseArgs({
 
 /**
  * A recipe's head. Recipes read the LSTM's last state unless they say otherwise: they were measured before the
- * mean over time became the default (lm-meanpool, the default since 2026-12-06), and keep their figures.
+ * mean over time became the default's head (lm-meanpool, 2026-12-06), and keep their figures. Stream 'lm' is the
+ * landmark stream without hand angles, as those recipes were measured; 'lm-angles' the default's.
  */
 function modelOf(recipe: Recipe): DeepPartial<ModelConfig> {
   return { pooling: 'last', ...recipe.model } as DeepPartial<ModelConfig>;
 }
 
-type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands' | 'lm-angles' | 'lm-angles-tips' | 'lm-angles-palm';
+type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands' | 'lm-angles' | 'lm-angles-tips' | 'lm-angles-palm' | 'lm-angles-planar';
 interface Recipe {
   stream: Stream;
   /**
@@ -118,6 +119,9 @@ const RECIPES: Record<string, Recipe> = {
   'lm-angles': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-tips': { stream: 'lm-angles-tips', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-palm': { stream: 'lm-angles-palm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
+  'lm-angles-planar': { stream: 'lm-angles-planar', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
+  'lm-angles-ls': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
+  'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-control': { stream: 'lm-angles', head: 'control', T: 32 },
   'lm-angles-mlp-control': { stream: 'lm-angles', head: 'control', T: 32, control: MLP_POOL_OPTIONS },
   // The default on the stream with angles, its last state classified (the angles' gain without the mean's).
@@ -135,11 +139,11 @@ const RECIPES: Record<string, Recipe> = {
   'lm-bilstm-h64': { stream: 'lm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', bidirectional: true, hidden: 64 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-conv': { stream: 'lm', head: 'lstm', conv: { filters: 128, kernel: 3, dilation: 1 }, T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'lm-conv-d2-drop': { stream: 'lm', head: 'lstm', conv: { filters: 128, kernel: 3, dilation: 2 }, T: 16, model: { velocity: true, pooling: 'mean', dropout: 0.3 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
-  // The default recipe, three heads of different seeds averaged.
+  // The default recipe of 2026-12-05 (last state, no hand angles), three heads of different seeds averaged.
   'lm-ensemble3': { stream: 'lm', head: 'lstm', members: 3, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'late-0.7': { stream: 'fusion', head: 'late', lateWeight: 0.7, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'late-0.5': { stream: 'fusion', head: 'late', lateWeight: 0.5, T: 16, model: { velocity: true }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
-  // The late fusion with the hand-crop control, on the mean-pooled default (the late rows above read the last state).
+  // The late fusion with the hand-crop control, on the mean-pooled LSTM without hand angles (the late rows above read the last state).
   'late-hands-0.7-mean': { stream: 'lm-hands', head: 'late', lateWeight: 0.7, T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }), views: TTA },
   'hands-control': { stream: 'hands', head: 'control', T: 32 },
   'hands-lstm': { stream: 'hands', head: 'lstm', T: 16, model: { dropout: 0.5 }, augment: TIME_AUG, views: TTA },
@@ -195,6 +199,28 @@ function withPalmOrientation(clip: ClipFrames): ClipFrames {
   return { ...clip, data: out };
 }
 
+/** A clip of the stream with hand angles, its angles recomputed from x, y only (the hand model's depth left out). */
+function withPlanarAngles(clip: ClipFrames): ClipFrames {
+  const dim = clip.data.length / clip.frames;
+  const out = Float32Array.from(clip.data);
+  const fingers = [[0, 1, 2, 3, 4], [0, 5, 6, 7, 8], [0, 9, 10, 11, 12], [0, 13, 14, 15, 16], [0, 17, 18, 19, 20]];
+  const cos = (a: number[], b: number[]) => {
+    const n = Math.hypot(a[0]!, a[1]!) * Math.hypot(b[0]!, b[1]!);
+    return n > 1e-6 ? (a[0]! * b[0]! + a[1]! * b[1]!) / n : 0;
+  };
+  for (let t = 0; t < clip.frames; t++) {
+    for (const [side, angles] of [['left', 'leftAngles'], ['right', 'rightAngles']] as const) {
+      const shape = t * dim + STREAM_LAYOUT[side].offset + 2;
+      const at = (q: number, k: number) => (q === 0 ? 0 : clip.data[shape + (q - 1) * 3 + k]!);
+      const bones = fingers.map((f) => [0, 1, 2, 3].map((j) => [0, 1].map((k) => at(f[j + 1]!, k) - at(f[j]!, k))));
+      let k = t * dim + STREAM_LAYOUT[angles].offset;
+      for (const f of bones) for (let j = 0; j < 3; j++) out[k++] = cos(f[j]!, f[j + 1]!);
+      for (let j = 0; j < 4; j++) out[k++] = cos(bones[j]![1]!, bones[j + 1]![1]!);
+    }
+  }
+  return { ...clip, data: out };
+}
+
 /** The clip with its frames in reverse order. */
 function reversedClip(clip: ClipFrames): ClipFrames {
   const dim = clip.data.length / clip.frames;
@@ -217,8 +243,8 @@ async function main(): Promise<void> {
       // 'lm' is the stream before hand angles, as the older rows were measured; 'lm-angles' the default's.
       const root = landmarksRootOf(cache.datasetDir);
       const handAngles = stream === 'lm-angles';
-      const train = await loadLandmarkClips(videosOf('train'), root, config.frames, undefined, { handAngles });
-      const evalClips = await loadLandmarkClips(videosOf(args.split!), root, config.frames, undefined, { handAngles });
+      const train = await loadLandmarkClips(videosOf('train'), root, config.frames, { handAngles });
+      const evalClips = await loadLandmarkClips(videosOf(args.split!), root, config.frames, { handAngles });
       console.log(`landmarks${handAngles ? ' with hand angles' : ''}: train ${train.clips.length} (${train.missing.length} missing), ${args.split} ${evalClips.clips.length} (${evalClips.missing.length} missing) from ${train.cacheDir}`);
       out = { train: train.clips, eval: evalClips.clips };
     } else if (stream === 'cnn') {
@@ -244,9 +270,9 @@ async function main(): Promise<void> {
       console.log(`hands: train ${train.clips.length} (${train.missing.length} missing), ${args.split} ${evalClips.clips.length} (${evalClips.missing.length} missing) from ${dir}`);
       for (const m of [...train.missing, ...evalClips.missing].slice(0, 5)) console.log(`  missing ${m.videoId}: ${m.reason}`);
       out = { train: train.clips, eval: evalClips.clips };
-    } else if (stream === 'lm-angles-tips' || stream === 'lm-angles-palm') {
+    } else if (stream === 'lm-angles-tips' || stream === 'lm-angles-palm' || stream === 'lm-angles-planar') {
       const lm = await load('lm-angles');
-      const extend = stream === 'lm-angles-tips' ? withTipDistances : withPalmOrientation;
+      const extend = stream === 'lm-angles-tips' ? withTipDistances : stream === 'lm-angles-palm' ? withPalmOrientation : withPlanarAngles;
       out = { train: lm.train.map(extend), eval: lm.eval.map(extend) };
     } else {
       const lm = await load('lm');
