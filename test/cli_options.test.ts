@@ -73,6 +73,11 @@ test('recipe options: the measured default, the original preset, and switches th
   assert.equal(trainConfig(['--bidirectional']).model.bidirectional, true);
   assert.throws(() => trainConfig(['--bidirectional', '--layers', '2']), /--bidirectional takes one LSTM layer \(--layers 1\), got 2/);
   assert.deepEqual([defaults.train.labelSmoothing, defaults.train.weightDecay], [0, 0]);
+  // Label smoothing 0.1 is the measured default on real data; the original, cnn-windows and the sample keep plain cross-entropy.
+  assert.equal(trainConfig(['--data', '/tmp/unused']).train.labelSmoothing, 0.1);
+  assert.equal(trainConfig(['--data', '/tmp/unused', '--preset', 'original']).train.labelSmoothing, 0);
+  assert.equal(trainConfig(['--data', '/tmp/unused', '--preset', 'cnn-windows']).train.labelSmoothing, 0);
+  assert.equal(trainConfig(['--data', '/tmp/unused', '--label-smoothing', '0']).train.labelSmoothing, 0);
   const regularised = trainConfig(['--label-smoothing', '0.1', '--weight-decay', '0.2']).train;
   assert.deepEqual([regularised.labelSmoothing, regularised.weightDecay], [0.1, 0.2]);
   assert.throws(() => trainConfig(['--label-smoothing', '1', '--weight-decay', '-1']), /--label-smoothing must be in \[0, 1\), got 1.*--weight-decay must be a number >= 0, got -1/);

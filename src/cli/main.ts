@@ -239,7 +239,7 @@ function addConfigOptions(cmd: Command): Command {
     .option('--seed <n>', 'seed for shuffling and initial weights')
     .option('--patience <n>', 'early-stopping patience (epochs)')
     .addOption(new Option('--monitor <what>', 'what early stopping watches: loss (val loss) or top1 (val top-1)').choices(['loss', 'top1']))
-    .option('--label-smoothing <x>', 'label smoothing of the training target, in [0, 1) (default 0; 0.1 measured: top-1 within noise, top-5 +1.5, README)')
+    .option('--label-smoothing <x>', 'label smoothing of the training target, in [0, 1) (default 0.1 on real data, 0 in the presets and the sample: README)')
     .option('--weight-decay <x>', 'decoupled weight decay as AdamW (default 0; 0.2 measured: top-1 within noise, top-5 +2, README)')
     .option('--helper-threads <n>', 'a second thread for the large matmuls of a training step: 0 (default) or 1')
     .option('--workers <n>', 'feature-extraction threads (default: cores)');

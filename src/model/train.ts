@@ -142,7 +142,8 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
           : widthChange === -angleWidth
             ? '\n  (the checkpoint reads landmarks with hand angles: resume it with --hand-angles)'
             : '';
-      throw new ModelDirError(`checkpoint was written for another model/training config; delete it or use the same settings\n  checkpoint: ${String(header.fingerprint)}\n  now:        ${print}${poolingHint}${anglesHint}`, { file: checkpointFile });
+      const smoothingHint = config.labelSmoothing && !String(header.fingerprint).includes('"labelSmoothing"') ? '\n  (the checkpoint was trained without label smoothing, the default before 2026-12-06: resume it with --label-smoothing 0)' : '';
+      throw new ModelDirError(`checkpoint was written for another model/training config; delete it or use the same settings\n  checkpoint: ${String(header.fingerprint)}\n  now:        ${print}${poolingHint}${anglesHint}${smoothingHint}`, { file: checkpointFile });
     }
     const take = (name: string, length: number): Float32Array => {
       const a = arrays.get(name);
