@@ -58,6 +58,8 @@ test("a checkpoint is resumed only by a head of the same pooling: last-step weig
   assert.ok(fs.existsSync(path.join(checkpointDir, CHECKPOINT_FILE)));
   const meanHead = await createHead(train, { ...MODEL_TEST_CONFIG, pooling: 'mean' }, 1);
   await assert.rejects(fit(meanHead, train, train, settings, { progress: 'none', checkpointDir, resume: true }), /checkpoint was written for another model\/training config[\s\S]*pooling[\s\S]*resume it with --pooling last/);
+  // A checkpoint trained without label smoothing (the default before 2026-12-06) resumed with it names the flag.
+  await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, { ...settings, labelSmoothing: 0.1 }, { progress: 'none', checkpointDir, resume: true }), /resume it with --label-smoothing 0/);
   // The same pooling resumes.
   const resumed = await fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, settings, { progress: 'none', checkpointDir, resume: true });
   assert.equal(resumed.resumed, true);
