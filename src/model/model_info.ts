@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_CONFIG, type FramesConfig, type SequenceConfig, type StreamConfig } from '../config';
 import { ModelDirError } from '../errors';
-import { landmarkStreamDims } from '../streams/landmark_features';
+import { landmarkStreamDims } from '../landmarks/stream_width';
 
 /**
  * <modelDir>/wlasl-model.json: what a trained model needs besides its weights (classes, how frames were taken,

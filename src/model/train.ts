@@ -9,7 +9,7 @@ import { Adam } from './adam';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { EarlyStopping } from './early_stopping';
 import { LstmHead } from './head';
-import { STREAM_LANDMARK_DIMS, STREAM_POSITION_DIMS } from '../streams/landmark_features';
+import { STREAM_LANDMARK_DIMS, STREAM_POSITION_DIMS } from '../landmarks/stream_width';
 import { formatPercent, predictSource, topKAccuracy } from './metrics';
 import { computeFeatureStats, preparedDim } from './preprocess';
 import { ParallelMatMul } from './parallel_matmul';

@@ -1,5 +1,6 @@
 import { LANDMARK_DIMS, LANDMARK_LAYOUT, NORMALISED_BODY_POINTS, type LandmarkVectors } from '../landmarks/normalise';
 import { HAND_POINTS } from '../landmarks/types';
+import { ANGLES_PER_HAND, FINGERS, landmarkStreamDims, STREAM_LANDMARK_DIMS, STREAM_POSITION_DIMS } from '../landmarks/stream_width';
 
 /**
  * The landmark stream's per-frame vector, made from the normalised landmarks (landmarks/normalise.ts) for a
@@ -28,9 +29,6 @@ import { HAND_POINTS } from '../landmarks/types';
 const BODY_LEN = LANDMARK_LAYOUT.body.length;
 const SHAPE_LEN = (HAND_POINTS - 1) * 3;
 const HAND_LEN = 2 + SHAPE_LEN;
-/** MediaPipe's fingers from the wrist (point 0) to the tip: thumb, index, middle, ring, pinky. */
-const FINGERS: ReadonlyArray<readonly number[]> = [[0, 1, 2, 3, 4], [0, 5, 6, 7, 8], [0, 9, 10, 11, 12], [0, 13, 14, 15, 16], [0, 17, 18, 19, 20]];
-const ANGLES_PER_HAND = FINGERS.length * 3 + (FINGERS.length - 1);
 export const STREAM_LAYOUT = {
   body: { offset: 0, length: BODY_LEN },
   left: { offset: BODY_LEN, length: HAND_LEN },
@@ -39,14 +37,11 @@ export const STREAM_LAYOUT = {
   leftAngles: { offset: BODY_LEN + 2 * HAND_LEN + LANDMARK_LAYOUT.mask.length, length: ANGLES_PER_HAND },
   rightAngles: { offset: BODY_LEN + 2 * HAND_LEN + LANDMARK_LAYOUT.mask.length + ANGLES_PER_HAND, length: ANGLES_PER_HAND },
 } as const;
-/** The stream's width without hand angles: the layout of models saved before them. */
-export const STREAM_POSITION_DIMS = STREAM_LAYOUT.leftAngles.offset;
-export const STREAM_LANDMARK_DIMS = STREAM_LAYOUT.rightAngles.offset + ANGLES_PER_HAND;
-
-/** The stream's per-frame width with or without hand angles. */
-export function landmarkStreamDims(handAngles: boolean): number {
-  return handAngles ? STREAM_LANDMARK_DIMS : STREAM_POSITION_DIMS;
+// The widths live below the model code (landmarks/stream_width.ts); this layout must agree with them.
+if (STREAM_LAYOUT.leftAngles.offset !== STREAM_POSITION_DIMS || STREAM_LAYOUT.rightAngles.offset + ANGLES_PER_HAND !== STREAM_LANDMARK_DIMS) {
+  throw new Error('landmark stream layout and landmarks/stream_width.ts disagree');
 }
+export { STREAM_POSITION_DIMS, STREAM_LANDMARK_DIMS, landmarkStreamDims };
 
 export interface LandmarkStreamOptions {
   /** Append each hand's joint angles (layout above). */
