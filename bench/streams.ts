@@ -27,6 +27,7 @@ import { openLandmarkCache, readLandmarkEntry } from '../src/landmarks/cache';
 import { DEFAULT_LANDMARK_PARAMS, landmarkModelFiles } from '../src/landmarks/index';
 import { jobsOf } from '../src/pipeline/run';
 import { ConvHead, type ConvHeadOptions } from './conv_head';
+import { FINGERS } from '../src/landmarks/stream_width';
 
 const { values: args } = parseArgs({
   options: {
@@ -203,7 +204,6 @@ function withPalmOrientation(clip: ClipFrames): ClipFrames {
 function withPlanarAngles(clip: ClipFrames): ClipFrames {
   const dim = clip.data.length / clip.frames;
   const out = Float32Array.from(clip.data);
-  const fingers = [[0, 1, 2, 3, 4], [0, 5, 6, 7, 8], [0, 9, 10, 11, 12], [0, 13, 14, 15, 16], [0, 17, 18, 19, 20]];
   const cos = (a: number[], b: number[]) => {
     const n = Math.hypot(a[0]!, a[1]!) * Math.hypot(b[0]!, b[1]!);
     return n > 1e-6 ? (a[0]! * b[0]! + a[1]! * b[1]!) / n : 0;
@@ -212,7 +212,7 @@ function withPlanarAngles(clip: ClipFrames): ClipFrames {
     for (const [side, angles] of [['left', 'leftAngles'], ['right', 'rightAngles']] as const) {
       const shape = t * dim + STREAM_LAYOUT[side].offset + 2;
       const at = (q: number, k: number) => (q === 0 ? 0 : clip.data[shape + (q - 1) * 3 + k]!);
-      const bones = fingers.map((f) => [0, 1, 2, 3].map((j) => [0, 1].map((k) => at(f[j + 1]!, k) - at(f[j]!, k))));
+      const bones = FINGERS.map((f) => [0, 1, 2, 3].map((j) => [0, 1].map((k) => at(f[j + 1]!, k) - at(f[j]!, k))));
       let k = t * dim + STREAM_LAYOUT[angles].offset;
       for (const f of bones) for (let j = 0; j < 3; j++) out[k++] = cos(f[j]!, f[j + 1]!);
       for (let j = 0; j < 4; j++) out[k++] = cos(bones[j]![1]!, bones[j + 1]![1]!);

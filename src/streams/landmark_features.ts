@@ -34,13 +34,10 @@ export const STREAM_LAYOUT = {
   left: { offset: BODY_LEN, length: HAND_LEN },
   right: { offset: BODY_LEN + HAND_LEN, length: HAND_LEN },
   mask: { offset: BODY_LEN + 2 * HAND_LEN, length: LANDMARK_LAYOUT.mask.length },
-  leftAngles: { offset: BODY_LEN + 2 * HAND_LEN + LANDMARK_LAYOUT.mask.length, length: ANGLES_PER_HAND },
-  rightAngles: { offset: BODY_LEN + 2 * HAND_LEN + LANDMARK_LAYOUT.mask.length + ANGLES_PER_HAND, length: ANGLES_PER_HAND },
+  // After the masks, which end at STREAM_POSITION_DIMS (landmarks/stream_width.ts, below the model code).
+  leftAngles: { offset: STREAM_POSITION_DIMS, length: ANGLES_PER_HAND },
+  rightAngles: { offset: STREAM_POSITION_DIMS + ANGLES_PER_HAND, length: ANGLES_PER_HAND },
 } as const;
-// The widths live below the model code (landmarks/stream_width.ts); this layout must agree with them.
-if (STREAM_LAYOUT.leftAngles.offset !== STREAM_POSITION_DIMS || STREAM_LAYOUT.rightAngles.offset + ANGLES_PER_HAND !== STREAM_LANDMARK_DIMS) {
-  throw new Error('landmark stream layout and landmarks/stream_width.ts disagree');
-}
 export { STREAM_POSITION_DIMS, STREAM_LANDMARK_DIMS, landmarkStreamDims };
 
 export interface LandmarkStreamOptions {
@@ -80,9 +77,9 @@ export function fillGaps(data: Float32Array, dims: number, frames: number, offse
 }
 
 /** Cosine of the angle between two 3-vectors; 0 when either has no length (a hand with its points on one spot). */
-function cosine(ax: number, ay: number, az: number, bx: number, by: number, bz: number): number {
-  const n = Math.hypot(ax, ay, az) * Math.hypot(bx, by, bz);
-  return n > 1e-6 ? (ax * bx + ay * by + az * bz) / n : 0;
+function cosine(a: readonly number[], b: readonly number[]): number {
+  const n = Math.hypot(a[0]!, a[1]!, a[2]!) * Math.hypot(b[0]!, b[1]!, b[2]!);
+  return n > 1e-6 ? (a[0]! * b[0]! + a[1]! * b[1]! + a[2]! * b[2]!) / n : 0;
 }
 
 /**
@@ -91,19 +88,12 @@ function cosine(ax: number, ay: number, az: number, bx: number, by: number, bz: 
  * neighbouring fingers' second bones (base to first joint; a thumb's first bone runs inside the palm).
  */
 function writeHandAngles(out: Float32Array, shape: number, at: number): void {
-  const coord = (p: number, k: number) => (p === 0 ? 0 : out[shape + (p - 1) * 3 + k]!);
-  const bone = (a: number, b: number, k: number) => coord(b, k) - coord(a, k);
+  const coord = (p: number, c: number) => (p === 0 ? 0 : out[shape + (p - 1) * 3 + c]!);
+  const bone = (a: number, b: number) => [0, 1, 2].map((c) => coord(b, c) - coord(a, c));
   let k = at;
-  const spreadBones: number[][] = [];
-  for (const finger of FINGERS) {
-    const bones = [0, 1, 2, 3].map((j) => [0, 1, 2].map((c) => bone(finger[j]!, finger[j + 1]!, c)));
-    for (let j = 0; j < 3; j++) out[k++] = cosine(bones[j]![0]!, bones[j]![1]!, bones[j]![2]!, bones[j + 1]![0]!, bones[j + 1]![1]!, bones[j + 1]![2]!);
-    spreadBones.push(bones[1]!);
-  }
-  for (let j = 0; j + 1 < spreadBones.length; j++) {
-    const [a, b] = [spreadBones[j]!, spreadBones[j + 1]!];
-    out[k++] = cosine(a[0]!, a[1]!, a[2]!, b[0]!, b[1]!, b[2]!);
-  }
+  for (const f of FINGERS) for (let j = 0; j < 3; j++) out[k++] = cosine(bone(f[j]!, f[j + 1]!), bone(f[j + 1]!, f[j + 2]!));
+  const spreads = FINGERS.map((f) => bone(f[1]!, f[2]!));
+  for (let j = 0; j + 1 < spreads.length; j++) out[k++] = cosine(spreads[j]!, spreads[j + 1]!);
 }
 
 /**
