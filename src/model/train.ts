@@ -96,6 +96,32 @@ function fingerprint(head: LstmHead, train: SequenceSource, config: TrainConfig)
   });
 }
 
+/**
+ * For each setting in which a checkpoint's fingerprint differs from the current run's, the flag that resumes
+ * it, so a checkpoint made under an older default names the way back instead of only failing. Settings left
+ * out of a fingerprint are at their neutral value (last-state pooling, no smoothing, no weight decay).
+ */
+function resumeHints(saved: string, now: string): string {
+  let before: Record<string, unknown>;
+  let after: Record<string, unknown>;
+  try {
+    before = JSON.parse(saved) as Record<string, unknown>;
+    after = JSON.parse(now) as Record<string, unknown>;
+  } catch {
+    return '';
+  }
+  const hints: string[] = [];
+  const differs = (key: string) => JSON.stringify(before[key]) !== JSON.stringify(after[key]);
+  if (differs('pooling')) hints.push(`the checkpoint pools the LSTM's ${before.pooling === 'mean' ? 'states by their mean' : 'last state'}: resume it with --pooling ${before.pooling === 'mean' ? 'mean' : 'last'}`);
+  if (differs('labelSmoothing')) hints.push(`the checkpoint was trained with label smoothing ${Number(before.labelSmoothing ?? 0)}: resume it with --label-smoothing ${Number(before.labelSmoothing ?? 0)}`);
+  if (differs('weightDecay')) hints.push(`the checkpoint was trained with weight decay ${Number(before.weightDecay ?? 0)}: resume it with --weight-decay ${Number(before.weightDecay ?? 0)}`);
+  // The landmark stream's hand angles show only as its width.
+  const angleWidth = STREAM_LANDMARK_DIMS - STREAM_POSITION_DIMS;
+  const widthChange = Number(after.featureDim) - Number(before.featureDim);
+  if (Math.abs(widthChange) === angleWidth) hints.push(`the checkpoint reads landmarks ${widthChange > 0 ? 'without' : 'with'} hand angles: resume it with --${widthChange > 0 ? 'no-' : ''}hand-angles`);
+  return hints.map((hint) => `\n  (${hint})`).join('');
+}
+
 export function historyCsv(history: EpochRecord[]): string {
   const cols: (keyof EpochRecord)[] = ['epoch', 'trainLoss', 'valLoss', 'valTop1', 'valTop5', 'seconds'];
   return [cols.join(','), ...history.map((r) => cols.map((k) => String(r[k])).join(','))].join('\n') + '\n';
@@ -131,19 +157,7 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
   if (options.resume && checkpointFile && fs.existsSync(checkpointFile)) {
     const { header, arrays } = readCheckpoint(checkpointFile);
     if (header.fingerprint !== print) {
-      // The defaults that changed under existing checkpoints: say how to resume them.
-      const poolingHint = head.config.pooling === 'mean' && !String(header.fingerprint).includes('"pooling"') ? '\n  (the checkpoint reads the LSTM\'s last state, the default before 2026-12-06: resume it with --pooling last)' : '';
-      const widthOf = (fp: string) => /"featureDim":(\d+)/.exec(fp)?.[1];
-      const widthChange = head.config.featureDim - Number(widthOf(String(header.fingerprint)));
-      const angleWidth = STREAM_LANDMARK_DIMS - STREAM_POSITION_DIMS;
-      const anglesHint =
-        widthChange === angleWidth
-          ? '\n  (the checkpoint reads landmarks without hand angles, the default before 2026-12-06: resume it with --no-hand-angles)'
-          : widthChange === -angleWidth
-            ? '\n  (the checkpoint reads landmarks with hand angles: resume it with --hand-angles)'
-            : '';
-      const smoothingHint = config.labelSmoothing && !String(header.fingerprint).includes('"labelSmoothing"') ? '\n  (the checkpoint was trained without label smoothing, the default before 2026-12-06: resume it with --label-smoothing 0)' : '';
-      throw new ModelDirError(`checkpoint was written for another model/training config; delete it or use the same settings\n  checkpoint: ${String(header.fingerprint)}\n  now:        ${print}${poolingHint}${anglesHint}${smoothingHint}`, { file: checkpointFile });
+      throw new ModelDirError(`checkpoint was written for another model/training config; delete it or use the same settings\n  checkpoint: ${String(header.fingerprint)}\n  now:        ${print}${resumeHints(String(header.fingerprint), print)}`, { file: checkpointFile });
     }
     const take = (name: string, length: number): Float32Array => {
       const a = arrays.get(name);
