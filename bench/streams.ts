@@ -20,7 +20,7 @@ import { evaluate, formatPercent } from '../src/model/metrics';
 import * as tf from '@tensorflow/tfjs';
 import { trainMeanPool, trainMeanPoolBaseline, DEFAULT_MEAN_POOL_OPTIONS, MLP_POOL_OPTIONS, type MeanPoolOptions } from '../src/model/baselines';
 import { ClipSequenceSource, type ClipAugmentation, type ClipFrames, type ClipView } from '../src/streams/clip_source';
-import { augmentLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
+import { augmentLandmarkRows, fillGaps, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
 import { concatClips, loadFeatureClips, loadLandmarkClips, landmarksRootOf } from '../src/streams/load';
 import { handCropCacheDir, loadHandCropClips } from '../src/streams/hand_crops';
 import { openLandmarkCache, readLandmarkEntry } from '../src/landmarks/cache';
@@ -28,6 +28,7 @@ import { DEFAULT_LANDMARK_PARAMS, landmarkModelFiles } from '../src/landmarks/in
 import { jobsOf } from '../src/pipeline/run';
 import { ConvHead, type ConvHeadOptions } from './conv_head';
 import { FINGERS } from '../src/landmarks/stream_width';
+import { LANDMARK_DIMS, LANDMARK_LAYOUT, landmarkVectors, NORMALISED_BODY_POINTS, typicalSignerReference, type LandmarkVectors } from '../src/landmarks/normalise';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,7 +50,7 @@ function modelOf(recipe: Recipe): DeepPartial<ModelConfig> {
   return { pooling: 'last', ...recipe.model } as DeepPartial<ModelConfig>;
 }
 
-type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands' | 'lm-angles' | 'lm-angles-tips' | 'lm-angles-palm' | 'lm-angles-planar';
+type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands' | 'lm-angles' | 'lm-angles-tips' | 'lm-angles-palm' | 'lm-angles-planar' | 'lm-angles-dominant' | 'lm-angles-dominant-height' | 'lm-angles-dominant-clear' | 'lm-angles-contact';
 interface Recipe {
   stream: Stream;
   /**
@@ -122,6 +123,13 @@ const RECIPES: Record<string, Recipe> = {
   'lm-angles-palm': { stream: 'lm-angles-palm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-planar': { stream: 'lm-angles-planar', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-ls': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
+  // Every clip whose signer's left wrist travels further than the right one mirrored (hands swapped): one dominant hand.
+  'lm-angles-dominant': { stream: 'lm-angles-dominant', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
+  // The same, the leading hand the one held higher on average; or mirrored only where the left wrist travels 1.5 times as far.
+  'lm-angles-dominant-height': { stream: 'lm-angles-dominant-height', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
+  'lm-angles-dominant-clear': { stream: 'lm-angles-dominant-clear', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
+  // Where the fingertips are about the face: thumb, index and middle tips less the nose, and the palm's length, per hand.
+  'lm-angles-contact': { stream: 'lm-angles-contact', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-control': { stream: 'lm-angles', head: 'control', T: 32 },
   'lm-angles-mlp-control': { stream: 'lm-angles', head: 'control', T: 32, control: MLP_POOL_OPTIONS },
@@ -175,6 +183,41 @@ function withTipDistances(clip: ClipFrames): ClipFrames {
   return { ...clip, data: out };
 }
 
+/** Path lengths of the signer's left and right body wrists over a clip (stream layout: body points 5 and 6). */
+function wristTravel(clip: ClipFrames): { left: number; right: number; leftHeight: number; rightHeight: number } {
+  const dim = clip.data.length / clip.frames;
+  const travel = (k: number) => {
+    let sum = 0;
+    for (let t = 1; t < clip.frames; t++) {
+      const a = (t - 1) * dim + k * 2;
+      const b = t * dim + k * 2;
+      sum += Math.hypot(clip.data[b]! - clip.data[a]!, clip.data[b + 1]! - clip.data[a + 1]!);
+    }
+    return sum;
+  };
+  const height = (k: number) => {
+    let sum = 0;
+    for (let t = 0; t < clip.frames; t++) sum -= clip.data[t * dim + k * 2 + 1]!;
+    return sum / clip.frames;
+  };
+  return { left: travel(5), right: travel(6), leftHeight: height(5), rightHeight: height(6) };
+}
+
+type Leading = 'travel' | 'height' | 'clear';
+/** Whether the signer's left hand leads the clip, by one of three readings. */
+function leftLeads(clip: ClipFrames, by: Leading): boolean {
+  const w = wristTravel(clip);
+  return by === 'height' ? w.leftHeight > w.rightHeight : w.left > (by === 'clear' ? 1.5 : 1) * w.right;
+}
+
+/** The clip mirrored (left and right swapped) when its left wrist travels further: the right hand always leads. */
+function withDominantRight(clip: ClipFrames, by: Leading): ClipFrames {
+  if (!leftLeads(clip, by)) return clip;
+  const data = Float32Array.from(clip.data);
+  mirrorLandmarkRows(data, data.length / clip.frames, true);
+  return { ...clip, data };
+}
+
 /**
  * A clip of the stream with hand angles, with each hand's palm orientation appended (measured, not adopted): the
  * unit normal of the palm (wrist to index base x wrist to pinky base) and the unit direction wrist to middle base.
@@ -217,6 +260,39 @@ function withPlanarAngles(clip: ClipFrames): ClipFrames {
       for (const f of bones) for (let j = 0; j < 3; j++) out[k++] = cos(f[j]!, f[j + 1]!);
       for (let j = 0; j < 4; j++) out[k++] = cos(bones[j]![1]!, bones[j + 1]![1]!);
     }
+  }
+  return { ...clip, data: out };
+}
+
+/**
+ * A clip of the stream with hand angles, with where each hand's thumb, index and middle tips are about the nose
+ * (shoulder widths) and its palm's length appended: 7 numbers a hand, from the clip's normalised landmarks gap-filled
+ * as the stream is, zeros for a hand never seen. Not turned with the training views (a first measurement).
+ */
+function withFaceContact(clip: ClipFrames, vectors: LandmarkVectors): ClipFrames {
+  const dim = clip.data.length / clip.frames;
+  const extra = 14;
+  const raw = Float32Array.from(vectors.data);
+  const mask = LANDMARK_LAYOUT.mask.offset;
+  fillGaps(raw, LANDMARK_DIMS, vectors.frames, 0, 2, (t) => raw[t * LANDMARK_DIMS + mask]! > 0);
+  (['left', 'right'] as const).forEach((side, h) => {
+    const { offset, length } = LANDMARK_LAYOUT[side];
+    fillGaps(raw, LANDMARK_DIMS, vectors.frames, offset, length, (t) => raw[t * LANDMARK_DIMS + mask + NORMALISED_BODY_POINTS.length + h]! > 0);
+  });
+  const out = new Float32Array(clip.frames * (dim + extra));
+  for (let t = 0; t < clip.frames; t++) {
+    out.set(clip.data.subarray(t * dim, (t + 1) * dim), t * (dim + extra));
+    const row = t * LANDMARK_DIMS;
+    (['left', 'right'] as const).forEach((side, h) => {
+      const o = row + LANDMARK_LAYOUT[side].offset;
+      const at = t * (dim + extra) + dim + h * 7;
+      if (raw[o] === 0 && raw[o + 1] === 0 && raw[o + 27] === 0 && raw[o + 28] === 0) return;
+      [4, 8, 12].forEach((p, i) => {
+        out[at + i * 2] = raw[o + p * 3]! - raw[row]!;
+        out[at + i * 2 + 1] = raw[o + p * 3 + 1]! - raw[row + 1]!;
+      });
+      out[at + 6] = Math.hypot(raw[o + 27]! - raw[o]!, raw[o + 28]! - raw[o + 1]!);
+    });
   }
   return { ...clip, data: out };
 }
@@ -270,6 +346,23 @@ async function main(): Promise<void> {
       console.log(`hands: train ${train.clips.length} (${train.missing.length} missing), ${args.split} ${evalClips.clips.length} (${evalClips.missing.length} missing) from ${dir}`);
       for (const m of [...train.missing, ...evalClips.missing].slice(0, 5)) console.log(`  missing ${m.videoId}: ${m.reason}`);
       out = { train: train.clips, eval: evalClips.clips };
+    } else if (stream === 'lm-angles-dominant' || stream === 'lm-angles-dominant-height' || stream === 'lm-angles-dominant-clear') {
+      const lm = await load('lm-angles');
+      const by: Leading = stream === 'lm-angles-dominant' ? 'travel' : stream === 'lm-angles-dominant-height' ? 'height' : 'clear';
+      const flipped = (clips: ClipFrames[]) => clips.filter((c) => leftLeads(c, by)).length;
+      const agree = [...lm.train, ...lm.eval].filter((c) => leftLeads(c, 'travel') === leftLeads(c, 'height')).length;
+      console.log(`dominant hand (${by}): mirrored train ${flipped(lm.train)}/${lm.train.length}, ${args.split} ${flipped(lm.eval)}/${lm.eval.length}; travel and height agree on ${agree} clips`);
+      out = { train: lm.train.map((c) => withDominantRight(c, by)), eval: lm.eval.map((c) => withDominantRight(c, by)) };
+    } else if (stream === 'lm-angles-contact') {
+      const lm = await load('lm-angles');
+      const lmDir = (await openLandmarkCache(landmarksRootOf(cache.datasetDir), landmarkModelFiles(), DEFAULT_LANDMARK_PARAMS, { window: config.frames.window, cropToBbox: config.frames.cropToBbox })).dir;
+      const extend = (clip: ClipFrames) => {
+        const entry = readLandmarkEntry(lmDir, path.basename(lmDir), clip.videoId);
+        const vectors = landmarkVectors(entry.frames, DEFAULT_LANDMARK_PARAMS.minBodyScore, typicalSignerReference(entry.geometry.crop))!;
+        if (vectors.frames !== clip.frames) throw new Error(`${clip.videoId}: ${vectors.frames} landmark frames against ${clip.frames} in the stream`);
+        return withFaceContact(clip, vectors);
+      };
+      out = { train: lm.train.map(extend), eval: lm.eval.map(extend) };
     } else if (stream === 'lm-angles-tips' || stream === 'lm-angles-palm' || stream === 'lm-angles-planar') {
       const lm = await load('lm-angles');
       const extend = stream === 'lm-angles-tips' ? withTipDistances : stream === 'lm-angles-palm' ? withPalmOrientation : withPlanarAngles;
