@@ -183,7 +183,7 @@ function withTipDistances(clip: ClipFrames): ClipFrames {
   return { ...clip, data: out };
 }
 
-/** Path lengths of the signer's left and right body wrists over a clip (stream layout: body points 5 and 6). */
+/** Path lengths and mean heights of the signer's left and right body wrists over a clip (stream layout: body points 5 and 6). */
 function wristTravel(clip: ClipFrames): { left: number; right: number; leftHeight: number; rightHeight: number } {
   const dim = clip.data.length / clip.frames;
   const travel = (k: number) => {
@@ -195,10 +195,16 @@ function wristTravel(clip: ClipFrames): { left: number; right: number; leftHeigh
     }
     return sum;
   };
+  // Over the frames that saw the wrist: a gap-filled wrist never seen sits at (0, 0), shoulder height, and would lead.
   const height = (k: number) => {
     let sum = 0;
-    for (let t = 0; t < clip.frames; t++) sum -= clip.data[t * dim + k * 2 + 1]!;
-    return sum / clip.frames;
+    let seen = 0;
+    for (let t = 0; t < clip.frames; t++) {
+      if (clip.data[t * dim + STREAM_LAYOUT.mask.offset + k]! <= 0) continue;
+      sum -= clip.data[t * dim + k * 2 + 1]!;
+      seen++;
+    }
+    return seen ? sum / seen : -Infinity;
   };
   return { left: travel(5), right: travel(6), leftHeight: height(5), rightHeight: height(6) };
 }
@@ -210,7 +216,7 @@ function leftLeads(clip: ClipFrames, by: Leading): boolean {
   return by === 'height' ? w.leftHeight > w.rightHeight : w.left > (by === 'clear' ? 1.5 : 1) * w.right;
 }
 
-/** The clip mirrored (left and right swapped) when its left wrist travels further: the right hand always leads. */
+/** The clip mirrored (left and right swapped) when its left hand leads by `by`: the right hand always leads. */
 function withDominantRight(clip: ClipFrames, by: Leading): ClipFrames {
   if (!leftLeads(clip, by)) return clip;
   const data = Float32Array.from(clip.data);

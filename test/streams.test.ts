@@ -63,6 +63,17 @@ test('a clip source gives one sequence per evaluation view, the same each time; 
   }
 });
 
+test('the stream layout tiles its width: body, hands, masks end at STREAM_POSITION_DIMS, the angles at STREAM_LANDMARK_DIMS', () => {
+  const parts = Object.values(STREAM_LAYOUT).sort((a, b) => a.offset - b.offset);
+  let end = 0;
+  for (const part of parts) {
+    assert.equal(part.offset, end);
+    end += part.length;
+    if (part === STREAM_LAYOUT.mask) assert.equal(end, STREAM_POSITION_DIMS);
+  }
+  assert.equal(end, STREAM_LANDMARK_DIMS);
+});
+
 test('landmark augmentation moves positions but not masks or hand angles; mirroring swaps the hands with their angles, twice is the identity', () => {
   const rows = new Float32Array(4 * STREAM_LANDMARK_DIMS);
   const rng = seededRandom(3);
