@@ -20,7 +20,7 @@ import { evaluate, formatPercent } from '../src/model/metrics';
 import * as tf from '@tensorflow/tfjs';
 import { trainMeanPool, trainMeanPoolBaseline, DEFAULT_MEAN_POOL_OPTIONS, MLP_POOL_OPTIONS, type MeanPoolOptions } from '../src/model/baselines';
 import { ClipSequenceSource, type ClipAugmentation, type ClipFrames, type ClipView } from '../src/streams/clip_source';
-import { augmentLandmarkRows, fillGaps, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
+import { augmentLandmarkRows, gapFilledLandmarks, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
 import { concatClips, loadFeatureClips, loadLandmarkClips, landmarksRootOf } from '../src/streams/load';
 import { handCropCacheDir, loadHandCropClips } from '../src/streams/hand_crops';
 import { openLandmarkCache, readLandmarkEntry } from '../src/landmarks/cache';
@@ -28,7 +28,7 @@ import { DEFAULT_LANDMARK_PARAMS, landmarkModelFiles } from '../src/landmarks/in
 import { jobsOf } from '../src/pipeline/run';
 import { ConvHead, type ConvHeadOptions } from './conv_head';
 import { FINGERS } from '../src/landmarks/stream_width';
-import { LANDMARK_DIMS, LANDMARK_LAYOUT, landmarkVectors, NORMALISED_BODY_POINTS, typicalSignerReference, type LandmarkVectors } from '../src/landmarks/normalise';
+import { LANDMARK_DIMS, LANDMARK_LAYOUT, landmarkVectors, typicalSignerReference, type LandmarkVectors } from '../src/landmarks/normalise';
 
 const { values: args } = parseArgs({
   options: {
@@ -88,6 +88,8 @@ const lmAug = (minSpan: number, a: Partial<LandmarkAugmentation> = {}, handAngle
   minSpan,
   values: (rows, dim, rng) => augmentLandmarkRows(rows, dim, handAngles, rng, { ...MILD, ...a }),
 });
+/** The default's recipe (stream with hand angles, mean over time, label smoothing 0.1) on a stream. */
+const anglesLs = (stream: Stream): Recipe => ({ stream, head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA });
 const RECIPES: Record<string, Recipe> = {
   'lm-control': { stream: 'lm', head: 'control', T: 32 },
   // The nonlinear order-blind control: mean and spread over time -> ReLU(256) -> softmax.
@@ -122,14 +124,14 @@ const RECIPES: Record<string, Recipe> = {
   'lm-angles-tips': { stream: 'lm-angles-tips', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-palm': { stream: 'lm-angles-palm', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-planar': { stream: 'lm-angles-planar', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
-  'lm-angles-ls': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
+  'lm-angles-ls': anglesLs('lm-angles'),
   // Every clip whose signer's left wrist travels further than the right one mirrored (hands swapped): one dominant hand.
-  'lm-angles-dominant': { stream: 'lm-angles-dominant', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
+  'lm-angles-dominant': anglesLs('lm-angles-dominant'),
   // The same, the leading hand the one held higher on average; or mirrored only where the left wrist travels 1.5 times as far.
-  'lm-angles-dominant-height': { stream: 'lm-angles-dominant-height', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
-  'lm-angles-dominant-clear': { stream: 'lm-angles-dominant-clear', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
+  'lm-angles-dominant-height': anglesLs('lm-angles-dominant-height'),
+  'lm-angles-dominant-clear': anglesLs('lm-angles-dominant-clear'),
   // Where the fingertips are about the face: thumb, index and middle tips less the nose, and the palm's length, per hand.
-  'lm-angles-contact': { stream: 'lm-angles-contact', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
+  'lm-angles-contact': anglesLs('lm-angles-contact'),
   'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-control': { stream: 'lm-angles', head: 'control', T: 32 },
   'lm-angles-mlp-control': { stream: 'lm-angles', head: 'control', T: 32, control: MLP_POOL_OPTIONS },
@@ -278,13 +280,7 @@ function withPlanarAngles(clip: ClipFrames): ClipFrames {
 function withFaceContact(clip: ClipFrames, vectors: LandmarkVectors): ClipFrames {
   const dim = clip.data.length / clip.frames;
   const extra = 14;
-  const raw = Float32Array.from(vectors.data);
-  const mask = LANDMARK_LAYOUT.mask.offset;
-  fillGaps(raw, LANDMARK_DIMS, vectors.frames, 0, 2, (t) => raw[t * LANDMARK_DIMS + mask]! > 0);
-  (['left', 'right'] as const).forEach((side, h) => {
-    const { offset, length } = LANDMARK_LAYOUT[side];
-    fillGaps(raw, LANDMARK_DIMS, vectors.frames, offset, length, (t) => raw[t * LANDMARK_DIMS + mask + NORMALISED_BODY_POINTS.length + h]! > 0);
-  });
+  const raw = gapFilledLandmarks(vectors);
   const out = new Float32Array(clip.frames * (dim + extra));
   for (let t = 0; t < clip.frames; t++) {
     out.set(clip.data.subarray(t * dim, (t + 1) * dim), t * (dim + extra));

@@ -97,11 +97,10 @@ function writeHandAngles(out: Float32Array, shape: number, at: number): void {
 }
 
 /**
- * The stream's [frames, 185] vectors of a clip from its normalised landmarks (landmarks/normalise.ts);
- * [frames, 147] without hand angles.
+ * A copy of the clip's normalised landmarks [frames, LANDMARK_DIMS] with each body point and hand filled where its
+ * mask says missing (fillGaps); the masks are kept. What the stream is made from.
  */
-export function landmarkStreamFrames(vectors: LandmarkVectors, options: LandmarkStreamOptions): Float32Array {
-  const dims = landmarkStreamDims(options.handAngles);
+export function gapFilledLandmarks(vectors: LandmarkVectors): Float32Array {
   const { frames } = vectors;
   const raw = Float32Array.from(vectors.data);
   const maskAt = (t: number, k: number) => raw[t * LANDMARK_DIMS + LANDMARK_LAYOUT.mask.offset + k]! > 0;
@@ -110,6 +109,17 @@ export function landmarkStreamFrames(vectors: LandmarkVectors, options: Landmark
     const { offset, length } = LANDMARK_LAYOUT[side];
     fillGaps(raw, LANDMARK_DIMS, frames, offset, length, (t) => maskAt(t, NORMALISED_BODY_POINTS.length + h));
   });
+  return raw;
+}
+
+/**
+ * The stream's [frames, 185] vectors of a clip from its normalised landmarks (landmarks/normalise.ts);
+ * [frames, 147] without hand angles.
+ */
+export function landmarkStreamFrames(vectors: LandmarkVectors, options: LandmarkStreamOptions): Float32Array {
+  const dims = landmarkStreamDims(options.handAngles);
+  const { frames } = vectors;
+  const raw = gapFilledLandmarks(vectors);
   const out = new Float32Array(frames * dims);
   for (let t = 0; t < frames; t++) {
     const src = t * LANDMARK_DIMS;
