@@ -6,8 +6,14 @@
  *
  *   npm run cli -- landmarks --data ../shared/data/wlasl100-trainval --metadata-range --max-frames 32   # once
  *   npm run cli -- features  --data ../shared/data/wlasl100-trainval --metadata-range --max-frames 32   # once (cnn rows)
- *   npx tsx bench/streams.ts --data ../shared/data/wlasl100-trainval --seeds 42,1,7 [--only lm-lstm,...]
+ *   npx tsx bench/streams.ts --data ../shared/data/wlasl100-trainval --seeds 42,1,7 [--only lm-lstm,...] [--folds 5]
  * Ends with one JSON line: per recipe, each seed's per-video top-1/5/10 and the mean.
+ *
+ * --folds K: cross-validation instead of the one val split, which is too small to tell recipes 1-2 points apart
+ * (143 videos: one video is 0.7 points). Train and val are pooled and dealt into K folds stratified by gloss
+ * (src/dataset/folds.ts; byte-identical videos share a fold); each fold is held out once, trained on the rest
+ * (early stopping on the held-out fold, as a run does on val), and the figures are per video over all clips.
+ * The test split is never pooled.
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,7 +22,9 @@ import { initBackend } from '../src/runtime/backend';
 import { loadIndex, buildFeatures } from '../src/pipeline/run';
 import { openCache } from '../src/runtime/user_cache';
 import { createHead, fit } from '../src/model/train';
-import { evaluate, formatPercent } from '../src/model/metrics';
+import { evaluate, formatPercent, type EvaluationReport } from '../src/model/metrics';
+import { stratifiedFolds } from '../src/dataset/folds';
+import { findDuplicateVideos } from '../src/metadata/duplicates';
 import * as tf from '@tensorflow/tfjs';
 import { trainMeanPool, trainMeanPoolBaseline, DEFAULT_MEAN_POOL_OPTIONS, MLP_POOL_OPTIONS, type MeanPoolOptions } from '../src/model/baselines';
 import { ClipSequenceSource, type ClipAugmentation, type ClipFrames, type ClipView } from '../src/streams/clip_source';
@@ -38,6 +46,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'cache-dir': { type: 'string' },
     'max-frames': { type: 'string', default: '32' },
+    folds: { type: 'string', default: '0' },
+    'fold-seed': { type: 'string', default: '2026' },
   },
 });
 
@@ -381,88 +391,126 @@ async function main(): Promise<void> {
 
   const seeds = args.seeds!.split(',').map(Number);
   const only = args.only?.split(',');
+  const folds = Number(args.folds);
+  const classes = index.classes.length;
+  // With --folds, train and the evaluated split are pooled and dealt into folds (byte-identical videos together).
+  const foldOf =
+    folds > 0
+      ? stratifiedFolds(
+          index.present.filter((e) => e.split === 'train' || e.split === args.split).map((e) => ({ id: e.videoId, label: e.label })),
+          folds,
+          Number(args['fold-seed']),
+          (await findDuplicateVideos(index.present)).groups.map((g) => g.members.map((m) => m.videoId)),
+        )
+      : null;
+  if (foldOf) console.log(`cross-validation: ${foldOf.size} clips of train and ${args.split} in ${folds} folds (fold seed ${args['fold-seed']}), each clip scored once`);
+  /** The clips a run trains and scores on: the official split, or fold `fold` held out of the pooled clips. */
+  const partOf = (data: { train: ClipFrames[]; eval: ClipFrames[] }, fold: number | null): { train: ClipFrames[]; eval: ClipFrames[] } => {
+    if (fold === null) return data;
+    const pooled = [...data.train, ...data.eval];
+    return { train: pooled.filter((c) => foldOf!.get(c.videoId) !== fold), eval: pooled.filter((c) => foldOf!.get(c.videoId) === fold) };
+  };
+
+  /** Trains the recipe's head(s) on `data.train` for one seed and scores `data.eval`. */
+  const score = async (recipe: Recipe, data: { train: ClipFrames[]; eval: ClipFrames[] }, seed: number, fold: number | null): Promise<{ report: EvaluationReport; epochs: number }> => {
+    const train = new ClipSequenceSource(data.train, recipe.T, classes, recipe.augment);
+    const evalSource = new ClipSequenceSource(data.eval, recipe.T, classes, undefined, recipe.views);
+    let report: EvaluationReport;
+    let epochs = 0;
+    if (recipe.head === 'late') {
+      const lm = partOf(await load('lm'), fold);
+      const cnn = partOf(await load(recipe.stream === 'lm-hands' ? 'hands' : 'cnn'), fold);
+      const config = resolveConfig({ overrides: { train: { seed, ...recipe.train } as DeepPartial<TrainConfig>, model: modelOf(recipe) } });
+      const lmTrain = new ClipSequenceSource(lm.train, recipe.T, classes, recipe.augment);
+      const head = await createHead(lmTrain, config.model, seed);
+      const result = await fit(head, lmTrain, new ClipSequenceSource(lm.eval, recipe.T, classes, undefined, recipe.views), config.train, {});
+      epochs = result.history.length;
+      const control = await trainMeanPool(new ClipSequenceSource(cnn.train, recipe.T, classes), { ...DEFAULT_MEAN_POOL_OPTIONS, seed });
+      const w = recipe.lateWeight ?? 0.5;
+      const split = lm.train[0]!.data.length / lm.train[0]!.frames;
+      const late = {
+        numClasses: classes,
+        predictProbs: (x: tf.Tensor3D): Float32Array => {
+          const [a, b] = tf.split(x, [split, x.shape[2] - split], 2) as [tf.Tensor3D, tf.Tensor3D];
+          const p = head.predictProbs(a);
+          const q = control.predictProbs(b);
+          tf.dispose([a, b]);
+          return p.map((v, i) => w * v + (1 - w) * q[i]!);
+        },
+      };
+      report = await evaluate(late, evalSource, { classNames: index.classes });
+      control.dispose();
+    } else if (recipe.head === 'control') {
+      report = await trainMeanPoolBaseline(train, evalSource, { ...(recipe.control ?? DEFAULT_MEAN_POOL_OPTIONS), seed }, index.classes);
+    } else {
+      const heads: Array<Awaited<ReturnType<typeof createHead>>> = [];
+      const backwards = (m: number) => recipe.alternateDirections === true && m % 2 === 1;
+      for (let m = 0; m < (recipe.members ?? 1); m++) {
+        const memberSeed = seed + 1000 * m;
+        const config = resolveConfig({ overrides: { train: { ...recipe.train, seed: memberSeed } as DeepPartial<TrainConfig>, model: modelOf(recipe) } });
+        const memberTrain = backwards(m) ? new ClipSequenceSource(data.train.map(reversedClip), recipe.T, classes, recipe.augment) : train;
+        const memberEval = backwards(m) ? new ClipSequenceSource(data.eval.map(reversedClip), recipe.T, classes, undefined, recipe.views) : evalSource;
+        const lstmHead = await createHead(memberTrain, config.model, memberSeed);
+        const head = recipe.conv ? (new ConvHead(lstmHead.config, recipe.conv, memberSeed) as unknown as typeof lstmHead) : lstmHead;
+        const result = await fit(head, memberTrain, memberEval, config.train, {});
+        epochs += result.history.length;
+        heads.push(head);
+      }
+      const probsOf = (m: number, x: tf.Tensor3D): Float32Array => {
+        if (!backwards(m)) return heads[m]!.predictProbs(x);
+        const reversed = tf.reverse(x, 1) as tf.Tensor3D;
+        try {
+          return heads[m]!.predictProbs(reversed);
+        } finally {
+          reversed.dispose();
+        }
+      };
+      const averaged = {
+        numClasses: classes,
+        predictProbs: (x: tf.Tensor3D): Float32Array => {
+          const sum = new Float32Array(probsOf(0, x));
+          for (let m = 1; m < heads.length; m++) probsOf(m, x).forEach((p, i) => (sum[i]! += p));
+          return sum.map((p) => p / heads.length);
+        },
+      };
+      report = await evaluate(heads.length === 1 ? heads[0]! : averaged, evalSource, { classNames: index.classes });
+    }
+    return { report, epochs };
+  };
+
   const results: Record<string, { seeds: number[]; top1: number[]; top5: number[]; top10: number[]; mean: number[] }> = {};
   for (const [name, recipe] of Object.entries(RECIPES)) {
     if (only && !only.includes(name)) continue;
     const data = await load(recipe.stream);
-    const classes = index.classes.length;
     const row = { seeds, top1: [] as number[], top5: [] as number[], top10: [] as number[], mean: [] as number[] };
     for (const seed of seeds) {
       const t0 = Date.now();
-      const train = new ClipSequenceSource(data.train, recipe.T, classes, recipe.augment);
-      const evalSource = new ClipSequenceSource(data.eval, recipe.T, classes, undefined, recipe.views);
-      let report;
       let epochs = 0;
-      if (recipe.head === 'late') {
-        const lm = await load('lm');
-        const cnn = await load(recipe.stream === 'lm-hands' ? 'hands' : 'cnn');
-        const config = resolveConfig({ overrides: { train: { seed, ...recipe.train } as DeepPartial<TrainConfig>, model: modelOf(recipe) } });
-        const lmTrain = new ClipSequenceSource(lm.train, recipe.T, classes, recipe.augment);
-        const head = await createHead(lmTrain, config.model, seed);
-        const result = await fit(head, lmTrain, new ClipSequenceSource(lm.eval, recipe.T, classes, undefined, recipe.views), config.train, {});
-        epochs = result.history.length;
-        const control = await trainMeanPool(new ClipSequenceSource(cnn.train, recipe.T, classes), { ...DEFAULT_MEAN_POOL_OPTIONS, seed });
-        const w = recipe.lateWeight ?? 0.5;
-        const split = lm.train[0]!.data.length / lm.train[0]!.frames;
-        const late = {
-          numClasses: classes,
-          predictProbs: (x: tf.Tensor3D): Float32Array => {
-            const [a, b] = tf.split(x, [split, x.shape[2] - split], 2) as [tf.Tensor3D, tf.Tensor3D];
-            const p = head.predictProbs(a);
-            const q = control.predictProbs(b);
-            tf.dispose([a, b]);
-            return p.map((v, i) => w * v + (1 - w) * q[i]!);
-          },
-        };
-        report = await evaluate(late, evalSource, { classNames: index.classes });
-        control.dispose();
-      } else if (recipe.head === 'control') {
-        report = await trainMeanPoolBaseline(train, evalSource, { ...(recipe.control ?? DEFAULT_MEAN_POOL_OPTIONS), seed }, index.classes);
-      } else {
-        const heads: Array<Awaited<ReturnType<typeof createHead>>> = [];
-        const backwards = (m: number) => recipe.alternateDirections === true && m % 2 === 1;
-        for (let m = 0; m < (recipe.members ?? 1); m++) {
-          const memberSeed = seed + 1000 * m;
-          const config = resolveConfig({ overrides: { train: { ...recipe.train, seed: memberSeed } as DeepPartial<TrainConfig>, model: modelOf(recipe) } });
-          const memberTrain = backwards(m) ? new ClipSequenceSource(data.train.map(reversedClip), recipe.T, classes, recipe.augment) : train;
-          const memberEval = backwards(m) ? new ClipSequenceSource(data.eval.map(reversedClip), recipe.T, classes, undefined, recipe.views) : evalSource;
-          const lstmHead = await createHead(memberTrain, config.model, memberSeed);
-          const head = recipe.conv ? (new ConvHead(lstmHead.config, recipe.conv, memberSeed) as unknown as typeof lstmHead) : lstmHead;
-          const result = await fit(head, memberTrain, memberEval, config.train, {});
-          epochs += result.history.length;
-          heads.push(head);
-        }
-        const probsOf = (m: number, x: tf.Tensor3D): Float32Array => {
-          if (!backwards(m)) return heads[m]!.predictProbs(x);
-          const reversed = tf.reverse(x, 1) as tf.Tensor3D;
-          try {
-            return heads[m]!.predictProbs(reversed);
-          } finally {
-            reversed.dispose();
-          }
-        };
-        const averaged = {
-          numClasses: classes,
-          predictProbs: (x: tf.Tensor3D): Float32Array => {
-            const sum = new Float32Array(probsOf(0, x));
-            for (let m = 1; m < heads.length; m++) probsOf(m, x).forEach((p, i) => (sum[i]! += p));
-            return sum.map((p) => p / heads.length);
-          },
-        };
-        report = await evaluate(heads.length === 1 ? heads[0]! : averaged, evalSource, { classNames: index.classes });
+      // Per-video hits pooled over the folds (one run without --folds): every clip is scored once.
+      const hits = { count: 0, top1: 0, top5: 0, top10: 0 };
+      for (const fold of foldOf ? Array.from({ length: folds }, (_, f) => f) : [null]) {
+        const run = await score(recipe, partOf(data, fold), seed, fold);
+        const v = run.report.perVideo;
+        epochs += run.epochs;
+        hits.count += v.count;
+        hits.top1 += v.top1 * v.count;
+        hits.top5 += v.top5 * v.count;
+        hits.top10 += v.top10 * v.count;
+        if (fold !== null) console.log(`  ${name} seed ${seed} fold ${fold + 1}/${folds}: ${v.count} clips, top-1 ${formatPercent(v.top1)}, top-5 ${formatPercent(v.top5)} (${run.epochs} epochs)`);
       }
-      const v = report.perVideo;
+      const v = { count: hits.count, top1: hits.top1 / hits.count, top5: hits.top5 / hits.count, top10: hits.top10 / hits.count };
       row.top1.push(v.top1);
       row.top5.push(v.top5);
       row.top10.push(v.top10);
-      console.log(`${name} seed ${seed}: ${args.split} per video (${v.count}) top-1 ${formatPercent(v.top1)}, top-5 ${formatPercent(v.top5)}, top-10 ${formatPercent(v.top10)} (${epochs} epochs, ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+      const scored = foldOf ? `train+${args.split} in ${folds} folds` : args.split;
+      console.log(`${name} seed ${seed}: ${scored} per video (${v.count}) top-1 ${formatPercent(v.top1)}, top-5 ${formatPercent(v.top5)}, top-10 ${formatPercent(v.top10)} (${epochs} epochs, ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     row.mean = [mean(row.top1), mean(row.top5), mean(row.top10)];
     console.log(`${name} mean: top-1 ${formatPercent(row.mean[0]!)}, top-5 ${formatPercent(row.mean[1]!)}, top-10 ${formatPercent(row.mean[2]!)}`);
     results[name] = row;
   }
-  console.log(JSON.stringify({ bench: 'streams', split: args.split, dims: { landmarks: STREAM_POSITION_DIMS, landmarksWithHandAngles: STREAM_LANDMARK_DIMS }, results }));
+  console.log(JSON.stringify({ bench: 'streams', split: args.split, folds: foldOf ? folds : null, foldSeed: foldOf ? Number(args['fold-seed']) : null, dims: { landmarks: STREAM_POSITION_DIMS, landmarksWithHandAngles: STREAM_LANDMARK_DIMS }, results }));
 }
 
 main().catch((error) => {
