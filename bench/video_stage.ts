@@ -1,6 +1,7 @@
 /**
  * Benchmark of the frame stage (issue 4): videos/s and frames/s on the embedded sample (data/sample), on 60
- * generated 640x480 2.4 s clips and on real WLASL clips (../shared/data/wlasl-real10), JPEG output (runFrameStage) and raw RGB (extractFrames),
+ * generated 640x480 2.4 s clips and on real WLASL clips (../shared/data/wlasl-real10), JPEG output (runFrameStage, as
+ * run: 8 videos a process; and with batch 1, a process per video) and raw RGB (extractFrames, a process per video),
  * at several concurrencies; with the original's OpenCV loop on the same clips when python3-opencv is there.
  *
  *   npx tsx bench/video_stage.ts [--concurrency 2,3] [--threads N] [--clips 60] [--noise 20] [--no-original] [--no-sample] [--no-real] [--no-anatomy] [--preset original]
@@ -12,7 +13,8 @@
  * (open, probe, first frame), decoding the frames the plan needs, the whole JPEG command; the same clips
  * batched 8 to a process (several inputs, one output each: what issue 18 proposed to amortise the fixed
  * cost); and the JPEG command with h264's deblocking filter skipped, with what that does to the pixels.
- * It ends with one JSON line: ratio_real10 and ratio_640x480 (ours / original, videos per second) and the anatomy.
+ * It ends with one JSON line: ratio_real10 and ratio_640x480 (ours / original, videos per second; the _batch1
+ * ratios for a process per video) and the anatomy.
  *
  * The machine is shared: wall-clock figures are noisy, compare rows of the same run. CPU ms per clip (this
  * process plus its ffmpeg/ffprobe children; for the original, the Python process with its decoder threads)
@@ -105,13 +107,17 @@ function report(row: Row): void {
   console.log(line);
 }
 
-async function benchStage(set: string, jobs: VideoJob[], config: FramesConfig, concurrency: number): Promise<void> {
+const STAGE_MODE = 'jpeg (runFrameStage)';
+const UNBATCHED_MODE = 'jpeg, batch 1';
+
+/** The frame stage as a user runs it (`batch` undefined: the default, DEFAULT_BATCH videos a process) or unbatched. */
+async function benchStage(set: string, jobs: VideoJob[], config: FramesConfig, concurrency: number, batch?: number): Promise<void> {
   const outRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'wlasl-bench-frames-'));
   try {
     const cpu0 = cpuSeconds();
-    const s = await runFrameStage(jobs, config, outRoot, { progress: 'none', concurrency, threads });
+    const s = await runFrameStage(jobs, config, outRoot, { progress: 'none', concurrency, threads, batch });
     if (s.failed) console.log(`  ${s.failed} failed: ${s.failures.map((f) => `${f.videoId} ${f.kind}`).join(', ')}`);
-    report({ set, mode: 'jpeg (runFrameStage)', concurrency, videos: s.done, seconds: s.seconds, frames: s.done * 31, cpu: cpuSeconds() - cpu0 });
+    report({ set, mode: batch === 1 ? UNBATCHED_MODE : STAGE_MODE, concurrency, videos: s.done, seconds: s.seconds, frames: s.done * 31, cpu: cpuSeconds() - cpu0 });
   } finally {
     fs.rmSync(outRoot, { recursive: true, force: true });
   }
@@ -286,24 +292,30 @@ async function main(): Promise<void> {
   else console.log('real10: skipped (no ../shared/data/wlasl-real10, or --no-real)');
 
   const ratios: Record<string, number> = {};
+  const unbatchedRatios: Record<string, number> = {};
   const anatomies: Record<string, Anatomy> = {};
   for (const [set, jobs] of sets) {
     // One warm-up pass so the page cache holds the inputs for every configuration alike.
     await benchRaw(`${set}*`, jobs.slice(0, 8), config, cores);
     rows.pop();
     for (const c of concurrencies) await benchStage(set, jobs, config, c);
+    for (const c of concurrencies) await benchStage(set, jobs, config, c, 1);
     for (const c of concurrencies) await benchRaw(set, jobs, config, c);
     if (runOriginal) benchOriginal(set, jobs);
-    const ours = rows.filter((r) => r.set === set && r.mode.startsWith('jpeg'));
     const original = rows.find((r) => r.set === set && r.mode.startsWith('original'));
-    if (original && ours.length) {
+    for (const mode of [STAGE_MODE, UNBATCHED_MODE]) {
+      const ours = rows.filter((r) => r.set === set && r.mode === mode);
+      if (!original || !ours.length) continue;
       const best = ours.reduce((a, b) => (a.videos / a.seconds > b.videos / b.seconds ? a : b));
-      ratios[set] = best.videos / best.seconds / (original.videos / original.seconds);
+      const ratio = best.videos / best.seconds / (original.videos / original.seconds);
+      if (mode === STAGE_MODE) ratios[set] = ratio;
+      else unbatchedRatios[set] = ratio;
       console.log(
-        `${set}: jpeg stage vs original, same run: ${((best.videos / best.seconds) / (original.videos / original.seconds)).toFixed(2)}x the original's videos/s ` +
-          `(target >= 2x); CPU per video ${((1000 * best.cpu) / best.videos).toFixed(0)} ms vs ${((1000 * original.cpu) / original.videos).toFixed(0)} ms\n`,
+        `${set}: ${mode === STAGE_MODE ? 'jpeg stage' : 'jpeg stage, a process per video,'} vs original, same run: ${ratio.toFixed(2)}x the original's videos/s ` +
+          `(target >= 2x); CPU per video ${((1000 * best.cpu) / best.videos).toFixed(0)} ms vs ${((1000 * original.cpu) / original.videos).toFixed(0)} ms`,
       );
     }
+    console.log('');
     if (runAnatomy && set !== 'sample') anatomies[set] = await anatomy(set, jobs, config);
   }
   const load = os.loadavg();
@@ -316,6 +328,8 @@ async function main(): Promise<void> {
       ratio_real10: round(ratios.real10),
       ratio_640x480: round(ratios.generated),
       ratio_sample: round(ratios.sample),
+      ratio_real10_batch1: round(unbatchedRatios.real10),
+      ratio_640x480_batch1: round(unbatchedRatios.generated),
       anatomy_real10: anatomies.real10 ?? null,
       anatomy_640x480: anatomies.generated ?? null,
       load_1min: round(load[0]),

@@ -9,7 +9,7 @@ import { initBackend } from '../src/runtime/backend';
 import { buildMobileNetV2Base } from '../src/backbone/mobilenet_v2';
 import { saveModelToDirectory } from '../src/backbone/model_dir';
 import { alphaOfWeightsFolder } from '../src/backbone/backbone';
-import { makeTempDir, runCli } from './helpers';
+import { makeTempDir, REPO_ROOT, runCli } from './helpers';
 
 /** Parses `args` with the real `command` (its action replaced) and returns the config they give. */
 function commandConfig(command: 'prepare' | 'train', args: string[]) {
@@ -135,8 +135,14 @@ test('--alpha that contradicts a weights folder is refused before any work; with
   assert.ok(!fs.existsSync(runDir), 'refused before the run folder was made');
 });
 
-test('evaluate --split takes only train, val or test; predict --top only a whole number >= 1', async () => {
+test('evaluate --split takes only train, val or test; predict --top and prepare --batch only a whole number >= 1', async () => {
   const root = makeTempDir();
+  for (const batch of ['0', '2.5']) {
+    const r = await runCli(['prepare', '--data', path.join(REPO_ROOT, 'data', 'sample'), '--out', path.join(root, 'prepared'), '--batch', batch]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`--batch must be a whole number of at least 1, got ${batch.replace('.', '\\.')}`));
+    assert.ok(!fs.existsSync(path.join(root, 'prepared')), 'refused before anything is written');
+  }
   const dev = await runCli(['evaluate', '--model', path.join(root, 'm'), '--split', 'dev']);
   assert.equal(dev.code, 1);
   assert.match(dev.stderr, /option '--split <split>' argument 'dev' is invalid\. Allowed choices are train, val, test\./);

@@ -204,3 +204,51 @@ test('stage: killed with SIGKILL mid-run, a rerun finishes with output identical
   assert.deepEqual([...killedFiles.keys()].sort(), [...cleanFiles.keys()].sort());
   for (const [name, bytes] of cleanFiles) assert.ok(bytes.equals(killedFiles.get(name)!), `${name} differs`);
 });
+
+test('stage: videos batched into one ffmpeg process give the frames and failures of one process each', async () => {
+  const root = path.join(dir, 'batch');
+  const made = (id: string, file: string) => ({ videoId: id, path: file, bbox: null });
+  const clip = makeNoisyClip(path.join(root, 'in', 'clip.mp4'), { seconds: 1.6 });
+  // Its index up front: the header reads fine, and ffmpeg itself finds the data cut off.
+  const cutSource = makeNoisyClip(path.join(root, 'in', 'whole.mp4'), { seconds: 2, faststart: true });
+  const text = path.join(root, 'in', 'text.mp4');
+  fs.mkdirSync(path.dirname(text), { recursive: true });
+  fs.writeFileSync(text, 'not a video');
+  // Good clips with and without a bbox, a short one (padded), a truncated one, a non-video and a bbox outside
+  // the frame, mixed so that bad ones share a batch with good ones.
+  const jobs: VideoJob[] = [
+    { ...made('a', makeGradientVideo(path.join(root, 'in', 'a.mp4'))), bbox: [40, 30, 200, 150] },
+    made('cut', truncateCopy(cutSource, path.join(root, 'in', 'cut.mp4'), 0.5)),
+    made('b', makeNoisyClip(path.join(root, 'in', 'b.mp4'), { seconds: 2 })),
+    made('short', makeGradientVideo(path.join(root, 'in', 'short.mp4'), { frames: 20 })),
+    made('text', text),
+    { ...made('badbox', path.join(root, 'in', 'a.mp4')), bbox: [300, 10, 400, 90] },
+    made('c', clip),
+    made('d', makeGradientVideo(path.join(root, 'in', 'd.mp4'), { frames: 60 })),
+  ];
+  const cfg = config({ concurrency: 1 });
+  const alone = await runFrameStage(jobs, cfg, path.join(root, 'alone'), { progress: 'none', batch: 1 });
+  const together = await runFrameStage(jobs, cfg, path.join(root, 'together'), { progress: 'none', batch: 8 });
+  assert.equal(alone.batched, 0);
+  assert.equal(alone.processes, 6, 'one process for each video whose header was read');
+  assert.equal(together.done, alone.done);
+  assert.equal(together.done, 5);
+  assert.equal(together.padded, 1);
+  assert.equal(alone.padded, 1);
+  // (ffmpeg names its decoder by memory address, "[h264 @ 0x1fea9500]": the one part that differs by run.)
+  const failures = (s: typeof alone) => s.failures.map((f) => ({ ...f, reason: f.reason.replace(/ @ 0x[0-9a-f]+\]/g, ']') }));
+  assert.deepEqual(failures(together), failures(alone));
+  assert.deepEqual(together.failures.map((f) => [f.videoId, f.kind]), [['badbox', 'bad-bbox'], ['cut', 'truncated'], ['text', 'not-a-video']]);
+  // The clips with their whole window came out of the shared process (short's window is its 15 frames, padded
+  // to 31 after). ffmpeg's complaint about the cut one could have been any input's, so cut, which came out
+  // short of its window, was judged by a run of its own.
+  assert.equal(together.batched, 5);
+  assert.equal(together.processes, 2);
+  // Frames and manifests byte for byte (the run reports differ in their times and counts).
+  const files = (out: string) => new Map([...snapshot(out)].filter(([name]) => name !== 'report.json'));
+  const expected = files(alone.outDir);
+  assert.deepEqual(new Set([...expected.keys()].map((name) => name.split(path.sep)[0]).filter((n) => !n.endsWith('.json'))), new Set(['a', 'b', 'short', 'c', 'd']));
+  assert.deepEqual(files(together.outDir), expected);
+  await assert.rejects(runFrameStage(jobs, cfg, path.join(root, 'never'), { progress: 'none', batch: 0 }), /batch \(videos per ffmpeg process\) must be a whole number of at least 1, got 0/);
+  assert.ok(!fs.existsSync(path.join(root, 'never')), 'refused before anything is written');
+});

@@ -290,18 +290,21 @@ export function buildProgram(): Command {
     .description("organise videos into split/gloss folders (links) and extract cropped JPEG frames (the original's videos_process + capture_frames)")
     .requiredOption('--out <dir>', 'output folder: <out>/videos/<split>/<gloss>/ and <out>/frames/<params>/<video_id>/')
     .addOption(new Option('--link <mode>', 'how videos are placed in split/gloss folders').choices(['hardlink', 'symlink', 'copy']).default('hardlink'))
-    .option('--no-frames', 'only organise the videos');
-  addConfigOptions(addDatasetOptions(prepare)).action(async (o: CommonOptions & { out: string; link: 'hardlink' | 'symlink' | 'copy'; frames: boolean }) => {
+    .option('--no-frames', 'only organise the videos')
+    .option('--batch <n>', 'videos per ffmpeg process when extracting frames (1 = a process per video; default 8)');
+  addConfigOptions(addDatasetOptions(prepare)).action(async (o: CommonOptions & { out: string; link: 'hardlink' | 'symlink' | 'copy'; frames: boolean; batch?: string }) => {
     const { loadIndex, jobsOf } = await import('../pipeline/run');
     const { organiseSplits } = await import('../organise/index');
-    const { runFrameStage, formatFrameSummary } = await import('../video/stage');
+    const { runFrameStage, formatFrameSummary, checkBatch } = await import('../video/stage');
     const config = configFromOptions(o);
+    const batch = num(o.batch, 'batch');
+    checkBatch(batch, '--batch');
     const index = loadIndex({ dataDir: dataDirOf(o), subset: o.subset, splitFile: o.splitFile, followSymlinks: o.followSymlinks });
     for (const w of index.warnings) console.log(`warning: ${w}`);
     const organised = await organiseSplits(index, path.join(o.out, 'videos'), { mode: o.link, progress: true });
     console.log(`organised: ${organised.created} new ${organised.mode === 'copy' ? 'copies' : `${organised.mode}s`}, ${organised.unchanged} already there, ${organised.missing} missing videos${organised.refused.length ? `, ${organised.refused.length} refused (links out of the dataset folder)` : ''} -> ${organised.outDir}`);
     if (!o.frames) return;
-    const summary = await runFrameStage(jobsOf(index.present), { ...config.frames, output: 'jpeg' }, path.join(o.out, 'frames'), {});
+    const summary = await runFrameStage(jobsOf(index.present), { ...config.frames, output: 'jpeg' }, path.join(o.out, 'frames'), { batch });
     console.log(formatFrameSummary(summary));
     if (summary.failed > 0) process.exitCode = EXIT_SKIPPED;
   });

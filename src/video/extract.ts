@@ -95,10 +95,12 @@ interface FfmpegRun {
   stderr: string;
 }
 
-/** ffmpeg's options before and after `-i <file>`, the same for both targets. */
+/** Errors only: stderr then holds just the messages used to tell a damaged file from a short one. */
+const GLOBAL_ARGS = ['-hide_banner', '-nostats', '-loglevel', 'error'];
+
+/** ffmpeg's options before and after `-i <file>` (without the global ones), the same for both targets. */
 function ffmpegArgs(plan: ExtractionPlan, options: ExtractOptions): { input: string[]; output: string[] } {
-  // Errors only: stderr then holds just the messages used to tell a damaged file from a short one.
-  const input: string[] = ['-hide_banner', '-nostats', '-loglevel', 'error'];
+  const input: string[] = [];
   if (options.threads !== undefined) input.push('-threads', String(options.threads));
   if (plan.skipStreamAnalysis) input.push('-nofind_stream_info');
   const output = ['-an', '-sn', '-dn', '-vf', plan.filter, '-vsync', '0'];
@@ -122,13 +124,23 @@ function decodeFailure(job: VideoJob, error: unknown, stderr: string): VideoFail
 async function runRaw(job: VideoJob, plan: ExtractionPlan, options: ExtractOptions): Promise<{ chunks: Buffer[]; bytes: number } & FfmpegRun> {
   const { input, output } = ffmpegArgs(plan, options);
   // Absolute, so a name with a colon is never read as a protocol ("a:b.mp4").
-  const args = [...input, '-i', path.resolve(job.path), ...output, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  const args = [...GLOBAL_ARGS, ...input, '-i', path.resolve(job.path), ...output, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
   try {
     const { stdout, stdoutBytes, stderr } = await runFfmpeg(args, { stdout: 'collect' });
     return { chunks: stdout, bytes: stdoutBytes, stderr };
   } catch (error) {
     throw decodeFailure(job, error, error instanceof FfmpegRunError ? error.stderr : '');
   }
+}
+
+/** JPEG quality and numbering from the window's first source frame, for the image2 muxer. */
+function jpegOutputArgs(plan: ExtractionPlan, quality: number): string[] {
+  return ['-q:v', String(jpegQscale(quality)), '-start_number', String(plan.range.first), '-f', 'image2'];
+}
+
+/** <dir>/<index:06d>.jpg; the image2 muxer reads % in the whole path as a pattern, so a literal % is doubled. */
+function jpegPattern(dir: string): string {
+  return path.join(path.resolve(dir).replace(/%/g, '%%'), '%06d.jpg');
 }
 
 /**
@@ -140,11 +152,10 @@ function runJpeg(job: VideoJob, plan: ExtractionPlan, dir: string, quality: numb
   ffmpegBinaries();
   return new Promise((resolve, reject) => {
     ffmpeg(path.resolve(job.path))
-      .inputOptions(input)
+      .inputOptions([...GLOBAL_ARGS, ...input])
       .outputOptions(output)
-      .outputOptions(['-q:v', String(jpegQscale(quality)), '-start_number', String(plan.range.first), '-f', 'image2'])
-      // The image2 muxer reads % in the whole path as a pattern: a literal % in the folder must be doubled.
-      .output(path.join(path.resolve(dir).replace(/%/g, '%%'), '%06d.jpg'))
+      .outputOptions(jpegOutputArgs(plan, quality))
+      .output(jpegPattern(dir))
       .on('error', (error: Error, _stdout: string | null, stderr: string | null) => reject(decodeFailure(job, error, stderr ?? '')))
       .on('end', (_stdout: string | null, stderr: string | null) => resolve({ stderr: stderr ?? '' }))
       .run();
@@ -284,16 +295,29 @@ export interface JpegExtraction {
  * file names and sorted order is temporal order.
  */
 export async function extractJpegFrames(job: VideoJob, config: FramesConfig, dir: string, options: ExtractOptions = {}): Promise<JpegExtraction> {
-  const planned = await planExtraction(job, config, 'jpeg');
+  return extractPlannedJpegFrames(job, await planExtraction(job, config, 'jpeg'), config, dir, options);
+}
+
+async function extractPlannedJpegFrames(job: VideoJob, planned: ExtractionPlan, config: FramesConfig, dir: string, options: ExtractOptions): Promise<JpegExtraction> {
   const runAndList = async (p: ExtractionPlan) => {
     const { stderr } = await runJpeg(job, p, dir, config.jpegQuality, options);
-    return { stderr, written: (await fs.promises.readdir(dir)).filter((n) => /^\d{6}\.jpg$/.test(n)).sort() };
+    return { stderr, written: await listJpegs(dir) };
   };
-  const clear = async (): Promise<void> => {
-    for (const name of await fs.promises.readdir(dir)) await fs.promises.rm(path.join(dir, name), { recursive: true, force: true });
-  };
-  const { result, plan } = await withStreamAnalysisFallback(planned, runAndList, (r) => r.written.length, clear);
-  const { stderr, written } = result;
+  const { result, plan } = await withStreamAnalysisFallback(planned, runAndList, (r) => r.written.length, () => clearDir(dir));
+  return finishJpegFrames(job, plan, dir, result.written, result.stderr, config);
+}
+
+/** The frame files ffmpeg's image2 muxer wrote into `dir`, sorted. */
+async function listJpegs(dir: string): Promise<string[]> {
+  return (await fs.promises.readdir(dir)).filter((n) => /^\d{6}\.jpg$/.test(n)).sort();
+}
+
+async function clearDir(dir: string): Promise<void> {
+  for (const name of await fs.promises.readdir(dir)) await fs.promises.rm(path.join(dir, name), { recursive: true, force: true });
+}
+
+/** Checks what ffmpeg wrote, judges a shortfall, names sampled frames by their source index and pads. */
+async function finishJpegFrames(job: VideoJob, plan: ExtractionPlan, dir: string, written: string[], stderr: string, config: FramesConfig): Promise<JpegExtraction> {
   const decoded = written.length;
   const first = plan.range.first;
   written.forEach((name, i) => {
@@ -325,4 +349,87 @@ export async function extractJpegFrames(job: VideoJob, config: FramesConfig, dir
     return { plan, files: order.map((pos) => files[pos]!), sourceFrames: order.map((pos) => sourceFrames[pos]!), padded: order.filter((pos) => pos >= decoded).length, notes: plan.notes };
   }
   return { plan, files, sourceFrames, padded, notes: plan.notes };
+}
+
+/** A video and the empty folder its JPEG frames go to. */
+export interface JpegTarget {
+  job: VideoJob;
+  dir: string;
+}
+
+/** Per video of a batch: its frames (and whether they came from the shared process), or why it has none. */
+export type JpegOutcome = { extraction: JpegExtraction; batched: boolean } | { error: unknown };
+
+/** A batch's outcomes, in the order of its targets, and how many ffmpeg processes it took. */
+export interface JpegBatchResult {
+  outcomes: JpegOutcome[];
+  processes: number;
+}
+
+/**
+ * JPEG frames of several videos from one ffmpeg process (several inputs, one image2 output each): a process
+ * costs 40-55 ms of CPU before its first frame on these machines, about a third of a WLASL clip's whole
+ * extraction, and a batch pays it once (bench/video_stage.ts measures both ways).
+ *
+ * Outcomes are exactly those of extractJpegFrames one video at a time. A video joins the batch only when its
+ * header was read without ffprobe (planExtraction: one H.264 track, so `-map k:v:0` is the stream ffmpeg would
+ * pick alone, and no stream analysis is needed). Its frames are taken from the batch when ffmpeg succeeded and
+ * either the whole window came out or ffmpeg printed no error at all (a shortfall is then a short video, as
+ * alone). Everything else (a failed process, an error message that could be any input's, no frame) is run
+ * again alone, so one bad clip never fails its batch-mates and is judged by its own run.
+ */
+export async function extractJpegFramesBatch(targets: readonly JpegTarget[], config: FramesConfig, options: ExtractOptions = {}): Promise<JpegBatchResult> {
+  let processes = 0;
+  const alone = async (target: JpegTarget, plan: ExtractionPlan): Promise<JpegOutcome> => {
+    try {
+      await clearDir(target.dir);
+      processes++; // (two when the run without stream analysis has to be repeated with it: rare, not counted)
+      return { extraction: await extractPlannedJpegFrames(target.job, plan, config, target.dir, options), batched: false };
+    } catch (error) {
+      return { error };
+    }
+  };
+  const plans = await Promise.all(
+    targets.map((t) =>
+      planExtraction(t.job, config, 'jpeg').then(
+        (plan) => ({ plan }),
+        (error: unknown) => ({ error }),
+      ),
+    ),
+  );
+  const batched = targets.flatMap((target, i) => {
+    const planned = plans[i]!;
+    return 'plan' in planned && planned.plan.skipStreamAnalysis ? [{ target, plan: planned.plan, at: i }] : [];
+  });
+  const outcomes: Array<JpegOutcome | undefined> = new Array(targets.length);
+  let stderr: string | null = null;
+  if (batched.length > 1) {
+    const args = [...GLOBAL_ARGS];
+    for (const { target, plan } of batched) args.push(...ffmpegArgs(plan, options).input, '-i', path.resolve(target.job.path));
+    batched.forEach(({ target, plan }, k) => {
+      args.push('-map', `${k}:v:0`, ...ffmpegArgs(plan, options).output, ...jpegOutputArgs(plan, config.jpegQuality), jpegPattern(target.dir));
+    });
+    processes++;
+    try {
+      stderr = (await runFfmpeg(args, { stdout: 'ignore' })).stderr;
+    } catch {
+      stderr = null; // every video of the batch is run again alone, below
+    }
+  }
+  for (const { target, plan, at } of batched) {
+    if (stderr === null) continue;
+    const written = await listJpegs(target.dir);
+    if (written.length === 0 || (written.length < plan.expected && stderr.trim() !== '')) continue;
+    try {
+      outcomes[at] = { extraction: await finishJpegFrames(target.job, plan, target.dir, written, '', config), batched: true };
+    } catch (error) {
+      outcomes[at] = { error };
+    }
+  }
+  for (let i = 0; i < targets.length; i++) {
+    const planned = plans[i]!;
+    // A video whose plan failed (not a video, unsafe path) would fail the same way alone.
+    if (outcomes[i] === undefined) outcomes[i] = 'error' in planned ? { error: planned.error } : await alone(targets[i]!, planned.plan);
+  }
+  return { outcomes: outcomes as JpegOutcome[], processes };
 }

@@ -107,6 +107,10 @@ export interface FrameStageSummary {
   failed: number;
   /** Of the videos done in this run, how many were padded by repeating their last frame. */
   padded: number;
+  /** Of the videos done in this run, how many came from an ffmpeg process shared with others (FrameStageOptions.batch). */
+  batched: number;
+  /** ffmpeg processes this run started for its videos (a batch, and each video run alone). */
+  processes: number;
   /** Finished folders found stale (other video file, bbox or frame range) or damaged, and extracted again. */
   recomputed: RecomputedEntry[];
   failures: FrameFailure[];
