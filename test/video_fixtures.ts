@@ -82,6 +82,26 @@ export function writeNoiseLikeH263(file: string): string {
   return file;
 }
 
+/**
+ * An H.264 MP4 whose header is intact but whose frames mostly cannot be decoded: 200 key frames, and in 3 of
+ * every 4 the first NAL unit's length field is overwritten (its decoder rejects the packet). Alone, ffmpeg
+ * gives up on it at exit (more than 2/3 of its decode calls failed: -max_error_rate) though it wrote frames.
+ */
+export function makeMostlyUndecodableClip(file: string): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  run(['-f', 'lavfi', '-i', 'testsrc=s=64x48:r=25:d=8', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '1', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', file]);
+  const packets = execFileSync(ffmpegBinaries().ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pos', '-of', 'csv=p=0', file], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map(Number);
+  const bytes = fs.readFileSync(file);
+  packets.forEach((pos, i) => {
+    if (i % 4 !== 0) bytes[pos] = 0xff;
+  });
+  fs.writeFileSync(file, bytes);
+  return file;
+}
+
 /** The first `fraction` of a file's bytes, as an interrupted download leaves it. */
 export function truncateCopy(source: string, target: string, fraction: number): string {
   const bytes = fs.readFileSync(source);

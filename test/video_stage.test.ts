@@ -8,7 +8,7 @@ import type { VideoJob } from '../src/metadata/types';
 import { finishedFramePaths, frameDir, paramsKey, readFinishedManifest, runFrameStage } from '../src/video/stage';
 import { loadFrameDir } from '../src/video/read';
 import { makeTempDir, REPO_ROOT } from './helpers';
-import { makeAudioOnly, makeGradientVideo, makeNoisyClip, truncateCopy } from './video_fixtures';
+import { makeAudioOnly, makeGradientVideo, makeMostlyUndecodableClip, makeNoisyClip, truncateCopy } from './video_fixtures';
 
 const dir = makeTempDir('wlasl-video-stage-');
 
@@ -224,13 +224,15 @@ test('stage: videos batched into one ffmpeg process give the frames and failures
     made('text', text),
     { ...made('badbox', path.join(root, 'in', 'a.mp4')), bbox: [300, 10, 400, 90] },
     made('c', clip),
+    made('mostly-bad', makeMostlyUndecodableClip(path.join(root, 'in', 'mostly-bad.mp4'))),
     made('d', makeGradientVideo(path.join(root, 'in', 'd.mp4'), { frames: 60 })),
   ];
   const cfg = config({ concurrency: 1 });
   const alone = await runFrameStage(jobs, cfg, path.join(root, 'alone'), { progress: 'none', batch: 1 });
-  const together = await runFrameStage(jobs, cfg, path.join(root, 'together'), { progress: 'none', batch: 8 });
+  // All 9 in one batch (a batch of 8 would leave the last job to a process of its own).
+  const together = await runFrameStage(jobs, cfg, path.join(root, 'together'), { progress: 'none', batch: 16 });
   assert.equal(alone.batched, 0);
-  assert.equal(alone.processes, 6, 'one process for each video whose header was read');
+  assert.equal(alone.processes, 7, 'one process for each video whose header was read');
   assert.equal(together.done, alone.done);
   assert.equal(together.done, 5);
   assert.equal(together.padded, 1);
@@ -238,17 +240,21 @@ test('stage: videos batched into one ffmpeg process give the frames and failures
   // (ffmpeg names its decoder by memory address, "[h264 @ 0x1fea9500]": the one part that differs by run.)
   const failures = (s: typeof alone) => s.failures.map((f) => ({ ...f, reason: f.reason.replace(/ @ 0x[0-9a-f]+\]/g, ']') }));
   assert.deepEqual(failures(together), failures(alone));
-  assert.deepEqual(together.failures.map((f) => [f.videoId, f.kind]), [['badbox', 'bad-bbox'], ['cut', 'truncated'], ['text', 'not-a-video']]);
-  // The clips with their whole window came out of the shared process (short's window is its 15 frames, padded
-  // to 31 after). ffmpeg's complaint about the cut one could have been any input's, so cut, which came out
-  // short of its window, was judged by a run of its own.
-  assert.equal(together.batched, 5);
-  assert.equal(together.processes, 2);
+  assert.deepEqual(together.failures.map((f) => [f.videoId, f.kind]), [['badbox', 'bad-bbox'], ['cut', 'truncated'], ['mostly-bad', 'decode-failed'], ['text', 'not-a-video']]);
+  // a, b, c and d came out of the shared process whole. mostly-bad came out whole too, but the good clips'
+  // frames diluted its decode errors below ffmpeg's limit, which it fails alone: ffmpeg names its input in
+  // those errors, so it was run alone. short came out short of its window while ffmpeg complained (about
+  // mostly-bad, but its decoder's messages do not say which input), so it was judged alone as well. cut was
+  // never in the batch: its header cannot be read without ffprobe.
+  assert.equal(together.batched, 4);
+  assert.equal(together.processes, 4);
   // Frames and manifests byte for byte (the run reports differ in their times and counts).
   const files = (out: string) => new Map([...snapshot(out)].filter(([name]) => name !== 'report.json'));
   const expected = files(alone.outDir);
   assert.deepEqual(new Set([...expected.keys()].map((name) => name.split(path.sep)[0]).filter((n) => !n.endsWith('.json'))), new Set(['a', 'b', 'short', 'c', 'd']));
   assert.deepEqual(files(together.outDir), expected);
-  await assert.rejects(runFrameStage(jobs, cfg, path.join(root, 'never'), { progress: 'none', batch: 0 }), /batch \(videos per ffmpeg process\) must be a whole number of at least 1, got 0/);
+  for (const batch of [0, 65]) {
+    await assert.rejects(runFrameStage(jobs, cfg, path.join(root, 'never'), { progress: 'none', batch }), new RegExp(`batch \\(videos per ffmpeg process\\) must be a whole number from 1 to 64, got ${batch}`));
+  }
   assert.ok(!fs.existsSync(path.join(root, 'never')), 'refused before anything is written');
 });

@@ -99,6 +99,14 @@ test('stage: ffmpeg calls as batched (one per video with batch 1), ffprobe at mo
   }
 });
 
+test('stage: an ffmpeg that fails every batch leaves each video to a run of its own, and none is lost', () => {
+  // Fails any extraction with more than one input, the way a batch fails when one of its files cannot be opened.
+  const wrapper = path.join(dir, 'ffmpeg-no-batches');
+  fs.writeFileSync(wrapper, `#!/bin/sh\ncase "$*" in *" -i "*" -i "*) echo "refused" >&2; exit 1;; esac\nexec "${ffmpegBinaries().ffmpeg}" "$@"\n`, { mode: 0o755 });
+  const { summary } = runStage({ WLASL_PROGRESS: 'none', WLASL_FFMPEG: wrapper }, 1, [], 8);
+  assert.deepEqual(summary, { done: 6, skipped: 0, failed: 0, processes: 7 }, 'the failed batch, then 6 alone');
+});
+
 test('ETA formatting rounds before splitting minutes and seconds', () => {
   assert.equal(formatSeconds(42.4), '42s');
   assert.equal(formatSeconds(59.6), '1m00s');

@@ -73,6 +73,8 @@ export interface FfmpegRunResult {
 
 /** stderr kept from each end: with -loglevel error a damaged file can still log one line per bad frame. */
 const STDERR_KEEP = 64 * 1024;
+/** Marks where the middle of a longer stderr was dropped. */
+export const STDERR_GAP = '\n[...]\n';
 
 /**
  * Runs ffmpeg with `args` (no shell), stdin closed, stdout collected or ignored. Success is exit code 0,
@@ -95,7 +97,7 @@ export function runFfmpeg(args: readonly string[], options: { stdout?: 'collect'
     let head = '';
     let tail = '';
     let dropped = false;
-    const stderrText = (): string => (dropped ? `${head}\n[...]\n${tail}` : head + tail);
+    const stderrText = (): string => (dropped ? `${head}${STDERR_GAP}${tail}` : head + tail);
     let streamError: Error | undefined;
     let settled = false;
     const fail = (message: string, code: number | null, signal: NodeJS.Signals | null, cause?: unknown): void => {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FramesConfig } from '../config';
 import type { VideoJob } from '../metadata/types';
-import { ffmpeg, ffmpegBinaries, FfmpegRunError, runFfmpeg } from '../runtime/ffmpeg';
+import { ffmpeg, ffmpegBinaries, FfmpegRunError, runFfmpeg, STDERR_GAP } from '../runtime/ffmpeg';
 import { checkFramesConfig } from '../config';
 import { cropRect, expectedFrameCount, selectFrames } from './geometry';
 import { probeVideoWithSource } from './probe';
@@ -295,16 +295,19 @@ export interface JpegExtraction {
  * file names and sorted order is temporal order.
  */
 export async function extractJpegFrames(job: VideoJob, config: FramesConfig, dir: string, options: ExtractOptions = {}): Promise<JpegExtraction> {
-  return extractPlannedJpegFrames(job, await planExtraction(job, config, 'jpeg'), config, dir, options);
+  return (await extractPlannedJpegFrames(job, await planExtraction(job, config, 'jpeg'), config, dir, options)).extraction;
 }
 
-async function extractPlannedJpegFrames(job: VideoJob, planned: ExtractionPlan, config: FramesConfig, dir: string, options: ExtractOptions): Promise<JpegExtraction> {
+/** extractJpegFrames from a plan; also says how many ffmpeg runs it took (2 when the stream analysis was needed). */
+async function extractPlannedJpegFrames(job: VideoJob, planned: ExtractionPlan, config: FramesConfig, dir: string, options: ExtractOptions): Promise<{ extraction: JpegExtraction; runs: number }> {
+  let runs = 0;
   const runAndList = async (p: ExtractionPlan) => {
+    runs++;
     const { stderr } = await runJpeg(job, p, dir, config.jpegQuality, options);
     return { stderr, written: await listJpegs(dir) };
   };
   const { result, plan } = await withStreamAnalysisFallback(planned, runAndList, (r) => r.written.length, () => clearDir(dir));
-  return finishJpegFrames(job, plan, dir, result.written, result.stderr, config);
+  return { extraction: await finishJpegFrames(job, plan, dir, result.written, result.stderr, config), runs };
 }
 
 /** The frame files ffmpeg's image2 muxer wrote into `dir`, sorted. */
@@ -383,47 +386,63 @@ export async function extractJpegFramesBatch(targets: readonly JpegTarget[], con
   const alone = async (target: JpegTarget, plan: ExtractionPlan): Promise<JpegOutcome> => {
     try {
       await clearDir(target.dir);
-      processes++; // (two when the run without stream analysis has to be repeated with it: rare, not counted)
-      return { extraction: await extractPlannedJpegFrames(target.job, plan, config, target.dir, options), batched: false };
+      const { extraction, runs } = await extractPlannedJpegFrames(target.job, plan, config, target.dir, options);
+      processes += runs;
+      return { extraction, batched: false };
     } catch (error) {
+      processes++; // (a failed run that was repeated with the stream analysis counts once)
       return { error };
     }
   };
-  const plans = await Promise.all(
-    targets.map((t) =>
-      planExtraction(t.job, config, 'jpeg').then(
-        (plan) => ({ plan }),
-        (error: unknown) => ({ error }),
-      ),
-    ),
-  );
+  // One after another: a clip without a readable header is probed by ffprobe, and the stage's concurrency
+  // bounds how many processes run at once.
+  const plans: Array<{ plan: ExtractionPlan } | { error: unknown }> = [];
+  for (const t of targets) {
+    try {
+      plans.push({ plan: await planExtraction(t.job, config, 'jpeg') });
+    } catch (error) {
+      plans.push({ error });
+    }
+  }
   const batched = targets.flatMap((target, i) => {
     const planned = plans[i]!;
     return 'plan' in planned && planned.plan.skipStreamAnalysis ? [{ target, plan: planned.plan, at: i }] : [];
   });
   const outcomes: Array<JpegOutcome | undefined> = new Array(targets.length);
-  let stderr: string | null = null;
   if (batched.length > 1) {
-    const args = [...GLOBAL_ARGS];
+    // -y as fluent-ffmpeg passes it alone (the folders are new and empty either way).
+    const args = ['-y', ...GLOBAL_ARGS];
     for (const { target, plan } of batched) args.push(...ffmpegArgs(plan, options).input, '-i', path.resolve(target.job.path));
     batched.forEach(({ target, plan }, k) => {
       args.push('-map', `${k}:v:0`, ...ffmpegArgs(plan, options).output, ...jpegOutputArgs(plan, config.jpegQuality), jpegPattern(target.dir));
     });
     processes++;
+    let stderr: string | null;
     try {
       stderr = (await runFfmpeg(args, { stdout: 'ignore' })).stderr;
     } catch {
       stderr = null; // every video of the batch is run again alone, below
     }
-  }
-  for (const { target, plan, at } of batched) {
-    if (stderr === null) continue;
-    const written = await listJpegs(target.dir);
-    if (written.length === 0 || (written.length < plan.expected && stderr.trim() !== '')) continue;
-    try {
-      outcomes[at] = { extraction: await finishJpegFrames(target.job, plan, target.dir, written, '', config), batched: true };
-    } catch (error) {
-      outcomes[at] = { error };
+    // Inputs whose decoder returned an error: alone, ffmpeg fails a run where more than 2/3 of the decode calls
+    // failed (-max_error_rate), but it counts them over the whole process, so in a batch the clean clips' frames
+    // would dilute a bad clip's errors. Every failed decode call logs this line with its input's number. If
+    // runFfmpeg had to drop the middle of a long stderr, nothing can be attributed: all run alone.
+    const failedInputs = new Set([...(stderr ?? '').matchAll(/Error while decoding stream #(\d+):/g)].map((m) => Number(m[1])));
+    const attributable = stderr !== null && !stderr.includes(STDERR_GAP);
+    for (const [k, { target, plan, at }] of batched.entries()) {
+      if (!attributable || failedInputs.has(k)) continue;
+      let written: string[];
+      try {
+        written = await listJpegs(target.dir);
+      } catch {
+        continue; // judged by its own run
+      }
+      if (written.length === 0 || (written.length < plan.expected && stderr!.trim() !== '')) continue;
+      try {
+        outcomes[at] = { extraction: await finishJpegFrames(target.job, plan, target.dir, written, '', config), batched: true };
+      } catch (error) {
+        outcomes[at] = { error };
+      }
     }
   }
   for (let i = 0; i < targets.length; i++) {

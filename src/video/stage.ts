@@ -150,9 +150,14 @@ export interface FrameStageOptions {
  */
 export const DEFAULT_BATCH = 8;
 
-/** Refuses a batch size that is not a whole number >= 1 (undefined: the default). */
+/** More inputs than this in one ffmpeg would mean as many demuxer threads and open files, for no further gain. */
+export const MAX_BATCH = 64;
+
+/** Refuses a batch size that is not a whole number in 1..MAX_BATCH (undefined: the default). */
 export function checkBatch(batch: number | undefined, name = 'batch (videos per ffmpeg process)'): void {
-  if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1)) throw new ConfigError(`${name} must be a whole number of at least 1, got ${batch}`);
+  if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1 && batch <= MAX_BATCH)) {
+    throw new ConfigError(`${name} must be a whole number from 1 to ${MAX_BATCH}, got ${batch}`);
+  }
 }
 
 export function resolveConcurrency(requested: number): number {
@@ -290,7 +295,8 @@ export async function runFrameStage(
     ),
   );
   // In job order, so batches (and a rerun's) do not depend on which check finished first.
-  const order = new Map(jobs.map((job, i) => [job.videoId, i]));
+  const order = new Map<string, number>();
+  jobs.forEach((job, i) => order.set(job.videoId, order.get(job.videoId) ?? i));
   pending.sort((a, b) => order.get(a.job.videoId)! - order.get(b.job.videoId)!);
 
   const batch = options.batch ?? DEFAULT_BATCH;
@@ -325,7 +331,8 @@ export async function runFrameStage(
         done++;
         finish(job, 'done');
       } catch (error) {
-        await fs.promises.rm(tmp, { recursive: true, force: true });
+        // A folder that cannot be removed now is hidden and removed by the next run: never stop this one for it.
+        await fs.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
         failures.push(toFailure(job, error, outDir));
         finish(job, 'failed');
       }

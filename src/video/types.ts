@@ -109,7 +109,7 @@ export interface FrameStageSummary {
   padded: number;
   /** Of the videos done in this run, how many came from an ffmpeg process shared with others (FrameStageOptions.batch). */
   batched: number;
-  /** ffmpeg processes this run started for its videos (a batch, and each video run alone). */
+  /** ffmpeg processes this run started for its videos: one per batch, one or two (with stream analysis) per video run alone. */
   processes: number;
   /** Finished folders found stale (other video file, bbox or frame range) or damaged, and extracted again. */
   recomputed: RecomputedEntry[];
