@@ -294,10 +294,12 @@ export async function runFrameStage(
       }),
     ),
   );
-  // In job order, so batches (and a rerun's) do not depend on which check finished first.
+  // Largest files first, so that the small ones fill the last batches and the workers finish together (a batch
+  // holding a 1080p clip at the end kept one core busy alone: real10 took as long batched as not); then in job
+  // order, so batches do not depend on which check finished first.
   const order = new Map<string, number>();
   jobs.forEach((job, i) => order.set(job.videoId, order.get(job.videoId) ?? i));
-  pending.sort((a, b) => order.get(a.job.videoId)! - order.get(b.job.videoId)!);
+  pending.sort((a, b) => (b.source.bytes ?? 0) - (a.source.bytes ?? 0) || order.get(a.job.videoId)! - order.get(b.job.videoId)!);
 
   const batch = options.batch ?? DEFAULT_BATCH;
   const nextBatch = batchesOf(pending, batch, concurrency);
