@@ -28,7 +28,7 @@ import { findDuplicateVideos } from '../src/metadata/duplicates';
 import * as tf from '@tensorflow/tfjs';
 import { trainMeanPool, trainMeanPoolBaseline, DEFAULT_MEAN_POOL_OPTIONS, MLP_POOL_OPTIONS, type MeanPoolOptions } from '../src/model/baselines';
 import { ClipSequenceSource, type ClipAugmentation, type ClipFrames, type ClipView } from '../src/streams/clip_source';
-import { augmentLandmarkRows, gapFilledLandmarks, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
+import { augmentLandmarkRows, gapFilledLandmarks, leftWristHigher, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
 import { concatClips, loadFeatureClips, loadLandmarkClips, landmarksRootOf } from '../src/streams/load';
 import { handCropCacheDir, loadHandCropClips } from '../src/streams/hand_crops';
 import { openLandmarkCache, readLandmarkEntry } from '../src/landmarks/cache';
@@ -60,7 +60,7 @@ function modelOf(recipe: Recipe): DeepPartial<ModelConfig> {
   return { pooling: 'last', ...recipe.model } as DeepPartial<ModelConfig>;
 }
 
-type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands' | 'lm-angles' | 'lm-angles-tips' | 'lm-angles-palm' | 'lm-angles-planar' | 'lm-angles-dominant' | 'lm-angles-dominant-height' | 'lm-angles-dominant-clear' | 'lm-angles-contact';
+type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands' | 'lm-angles' | 'lm-angles-tips' | 'lm-angles-palm' | 'lm-angles-planar' | 'lm-angles-dominant' | 'lm-angles-dominant-height' | 'lm-angles-dominant-clear' | 'lm-angles-contact' | 'lm-angles-contact-height';
 interface Recipe {
   stream: Stream;
   /**
@@ -139,6 +139,7 @@ const RECIPES: Record<string, Recipe> = {
   'lm-angles-dominant': anglesLs('lm-angles-dominant'),
   // The same, the leading hand the one held higher on average; or mirrored only where the left wrist travels 1.5 times as far.
   'lm-angles-dominant-height': anglesLs('lm-angles-dominant-height'),
+  'lm-angles-contact-height': anglesLs('lm-angles-contact-height'),
   'lm-angles-dominant-clear': anglesLs('lm-angles-dominant-clear'),
   // Where the fingertips are about the face: thumb, index and middle tips less the nose, and the palm's length, per hand.
   'lm-angles-contact': anglesLs('lm-angles-contact'),
@@ -195,8 +196,8 @@ function withTipDistances(clip: ClipFrames): ClipFrames {
   return { ...clip, data: out };
 }
 
-/** Path lengths and mean heights of the signer's left and right body wrists over a clip (stream layout: body points 5 and 6). */
-function wristTravel(clip: ClipFrames): { left: number; right: number; leftHeight: number; rightHeight: number } {
+/** Path lengths of the signer's left and right body wrists over a clip (stream layout: body points 5 and 6). */
+function wristTravel(clip: ClipFrames): { left: number; right: number } {
   const dim = clip.data.length / clip.frames;
   const travel = (k: number) => {
     let sum = 0;
@@ -207,25 +208,15 @@ function wristTravel(clip: ClipFrames): { left: number; right: number; leftHeigh
     }
     return sum;
   };
-  // Over the frames that saw the wrist: a gap-filled wrist never seen sits at (0, 0), shoulder height, and would lead.
-  const height = (k: number) => {
-    let sum = 0;
-    let seen = 0;
-    for (let t = 0; t < clip.frames; t++) {
-      if (clip.data[t * dim + STREAM_LAYOUT.mask.offset + k]! <= 0) continue;
-      sum -= clip.data[t * dim + k * 2 + 1]!;
-      seen++;
-    }
-    return seen ? sum / seen : -Infinity;
-  };
-  return { left: travel(5), right: travel(6), leftHeight: height(5), rightHeight: height(6) };
+  return { left: travel(5), right: travel(6) };
 }
 
 type Leading = 'travel' | 'height' | 'clear';
-/** Whether the signer's left hand leads the clip, by one of three readings. */
+/** Whether the signer's left hand leads the clip, by one of three readings ('height': the library's, stream.rightLeads). */
 function leftLeads(clip: ClipFrames, by: Leading): boolean {
+  if (by === 'height') return leftWristHigher(clip.data, clip.data.length / clip.frames);
   const w = wristTravel(clip);
-  return by === 'height' ? w.leftHeight > w.rightHeight : w.left > (by === 'clear' ? 1.5 : 1) * w.right;
+  return w.left > (by === 'clear' ? 1.5 : 1) * w.right;
 }
 
 /** The clip mirrored (left and right swapped) when its left hand leads by `by`: the right hand always leads. */
@@ -375,6 +366,30 @@ async function main(): Promise<void> {
         return withFaceContact(clip, vectors);
       };
       out = { train: lm.train.map(extend), eval: lm.eval.map(extend) };
+    } else if (stream === 'lm-angles-contact-height') {
+      // Both: the face-contact numbers, then the clip mirrored (contact blocks swapped, their x negated) where
+      // the left wrist is held higher, as stream.rightLeads mirrors the stream.
+      const contact = await load('lm-angles-contact');
+      const base = await load('lm-angles');
+      const lead = (clip: ClipFrames, i: number, bases: ClipFrames[]): ClipFrames => {
+        const b = bases[i]!;
+        if (b.videoId !== clip.videoId) throw new Error(`${clip.videoId}: streams out of step`);
+        if (!leftWristHigher(b.data, b.data.length / b.frames)) return clip;
+        const dim = clip.data.length / clip.frames;
+        const data = Float32Array.from(clip.data);
+        mirrorLandmarkRows(data, dim, true);
+        for (let t = 0; t < clip.frames; t++) {
+          const at = t * dim + STREAM_LANDMARK_DIMS;
+          for (let k = 0; k < 7; k++) {
+            const [l, r] = [data[at + k]!, data[at + 7 + k]!];
+            const sign = k < 6 && k % 2 === 0 ? -1 : 1;
+            data[at + k] = sign * r;
+            data[at + 7 + k] = sign * l;
+          }
+        }
+        return { ...clip, data };
+      };
+      out = { train: contact.train.map((c, i) => lead(c, i, base.train)), eval: contact.eval.map((c, i) => lead(c, i, base.eval)) };
     } else if (stream === 'lm-angles-tips' || stream === 'lm-angles-palm' || stream === 'lm-angles-planar') {
       const lm = await load('lm-angles');
       const extend = stream === 'lm-angles-tips' ? withTipDistances : stream === 'lm-angles-palm' ? withPalmOrientation : withPlanarAngles;

@@ -61,13 +61,13 @@ them per view, five views averaged.
 
 WLASL v0.3 (Li et al., WACV 2020), the 100 glosses of WLASL100 as the WLASL authors define them: the train and
 val splits of the publicly available clips (\`../shared/data/wlasl100-trainval\`: 641 train and 143 val videos,
-about 6 train clips a gloss, clips cropped to the signer's box plus a margin). Trained on train; val chose the
-recipe and the epoch (early stopping). The WLASL100 test split was not used for anything: it is held back for
+about 6 train clips a gloss, clips cropped to the signer's box plus a margin). Trained on train; val and a
+cross-validation over train and val chose the recipe, val the epoch (early stopping). The WLASL100 test split was not used for anything: it is held back for
 independent evaluation.
 
 ## Recipe
 
-\`${meta.stream.features}\` stream${meta.stream.handAngles ? ' with hand angles' : ''}, whole clip (${meta.sequence.sampleSize} frames spread over each view),
+\`${meta.stream.features}\` stream${meta.stream.handAngles ? ' with hand angles' : ''}${meta.stream.rightLeads ? ', the leading hand on the right (a clip whose left wrist is held higher is read mirrored)' : ''}, whole clip (${meta.sequence.sampleSize} frames spread over each view),
 ${meta.head.bidirectional ? 'bidirectional ' : ''}LSTM(${meta.head.hidden}) with frame-to-frame changes (velocity ${meta.head.velocity}), the classifier on ${meta.head.pooling === 'mean' ? "the mean of the LSTM's states over time" : "the LSTM's last state"}, Adam ${config.train.learningRate}, batch ${config.train.batchSize}${config.train.labelSmoothing ? `, label smoothing ${config.train.labelSmoothing}` : ''}${config.train.weightDecay ? `, weight decay ${config.train.weightDecay}` : ''},
 early stopping on val loss (best epoch ${metrics.bestEpoch + 1}); training views are random spans of at least
 ${100 * meta.stream.minSpan}% of the sign with the keypoints turned, scaled and shifted. Seed ${config.train.seed}.

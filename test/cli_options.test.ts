@@ -81,6 +81,10 @@ test('recipe options: the measured default, the original preset, and switches th
   const regularised = trainConfig(['--label-smoothing', '0.1', '--weight-decay', '0.2']).train;
   assert.deepEqual([regularised.labelSmoothing, regularised.weightDecay], [0.1, 0.2]);
   assert.throws(() => trainConfig(['--label-smoothing', '1', '--weight-decay', '-1']), /--label-smoothing must be in \[0, 1\), got 1.*--weight-decay must be a number >= 0, got -1/);
+  // The leading hand on the right is the measured default of the landmark stream; --no-right-leads reads clips as filmed.
+  assert.equal(trainConfig(['--data', '/tmp/unused']).stream.rightLeads, true);
+  assert.equal(trainConfig(['--data', '/tmp/unused', '--no-right-leads']).stream.rightLeads, false);
+  assert.equal(trainConfig(['--data', '/tmp/unused', '--preset', 'original']).stream.rightLeads, false);
   assert.equal(defaults.train.helperThreads, 0);
   assert.equal(trainConfig(['--helper-threads', '1']).train.helperThreads, 1);
   assert.throws(() => trainConfig(['--helper-threads', '2']), /--helper-threads must be one of 0, 1, got 2/);

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ClipSequenceSource, EVAL_SPANS, spreadIndices, type ClipFrames } from '../src/streams/clip_source';
-import { augmentLandmarkRows, fillGaps, landmarkStreamFrames, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS } from '../src/streams/landmark_features';
-import { landmarkVectors, LANDMARK_DIMS, LANDMARK_LAYOUT } from '../src/landmarks/normalise';
+import { augmentLandmarkRows, fillGaps, landmarkStreamFrames, leftWristHigher, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS } from '../src/streams/landmark_features';
+import { landmarkVectors, LANDMARK_DIMS, LANDMARK_LAYOUT, NORMALISED_BODY_POINTS } from '../src/landmarks/normalise';
 import { readLandmarkEntry } from '../src/landmarks/cache';
 import { HAND_CROP_DIMS, HAND_FEATURE_DIM, handCropBoxes } from '../src/streams/hand_crops';
 import { initBackend } from '../src/runtime/backend';
@@ -130,6 +130,63 @@ test("hand angles read the handshape: the same when the hand turns, comes nearer
   for (let t = 0; t < frames; t++) assert.deepEqual(Array.from(narrow.subarray(t * STREAM_POSITION_DIMS, (t + 1) * STREAM_POSITION_DIMS)), Array.from(stream.subarray(t * STREAM_LANDMARK_DIMS, t * STREAM_LANDMARK_DIMS + STREAM_POSITION_DIMS)));
 });
 
+test('rightLeads: a clip whose left wrist is held higher is mirrored, so a sign and its mirror image read the same; a wrist never seen is not raised', () => {
+  const rng = seededRandom(11);
+  const frames = 6;
+  const B = NORMALISED_BODY_POINTS;
+  // A signer (shoulder centre at the origin, shoulders 1 apart, y down) raising the left hand, whose 21 points
+  // move a little, while the right arm rests; the right hand is seen in some frames.
+  const signer = new Float32Array(frames * LANDMARK_DIMS);
+  const body: Record<string, [number, number]> = { nose: [0, -0.6], leftShoulder: [0.5, 0], rightShoulder: [-0.5, 0], leftElbow: [0.7, 0.4], rightElbow: [-0.6, 0.7], leftWrist: [0.4, -0.3], rightWrist: [-0.6, 1.3] };
+  for (let t = 0; t < frames; t++) {
+    const r = t * LANDMARK_DIMS;
+    B.forEach((name, k) => {
+      signer[r + k * 2] = body[name]![0] + (name === 'leftWrist' ? 0.05 * t : 0);
+      signer[r + k * 2 + 1] = body[name]![1];
+      signer[r + LANDMARK_LAYOUT.mask.offset + k] = 1;
+    });
+    for (let p = 0; p < 21; p++) for (let c = 0; c < 3; c++) signer[r + LANDMARK_LAYOUT.left.offset + p * 3 + c] = (c === 0 ? 0.4 : c === 1 ? -0.3 : 0) + (p ? (rng() - 0.5) * 0.3 : 0);
+    signer[r + LANDMARK_LAYOUT.mask.offset + B.length] = 1;
+    if (t % 2 === 0) {
+      for (let p = 0; p < 21; p++) for (let c = 0; c < 3; c++) signer[r + LANDMARK_LAYOUT.right.offset + p * 3 + c] = (c === 0 ? -0.6 : c === 1 ? 1.3 : 0) + (p ? (rng() - 0.5) * 0.3 : 0);
+      signer[r + LANDMARK_LAYOUT.mask.offset + B.length + 1] = 1;
+    }
+  }
+  // The same signer in a mirror: x negated, the signer's left and right trade places.
+  const mirror = new Float32Array(signer.length);
+  const pairs = new Map<number, number>([[1, 2], [2, 1], [3, 4], [4, 3], [5, 6], [6, 5]]);
+  for (let t = 0; t < frames; t++) {
+    const r = t * LANDMARK_DIMS;
+    B.forEach((_, k) => {
+      const from = pairs.get(k) ?? k;
+      mirror[r + k * 2] = -signer[r + from * 2]!;
+      mirror[r + k * 2 + 1] = signer[r + from * 2 + 1]!;
+      mirror[r + LANDMARK_LAYOUT.mask.offset + k] = signer[r + LANDMARK_LAYOUT.mask.offset + from]!;
+    });
+    for (const [to, from] of [['left', 'right'], ['right', 'left']] as const) {
+      for (let i = 0; i < 63; i++) mirror[r + LANDMARK_LAYOUT[to].offset + i] = (i % 3 === 0 ? -1 : 1) * signer[r + LANDMARK_LAYOUT[from].offset + i]!;
+    }
+    mirror[r + LANDMARK_LAYOUT.mask.offset + B.length] = signer[r + LANDMARK_LAYOUT.mask.offset + B.length + 1]!;
+    mirror[r + LANDMARK_LAYOUT.mask.offset + B.length + 1] = signer[r + LANDMARK_LAYOUT.mask.offset + B.length]!;
+  }
+  const vectorsOf = (data: Float32Array) => ({ data, frames, dims: LANDMARK_DIMS, valid: new Uint8Array(frames).fill(1), reference: { cx: 0, cy: 0, width: 1 }, referenceSource: 'shoulders' as const });
+  const asFilmed = landmarkStreamFrames(vectorsOf(signer), { handAngles: true });
+  const mirrorAsFilmed = landmarkStreamFrames(vectorsOf(mirror), { handAngles: true });
+  assert.equal(leftWristHigher(asFilmed, STREAM_LANDMARK_DIMS), true);
+  assert.equal(leftWristHigher(mirrorAsFilmed, STREAM_LANDMARK_DIMS), false);
+  const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+  assert.ok(maxDiff(asFilmed, mirrorAsFilmed) > 0.5, 'as filmed, the two differ');
+  const led = landmarkStreamFrames(vectorsOf(signer), { handAngles: true, rightLeads: true });
+  const mirrorLed = landmarkStreamFrames(vectorsOf(mirror), { handAngles: true, rightLeads: true });
+  assert.ok(maxDiff(led, mirrorLed) < 1e-5, `with rightLeads they read the same (max difference ${maxDiff(led, mirrorLed)})`);
+  assert.deepEqual(Array.from(mirrorLed), Array.from(mirrorAsFilmed), 'a clip already led by its right hand is left as it is');
+  // The right wrist resting below the shoulders and the left never seen: gap-filled to shoulder height, the left
+  // wrist must not count as raised.
+  const unseen = Float32Array.from(signer);
+  for (let t = 0; t < frames; t++) unseen[t * LANDMARK_DIMS + LANDMARK_LAYOUT.mask.offset + B.indexOf('leftWrist')] = 0;
+  assert.equal(leftWristHigher(landmarkStreamFrames(vectorsOf(unseen), { handAngles: true }), STREAM_LANDMARK_DIMS), false);
+});
+
 /** A copy of a few glosses of wlasl-real10 (copies: the dataset refuses links leading out of it). */
 function real10Subset(root: string, glosses: number, perSplit: Record<string, number>): string {
   const data = path.join(root, 'data');
@@ -155,7 +212,7 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   assert.equal(run.code, 0, run.stderr + run.stdout);
   const summary = fs.readFileSync(path.join(runDir, 'summary.txt'), 'utf8');
   assert.match(summary, /^landmarks: 15 computed, 0 reused, 0 failed, hands at \d+\.\d% of visible wrists/m);
-  assert.match(summary, /^sequences: landmarks stream with hand angles, whole clip, 8 frames spread over it; training views: spans >= 0\.5, landmarks turned\/scaled\/shifted/m);
+  assert.match(summary, /^sequences: landmarks stream with hand angles, the leading hand on the right, whole clip, 8 frames spread over it; training views: spans >= 0\.5, landmarks turned\/scaled\/shifted/m);
   assert.doesNotMatch(summary, /^backbone:/m);
   const meta = JSON.parse(fs.readFileSync(path.join(runDir, 'model', 'wlasl-model.json'), 'utf8')) as { featureDim: number; stream: { features: string }; backbone?: unknown };
   assert.deepEqual([meta.stream.features, meta.featureDim, meta.backbone], ['landmarks', STREAM_LANDMARK_DIMS, undefined]);
@@ -188,17 +245,18 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   assert.deepEqual([p.top.length, p.windows, p.frames], [3, EVAL_SPANS.length, 12]);
   assert.ok(Math.abs(p.top.reduce((s, t) => s + t.probability, 0) - 1) < 1e-4);
 
-  // A model of the stream before hand angles: its meta has no handAngles (as saved then); it reads 147 values a
-  // frame, and predicts as the same model told so explicitly.
+  // A model of the stream before hand angles (and before the leading hand was mirrored): its meta has neither
+  // setting (as saved then); it reads 147 values a frame, and predicts as the same model told so explicitly.
   const oldDir = path.join(root, 'old-run');
-  const old = await runCli(['run', '--data', data, '--run-dir', oldDir, '--features', 'landmarks', '--no-hand-angles', ...small], env);
+  const old = await runCli(['run', '--data', data, '--run-dir', oldDir, '--features', 'landmarks', '--no-hand-angles', '--no-right-leads', ...small], env);
   assert.equal(old.code, 0, old.stderr + old.stdout);
   assert.match(fs.readFileSync(path.join(oldDir, 'summary.txt'), 'utf8'), /^sequences: landmarks stream without hand angles, /m);
   const oldMetaFile = path.join(oldDir, 'model', 'wlasl-model.json');
   const oldMeta = JSON.parse(fs.readFileSync(oldMetaFile, 'utf8')) as { featureDim: number; stream: Record<string, unknown> };
-  assert.deepEqual([oldMeta.featureDim, oldMeta.stream.handAngles], [STREAM_POSITION_DIMS, false]);
+  assert.deepEqual([oldMeta.featureDim, oldMeta.stream.handAngles, oldMeta.stream.rightLeads], [STREAM_POSITION_DIMS, false, false]);
   const explicit = await runCli(['predict', video, '--model', path.join(oldDir, 'model'), '--json'], env);
   delete oldMeta.stream.handAngles;
+  delete oldMeta.stream.rightLeads;
   fs.writeFileSync(oldMetaFile, JSON.stringify(oldMeta));
   const legacy = await runCli(['predict', video, '--model', path.join(oldDir, 'model'), '--json'], env);
   assert.equal(legacy.code, 0, legacy.stderr);
@@ -207,10 +265,16 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   const resumed = await runCli(['run', '--data', data, '--run-dir', oldDir, '--features', 'landmarks', '--resume', ...small], env);
   assert.notEqual(resumed.code, 0);
   assert.match(resumed.stderr, /resume it with --no-hand-angles/);
+  assert.match(resumed.stderr, /resume it with --no-right-leads/);
   // And the other way: a run with hand angles resumed without them.
   const without = await runCli(['run', '--data', data, '--run-dir', runDir, '--features', 'landmarks', '--no-hand-angles', '--resume', ...small], env);
   assert.notEqual(without.code, 0);
   assert.match(without.stderr, /resume it with --hand-angles/);
+  // Clips read as filmed instead of with the leading hand on the right: the same width, so the checkpoint says it.
+  const asFilmed = await runCli(['run', '--data', data, '--run-dir', runDir, '--features', 'landmarks', '--no-right-leads', '--resume', ...small], env);
+  assert.notEqual(asFilmed.code, 0);
+  assert.match(asFilmed.stderr, /the checkpoint read clips with the leading hand mirrored to the right: resume it with --right-leads/);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'model', 'wlasl-model.json'), 'utf8')).stream.rightLeads, true);
 });
 
 test('run --features hands: the backbone on hand crops placed by the landmarks feeds the LSTM; the stage resumes and follows its landmark entries; evaluate and predict read it', { skip, timeout: 900_000 }, async () => {

@@ -119,13 +119,17 @@ test('parseModelInfo reads saveModelDir\'s description, fills defaults for older
   assert.deepEqual(info.sequence, { sampleSize: 5, stride: 2 });
   // A folder without maxFrames or a stream was written by the windows-only code: 64 frames, CNN windows.
   assert.deepEqual(info.frames.window, { start: 3, end: 40, maxFrames: 64 });
-  assert.deepEqual(info.stream, { features: 'cnn', wholeClip: false, evalViews: 'whole', handAngles: false });
+  assert.deepEqual(info.stream, { features: 'cnn', wholeClip: false, evalViews: 'whole', handAngles: false, rightLeads: false });
   // A landmark model saved before hand angles reads the stream without them; one saved since says so.
   const landmarkStream = { features: 'landmarks', wholeClip: true, minSpan: 0.5, augmentLandmarks: true, evalViews: 'spans' };
   const landmarkModel = { ...saved, featureStats: null, featureDim: STREAM_POSITION_DIMS, stream: landmarkStream };
   assert.equal(parseModelInfo(landmarkModel).stream.handAngles, false);
   assert.equal(parseModelInfo({ ...landmarkModel, featureDim: STREAM_LANDMARK_DIMS, stream: { ...landmarkStream, handAngles: true } }).stream.handAngles, true);
   assert.throws(() => parseModelInfo({ ...landmarkModel, stream: { ...landmarkStream, handAngles: 'yes' } }), /handAngles/);
+  // Likewise a model saved before the leading hand was mirrored reads clips as filmed.
+  assert.equal(parseModelInfo(landmarkModel).stream.rightLeads, false);
+  assert.equal(parseModelInfo({ ...landmarkModel, stream: { ...landmarkStream, rightLeads: true } }).stream.rightLeads, true);
+  assert.throws(() => parseModelInfo({ ...landmarkModel, stream: { ...landmarkStream, rightLeads: 1 } }), /rightLeads/);
   // A description whose width contradicts its stream is refused when read, naming the file and the setting.
   assert.throws(() => parseModelInfo({ ...landmarkModel, stream: { ...landmarkStream, handAngles: true } }), /wlasl-model\.json: not a valid model description: featureDim 147: the landmark stream with hand angles \(stream\.handAngles true\) has 185 values a frame/);
   assert.throws(() => parseModelInfo({ ...landmarkModel, featureDim: STREAM_LANDMARK_DIMS }), /featureDim 185: the landmark stream without hand angles/);

@@ -33,6 +33,7 @@ interface CommonOptions {
   minSpan?: string;
   augmentLandmarks?: boolean;
   handAngles?: boolean;
+  rightLeads?: boolean;
   evalViews?: 'whole' | 'spans';
   sampleSize?: string;
   stride?: string;
@@ -105,7 +106,7 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
       window: { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: fixedWindowAsked(o) ? false : o.metadataRange, shortVideoPolicy: o.shortVideo, maxFrames: num(o.maxFrames, 'max-frames'), resample: o.resample },
       concurrency: num(o.concurrency, 'concurrency'),
     },
-    stream: { features: o.features, wholeClip: o.wholeClip, minSpan: num(o.minSpan, 'min-span'), augmentLandmarks: o.augmentLandmarks, handAngles: o.handAngles, evalViews: o.evalViews },
+    stream: { features: o.features, wholeClip: o.wholeClip, minSpan: num(o.minSpan, 'min-span'), augmentLandmarks: o.augmentLandmarks, handAngles: o.handAngles, rightLeads: o.rightLeads, evalViews: o.evalViews },
     sequence: { sampleSize: num(o.sampleSize, 'sample-size'), stride: num(o.stride, 'stride') },
     backbone: {
       weights: o.weights,
@@ -221,6 +222,8 @@ function addConfigOptions(cmd: Command): Command {
     .option('--no-augment-landmarks', 'landmarks as computed')
     .option('--hand-angles', "the landmark stream carries each hand's joint angles (the default)")
     .option('--no-hand-angles', 'landmark positions and shapes only (the stream of models before 2026-12-06)')
+    .option('--right-leads', 'mirror clips whose left wrist is held higher, so the leading hand is always the right (the default)')
+    .option('--no-right-leads', 'read every clip as filmed (the stream of models before 2026-12-06)')
     .addOption(new Option('--eval-views <views>', 'whole clip: read a clip at evaluation as one view (whole) or five spans averaged (spans)').choices(['whole', 'spans']))
     .option('--sample-size <T>', 'frames per sequence')
     .option('--stride <n>', 'frames between sequence starts')

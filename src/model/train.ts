@@ -41,6 +41,12 @@ export interface FitOptions {
   resume?: boolean;
   /** Stop (as if killed) after this many epochs of this call: for tests of resume. */
   maxEpochsThisRun?: number;
+  /**
+   * How the training data was read, where the head cannot see it (same width, other values): part of the
+   * checkpoint's fingerprint, so a run is not resumed on data read another way. Give settings only when they
+   * are not neutral, so checkpoints made before they existed keep their fingerprint.
+   */
+  inputs?: { rightLeads?: true };
 }
 
 export interface FitResult {
@@ -81,9 +87,10 @@ function stepSeed(seed: number, epoch: number, step: number): number {
 }
 
 /** Identifies what a checkpoint was made for, so resuming with another config fails clearly. */
-function fingerprint(head: LstmHead, train: SequenceSource, config: TrainConfig): string {
+function fingerprint(head: LstmHead, train: SequenceSource, config: TrainConfig, inputs: FitOptions['inputs'] = {}): string {
   const c = head.config;
   return JSON.stringify({
+    ...inputs,
     featureDim: c.featureDim, numClasses: c.numClasses, hidden: c.hidden, layers: c.layers, dropout: c.dropout,
     velocity: c.preprocessing.velocity, standardize: c.preprocessing.stats !== null,
     // Only when it is not the original's: checkpoints made before pooling existed keep their fingerprint.
@@ -114,6 +121,7 @@ function resumeHints(saved: string, now: string): string {
   const differs = (key: string) => JSON.stringify(before[key]) !== JSON.stringify(after[key]);
   if (differs('pooling')) hints.push(`the checkpoint pools the LSTM's ${before.pooling === 'mean' ? 'states by their mean' : 'last state'}: resume it with --pooling ${before.pooling === 'mean' ? 'mean' : 'last'}`);
   if (differs('labelSmoothing')) hints.push(`the checkpoint was trained with label smoothing ${Number(before.labelSmoothing ?? 0)}: resume it with --label-smoothing ${Number(before.labelSmoothing ?? 0)}`);
+  if (differs('rightLeads')) hints.push(`the checkpoint read clips ${before.rightLeads ? 'with the leading hand mirrored to the right' : 'as filmed'}: resume it with --${before.rightLeads ? '' : 'no-'}right-leads`);
   if (differs('weightDecay')) hints.push(`the checkpoint was trained with weight decay ${Number(before.weightDecay ?? 0)}: resume it with --weight-decay ${Number(before.weightDecay ?? 0)}`);
   // The landmark stream's hand angles show only as its width.
   const angleWidth = STREAM_LANDMARK_DIMS - STREAM_POSITION_DIMS;
@@ -149,7 +157,7 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
   const adam = new Adam(params.map((p) => p.data.length), { learningRate: config.learningRate });
   const stopper = new EarlyStopping({ patience: config.patience, minDelta: config.minDelta, restoreBest: config.restoreBest });
   const history: EpochRecord[] = [];
-  const print = fingerprint(head, train, config);
+  const print = fingerprint(head, train, config, options.inputs);
   const checkpointFile = options.checkpointDir ? path.join(options.checkpointDir, CHECKPOINT_FILE) : undefined;
   let startEpoch = 0;
   let resumed = false;

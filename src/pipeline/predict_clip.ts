@@ -104,7 +104,7 @@ export async function predictClipVideo(modelDir: string, video: string, options:
     const t1 = performance.now();
     if (readsLandmarkVectors(m.config)) {
       const vectors = landmarkVectors(clip.frames, DEFAULT_LANDMARK_PARAMS.minBodyScore, typicalSignerReference(lf.geometry.crop))!;
-      parts.push([{ videoId: job.videoId, label: 0, frames: vectors.frames, data: landmarkStreamFrames(vectors, { handAngles: m.config.stream.handAngles }) }]);
+      parts.push([{ videoId: job.videoId, label: 0, frames: vectors.frames, data: landmarkStreamFrames(vectors, { handAngles: m.config.stream.handAngles, rightLeads: m.config.stream.rightLeads }) }]);
     }
     backboneMs += performance.now() - t1;
     if (usesHandCrops(m.config)) {

@@ -77,7 +77,7 @@ export async function recognizeLandmarkClip(r: LandmarkRecognizer, frames: Uint8
   // A clip without both shoulders in any frame is read against the typical signer's place in the picture, as in training.
   const vectors = landmarkVectors(clip.frames, DEFAULT_LANDMARK_PARAMS.minBodyScore, typicalSignerReference(geometry.crop))!;
   const handAngles = r.info.stream.handAngles;
-  const data = landmarkStreamFrames(vectors, { handAngles });
+  const data = landmarkStreamFrames(vectors, { handAngles, rightLeads: r.info.stream.rightLeads });
   const t1 = now();
   const { mean, windows } = await classifyClip(r.head, r.info, data, vectors.frames, landmarkStreamDims(handAngles));
   const t2 = now();

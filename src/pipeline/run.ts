@@ -214,7 +214,7 @@ export function sequencesText(config: PipelineConfig): string {
   const s = config.stream;
   const view = s.wholeClip ? `whole clip, ${config.sequence.sampleSize} frames spread over it` : `T=${config.sequence.sampleSize}, stride ${config.sequence.stride}`;
   const augment = [s.wholeClip && s.minSpan < 1 ? `spans >= ${s.minSpan}` : '', s.augmentLandmarks && readsLandmarkVectors(config) ? 'landmarks turned/scaled/shifted' : ''].filter(Boolean);
-  const angles = readsLandmarkVectors(config) ? (s.handAngles ? ' with hand angles' : ' without hand angles') : '';
+  const angles = readsLandmarkVectors(config) ? `${s.handAngles ? ' with hand angles' : ' without hand angles'}${s.rightLeads ? ', the leading hand on the right' : ''}` : '';
   return `${s.features} stream${angles}, ${view}${augment.length ? `; training views: ${augment.join(', ')}` : ''}`;
 }
 
@@ -450,7 +450,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
 
   const head = await createHead(train, config.model, config.train.seed);
   const fitResult = await timed('train', () =>
-    fit(head, train, val, config.train, { checkpointDir: path.join(runDir, 'checkpoint'), resume: options.resume, progress: options.progress, onEpoch: options.onEpoch }),
+    fit(head, train, val, config.train, {
+      checkpointDir: path.join(runDir, 'checkpoint'),
+      resume: options.resume,
+      progress: options.progress,
+      onEpoch: options.onEpoch,
+      inputs: config.stream.rightLeads && readsLandmarkVectors(config) ? { rightLeads: true } : {},
+    }),
   );
   await saveHistory(fitResult.history, runDir);
 

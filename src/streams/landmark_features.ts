@@ -43,6 +43,8 @@ export { STREAM_POSITION_DIMS, STREAM_LANDMARK_DIMS, landmarkStreamDims };
 export interface LandmarkStreamOptions {
   /** Append each hand's joint angles (layout above). */
   handAngles: boolean;
+  /** Mirror a clip whose left wrist is held higher than its right, so the leading hand is always the right (rightLeads). */
+  rightLeads?: boolean;
 }
 
 /** Palm length (wrist to the middle finger's base, MediaPipe point 9) below which a hand's shape is not scaled up. */
@@ -148,7 +150,33 @@ export function landmarkStreamFrames(vectors: LandmarkVectors, options: Landmark
       writeHandAngles(out, dst + STREAM_LAYOUT.right.offset + 2, dst + STREAM_LAYOUT.rightAngles.offset);
     }
   }
+  if (options.rightLeads && leftWristHigher(out, dims)) mirrorLandmarkRows(out, dims, options.handAngles);
   return out;
+}
+
+const LEFT_WRIST = NORMALISED_BODY_POINTS.indexOf('leftWrist');
+const RIGHT_WRIST = NORMALISED_BODY_POINTS.indexOf('rightWrist');
+
+/**
+ * Whether the signer's left wrist is held higher than the right over the clip (stream rows [T, dims], y down),
+ * each wrist's height averaged over the frames that saw it: a wrist never seen is gap-filled to shoulder height
+ * and must not count as raised. A one-handed sign is made with the dominant hand, which is raised to sign while
+ * the other rests, so this reads which hand leads; mirroring such clips (`rightLeads`) lets a left-handed signer's
+ * sign look like everyone else's. On wlasl100-trainval it mirrors 128 of 784 clips.
+ */
+export function leftWristHigher(rows: Float32Array, dims: number): boolean {
+  const frames = rows.length / dims;
+  const height = (k: number): number => {
+    let sum = 0;
+    let seen = 0;
+    for (let t = 0; t < frames; t++) {
+      if (rows[t * dims + STREAM_LAYOUT.mask.offset + k]! <= 0) continue;
+      sum -= rows[t * dims + k * 2 + 1]!;
+      seen++;
+    }
+    return seen ? sum / seen : -Infinity;
+  };
+  return height(LEFT_WRIST) > height(RIGHT_WRIST);
 }
 
 export interface LandmarkAugmentation {

@@ -45,7 +45,7 @@ export async function loadStreamClips(videos: ReadonlyArray<{ videoId: string; l
   const parts: LoadedClips[] = [];
   if (readsLandmarkVectors(config)) {
     if (!caches.landmarksRoot) throw new Error('the landmark stream needs the landmark cache');
-    parts.push(await loadLandmarkClips(videos, caches.landmarksRoot, config.frames, { handAngles: config.stream.handAngles }));
+    parts.push(await loadLandmarkClips(videos, caches.landmarksRoot, config.frames, { handAngles: config.stream.handAngles, rightLeads: config.stream.rightLeads }));
   }
   if (usesHandCrops(config)) {
     if (!caches.handCropsDir) throw new Error('the hands stream needs the hand-crop cache');
