@@ -407,6 +407,10 @@ async function main(): Promise<void> {
   const seeds = args.seeds!.split(',').map(Number);
   const only = args.only?.split(',');
   const folds = Number(args.folds);
+  if (!(Number.isInteger(folds) && folds >= 0 && folds !== 1)) throw new Error(`--folds must be 0 (the one split) or a whole number >= 2, got ${args.folds}`);
+  if (!Number.isInteger(Number(args['fold-seed']))) throw new Error(`--fold-seed must be a whole number, got ${args['fold-seed']}`);
+  // Cross-validation pools train with val only: the test split is never trained on, and train is not pooled twice.
+  if (folds > 0 && args.split !== 'val') throw new Error(`--folds pools train with val; it cannot be used with --split ${args.split}`);
   const classes = index.classes.length;
   // With --folds, train and the evaluated split are pooled and dealt into folds (byte-identical videos together).
   const foldOf =

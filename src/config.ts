@@ -76,7 +76,8 @@ export interface StreamConfig {
   /**
    * The landmark stream of a clip whose left wrist is held higher than its right is mirrored, so the leading
    * (dominant) hand is always the right (streams/landmark_features.ts leftWristHigher): a left-handed signer's
-   * sign reads like a right-handed one's. Models saved before it read without (their meta lacks it).
+   * sign reads like a right-handed one's. The landmark stream only (features 'landmarks'; not a fusion, whose CNN
+   * half cannot be mirrored with it). Models saved before it read without (their meta lacks it).
    */
   rightLeads: boolean;
   /**

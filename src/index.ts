@@ -23,6 +23,7 @@ export type { Bbox, Split, VideoEntry } from './metadata/types';
 export { SPLITS } from './metadata/types';
 export type { VideoIndex } from './metadata/video_index';
 export type { SequenceSource, SequenceSample, SequenceBatch } from './dataset/types';
+export { fitInputsOf } from './streams/sources';
 export { loadIndex, buildFeatures, buildStreams, splitSource, splitSources, saveRunModel, runPipeline, defaultRunDir, type DatasetLocation, type PipelineOptions, type PipelineResult, type BuiltStreams } from './pipeline/run';
 export { evaluateModelDir, type EvaluateModelOptions } from './pipeline/evaluate';
 export { predictVideo, type Prediction } from './pipeline/predict';

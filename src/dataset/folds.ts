@@ -6,8 +6,8 @@ import { seededShuffle } from '../runtime/random';
  * at 50%). Every item is held out exactly once, so the pooled figure is read over all items.
  *
  * - Stratified: each label's items are dealt round the folds in turn, continuing where the previous label
- *   stopped, so every fold holds about 1/K of each gloss and lone items leave the folds within one of each
- *   other in size.
+ *   stopped, so every fold holds about 1/K of each gloss and the folds about 1/K of the items (lone items alone
+ *   would leave them within one of each other; a group goes to the smallest fold).
  * - Grouped: items of one group (byte-identical videos under different ids) always share a fold, so a copy is
  *   never trained on while its twin is scored. A group is dealt as one unit under its first member's label.
  * - Seeded: the same items and seed give the same folds on every machine, whatever the input order.

@@ -25,7 +25,7 @@ import { saveChart } from '../plot/charts';
 import type { SequenceSource } from '../dataset/types';
 import { buildLandmarkCache, formatLandmarkSummary, type BuildLandmarkCacheReport } from '../landmarks/stage';
 import { landmarksRootOf } from '../streams/load';
-import { readsLandmarkVectors, usesCnn, usesHandCrops, usesLandmarks, wholeClipSource, type StreamCaches } from '../streams/sources';
+import { fitInputsOf, mirrorsLeadingHand, readsLandmarkVectors, usesCnn, usesHandCrops, usesLandmarks, wholeClipSource, type StreamCaches } from '../streams/sources';
 import { buildHandCropCache, formatHandCropSummary, type BuildHandCropReport } from '../streams/hand_crops';
 import { openLandmarkCache } from '../landmarks/cache';
 import { landmarkModelFiles } from '../landmarks/human';
@@ -214,7 +214,7 @@ export function sequencesText(config: PipelineConfig): string {
   const s = config.stream;
   const view = s.wholeClip ? `whole clip, ${config.sequence.sampleSize} frames spread over it` : `T=${config.sequence.sampleSize}, stride ${config.sequence.stride}`;
   const augment = [s.wholeClip && s.minSpan < 1 ? `spans >= ${s.minSpan}` : '', s.augmentLandmarks && readsLandmarkVectors(config) ? 'landmarks turned/scaled/shifted' : ''].filter(Boolean);
-  const angles = readsLandmarkVectors(config) ? `${s.handAngles ? ' with hand angles' : ' without hand angles'}${s.rightLeads ? ', the leading hand on the right' : ''}` : '';
+  const angles = readsLandmarkVectors(config) ? `${s.handAngles ? ' with hand angles' : ' without hand angles'}${mirrorsLeadingHand(config) ? ', the leading hand on the right' : ''}` : '';
   return `${s.features} stream${angles}, ${view}${augment.length ? `; training views: ${augment.join(', ')}` : ''}`;
 }
 
@@ -455,7 +455,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       resume: options.resume,
       progress: options.progress,
       onEpoch: options.onEpoch,
-      inputs: config.stream.rightLeads && readsLandmarkVectors(config) ? { rightLeads: true } : {},
+      inputs: fitInputsOf(config),
     }),
   );
   await saveHistory(fitResult.history, runDir);

@@ -28,6 +28,15 @@ export const usesCnn = (config: PipelineConfig): boolean => config.stream.featur
 export const usesLandmarks = (config: PipelineConfig): boolean => config.stream.features !== 'cnn';
 /** The landmark vectors are (part of) what the LSTM reads. */
 export const readsLandmarkVectors = (config: PipelineConfig): boolean => config.stream.features === 'landmarks' || config.stream.features === 'fusion';
+
+/**
+ * Whether clips led by the left hand are read mirrored (stream.rightLeads): the landmark stream only, since a
+ * fusion's CNN half cannot be mirrored with it and would then disagree about which hand is which.
+ */
+export const mirrorsLeadingHand = (config: PipelineConfig): boolean => config.stream.rightLeads && config.stream.features === 'landmarks';
+
+/** What `fit` must record in a checkpoint about how this recipe reads its clips (FitOptions.inputs). */
+export const fitInputsOf = (config: PipelineConfig): { rightLeads?: true } => (mirrorsLeadingHand(config) ? { rightLeads: true } : {});
 /** The CNN on hand crops located by the landmarks (streams/hand_crops.ts). */
 export const usesHandCrops = (config: PipelineConfig): boolean => config.stream.features === 'hands';
 
@@ -45,7 +54,7 @@ export async function loadStreamClips(videos: ReadonlyArray<{ videoId: string; l
   const parts: LoadedClips[] = [];
   if (readsLandmarkVectors(config)) {
     if (!caches.landmarksRoot) throw new Error('the landmark stream needs the landmark cache');
-    parts.push(await loadLandmarkClips(videos, caches.landmarksRoot, config.frames, { handAngles: config.stream.handAngles, rightLeads: config.stream.rightLeads }));
+    parts.push(await loadLandmarkClips(videos, caches.landmarksRoot, config.frames, { handAngles: config.stream.handAngles, rightLeads: mirrorsLeadingHand(config) }));
   }
   if (usesHandCrops(config)) {
     if (!caches.handCropsDir) throw new Error('the hands stream needs the hand-crop cache');
