@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../src/config';
-import { mirrorsLeadingHand } from '../src/streams/sources';
+import { landmarkStreamOptions } from '../src/streams/sources';
 import { initBackend } from '../src/runtime/backend';
 import { ffmpegBinaries } from '../src/runtime/ffmpeg';
 import { buildStreams, loadIndex } from '../src/pipeline/run';
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   const streams = await buildStreams(index, config, { progress: 'lines' });
   const of = (split: string) => index.present.filter((e) => e.split === split).map((e) => ({ videoId: e.videoId, label: e.label }));
   const root = landmarksRootOf(streams.cache.datasetDir);
-  const [train, val, test] = await Promise.all(['train', 'val', 'test'].map(async (s) => (await loadLandmarkClips(of(s), root, config.frames, { handAngles: config.stream.handAngles, rightLeads: mirrorsLeadingHand(config) })).clips));
+  const [train, val, test] = await Promise.all(['train', 'val', 'test'].map(async (s) => (await loadLandmarkClips(of(s), root, config.frames, landmarkStreamOptions(config))).clips));
   const C = index.classes.length;
   const T = config.sequence.sampleSize;
   console.log(`pairs: ${C} classes (${C / 2} signs x 2 directions), train ${train!.length}, val ${val!.length}, test ${test!.length} clips`);

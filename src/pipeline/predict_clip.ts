@@ -17,7 +17,7 @@ import { signerBox } from '../landmarks/framing';
 import { ClipSequenceSource, NO_AUGMENTATION, type ClipFrames } from '../streams/clip_source';
 import { landmarkStreamFrames } from '../streams/landmark_features';
 import { concatClips } from '../streams/load';
-import { evalViewsOf, mirrorsLeadingHand, readsLandmarkVectors, usesCnn, usesHandCrops, usesLandmarks } from '../streams/sources';
+import { evalViewsOf, landmarkStreamOptions, readsLandmarkVectors, usesCnn, usesHandCrops, usesLandmarks } from '../streams/sources';
 import { DEFAULT_HAND_CROP, handCropVectors } from '../streams/hand_crops';
 import { initBackend } from '../runtime/backend';
 import { modelWarnings, type Prediction } from './predict';
@@ -104,7 +104,7 @@ export async function predictClipVideo(modelDir: string, video: string, options:
     const t1 = performance.now();
     if (readsLandmarkVectors(m.config)) {
       const vectors = landmarkVectors(clip.frames, DEFAULT_LANDMARK_PARAMS.minBodyScore, typicalSignerReference(lf.geometry.crop))!;
-      parts.push([{ videoId: job.videoId, label: 0, frames: vectors.frames, data: landmarkStreamFrames(vectors, { handAngles: m.config.stream.handAngles, rightLeads: mirrorsLeadingHand(m.config) }) }]);
+      parts.push([{ videoId: job.videoId, label: 0, frames: vectors.frames, data: landmarkStreamFrames(vectors, landmarkStreamOptions(m.config)) }]);
     }
     backboneMs += performance.now() - t1;
     if (usesHandCrops(m.config)) {

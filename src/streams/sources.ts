@@ -3,7 +3,7 @@ import type { SequenceSource } from '../dataset/types';
 import type { VideoIndex } from '../metadata/video_index';
 import type { Split } from '../metadata/types';
 import { ClipSequenceSource, EVAL_SPANS, NO_AUGMENTATION, WHOLE_CLIP, type ClipAugmentation, type ClipFrames, type ClipView } from './clip_source';
-import { augmentLandmarkRows } from './landmark_features';
+import { augmentLandmarkRows, type LandmarkStreamOptions } from './landmark_features';
 import { loadHandCropStream } from './hand_crops';
 import { concatClips, loadFeatureClips, loadLandmarkClips, type LoadedClips } from './load';
 
@@ -35,6 +35,9 @@ export const readsLandmarkVectors = (config: PipelineConfig): boolean => config.
  */
 export const mirrorsLeadingHand = (config: PipelineConfig): boolean => config.stream.rightLeads && config.stream.features === 'landmarks';
 
+/** How the recipe builds the landmark stream from a clip's vectors (landmarkStreamFrames), in training and predict alike. */
+export const landmarkStreamOptions = (config: PipelineConfig): LandmarkStreamOptions => ({ handAngles: config.stream.handAngles, rightLeads: mirrorsLeadingHand(config) });
+
 /** What `fit` must record in a checkpoint about how this recipe reads its clips (FitOptions.inputs). */
 export const fitInputsOf = (config: PipelineConfig): { rightLeads?: true } => (mirrorsLeadingHand(config) ? { rightLeads: true } : {});
 /** The CNN on hand crops located by the landmarks (streams/hand_crops.ts). */
@@ -54,7 +57,7 @@ export async function loadStreamClips(videos: ReadonlyArray<{ videoId: string; l
   const parts: LoadedClips[] = [];
   if (readsLandmarkVectors(config)) {
     if (!caches.landmarksRoot) throw new Error('the landmark stream needs the landmark cache');
-    parts.push(await loadLandmarkClips(videos, caches.landmarksRoot, config.frames, { handAngles: config.stream.handAngles, rightLeads: mirrorsLeadingHand(config) }));
+    parts.push(await loadLandmarkClips(videos, caches.landmarksRoot, config.frames, landmarkStreamOptions(config)));
   }
   if (usesHandCrops(config)) {
     if (!caches.handCropsDir) throw new Error('the hands stream needs the hand-crop cache');

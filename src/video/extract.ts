@@ -295,19 +295,18 @@ export interface JpegExtraction {
  * file names and sorted order is temporal order.
  */
 export async function extractJpegFrames(job: VideoJob, config: FramesConfig, dir: string, options: ExtractOptions = {}): Promise<JpegExtraction> {
-  return (await extractPlannedJpegFrames(job, await planExtraction(job, config, 'jpeg'), config, dir, options)).extraction;
+  return extractPlannedJpegFrames(job, await planExtraction(job, config, 'jpeg'), config, dir, options);
 }
 
-/** extractJpegFrames from a plan; also says how many ffmpeg runs it took (2 when the stream analysis was needed). */
-async function extractPlannedJpegFrames(job: VideoJob, planned: ExtractionPlan, config: FramesConfig, dir: string, options: ExtractOptions): Promise<{ extraction: JpegExtraction; runs: number }> {
-  let runs = 0;
+/** extractJpegFrames from a plan; `onRun` hears of each ffmpeg run (two when the stream analysis was needed). */
+async function extractPlannedJpegFrames(job: VideoJob, planned: ExtractionPlan, config: FramesConfig, dir: string, options: ExtractOptions, onRun = (): void => undefined): Promise<JpegExtraction> {
   const runAndList = async (p: ExtractionPlan) => {
-    runs++;
+    onRun();
     const { stderr } = await runJpeg(job, p, dir, config.jpegQuality, options);
     return { stderr, written: await listJpegs(dir) };
   };
   const { result, plan } = await withStreamAnalysisFallback(planned, runAndList, (r) => r.written.length, () => clearDir(dir));
-  return { extraction: await finishJpegFrames(job, plan, dir, result.written, result.stderr, config), runs };
+  return finishJpegFrames(job, plan, dir, result.written, result.stderr, config);
 }
 
 /** The frame files ffmpeg's image2 muxer wrote into `dir`, sorted. */
@@ -386,11 +385,8 @@ export async function extractJpegFramesBatch(targets: readonly JpegTarget[], con
   const alone = async (target: JpegTarget, plan: ExtractionPlan): Promise<JpegOutcome> => {
     try {
       await clearDir(target.dir);
-      const { extraction, runs } = await extractPlannedJpegFrames(target.job, plan, config, target.dir, options);
-      processes += runs;
-      return { extraction, batched: false };
+      return { extraction: await extractPlannedJpegFrames(target.job, plan, config, target.dir, options, () => processes++), batched: false };
     } catch (error) {
-      processes++; // (a failed run that was repeated with the stream analysis counts once)
       return { error };
     }
   };

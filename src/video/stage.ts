@@ -257,6 +257,10 @@ export async function runFrameStage(
     progress.tick(1, job.videoId);
     options.onProgress?.({ completed, total: jobs.length, videoId: job.videoId, status });
   };
+  const fail = (job: VideoJob, error: unknown) => {
+    failures.push(toFailure(job, error, outDir));
+    finish(job, 'failed');
+  };
 
   // Which videos need extracting: checked one by one (cheap), finished ones skipped right away.
   const pending: Array<{ job: VideoJob; source: SourceStamp }> = [];
@@ -288,8 +292,7 @@ export async function runFrameStage(
           if (!('missing' in state)) await fs.promises.rm(target, { recursive: true, force: true });
           pending.push({ job, source });
         } catch (error) {
-          failures.push(toFailure(job, error, outDir));
-          finish(job, 'failed');
+          fail(job, error);
         }
       }),
     ),
@@ -312,8 +315,7 @@ export async function runFrameStage(
         await fs.promises.mkdir(tmp, { recursive: true });
         ready.push({ ...item, tmp, target });
       } catch (error) {
-        failures.push(toFailure(item.job, error, outDir));
-        finish(item.job, 'failed');
+        fail(item.job, error);
       }
     }
     let outcomes: JpegOutcome[];
@@ -335,8 +337,7 @@ export async function runFrameStage(
       } catch (error) {
         // A folder that cannot be removed now is hidden and removed by the next run: never stop this one for it.
         await fs.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-        failures.push(toFailure(job, error, outDir));
-        finish(job, 'failed');
+        fail(job, error);
       }
     }
   };
