@@ -60,7 +60,7 @@ function modelOf(recipe: Recipe): DeepPartial<ModelConfig> {
   return { pooling: 'last', ...recipe.model } as DeepPartial<ModelConfig>;
 }
 
-type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands' | 'lm-angles' | 'lm-angles-tips' | 'lm-angles-palm' | 'lm-angles-planar' | 'lm-angles-dominant' | 'lm-angles-dominant-height' | 'lm-angles-dominant-clear' | 'lm-angles-contact' | 'lm-angles-contact-height';
+type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands' | 'lm-angles' | 'lm-angles-tips' | 'lm-angles-palm' | 'lm-angles-planar' | 'lm-angles-dominant' | 'lm-angles-dominant-height' | 'lm-angles-dominant-clear' | 'lm-angles-contact' | 'lm-angles-contact-height' | 'lm-face' | 'lm-face-right';
 interface Recipe {
   stream: Stream;
   /**
@@ -92,12 +92,31 @@ const TTA: ClipView[] = [{ start: 0, span: 1 }, { start: 0, span: 0.8 }, { start
 
 /** The first augmentation tried (half of today's DEFAULT_LANDMARK_AUGMENTATION), kept so the rows stay as measured. */
 const MILD: LandmarkAugmentation = { rotate: 0.2, scale: 0.15, shift: 0.1, mirror: 0 };
-const LM_AUG: ClipAugmentation = { minSpan: 0.8, values: (rows, dim, rng) => augmentLandmarkRows(rows, dim, false, rng, MILD) };
+const LM_AUG: ClipAugmentation = { minSpan: 0.8, values: (rows, dim, rng) => augmentLandmarkRows(rows, dim, { handAngles: false }, rng, MILD) };
 const TIME_AUG: ClipAugmentation = { minSpan: 0.8 };
-const lmAug = (minSpan: number, a: Partial<LandmarkAugmentation> = {}, handAngles = false): ClipAugmentation => ({
+const lmAug = (minSpan: number, a: Partial<LandmarkAugmentation> = {}, handAngles = false, faceContact = false): ClipAugmentation => ({
   minSpan,
-  values: (rows, dim, rng) => augmentLandmarkRows(rows, dim, handAngles, rng, { ...MILD, ...a }),
+  values: (rows, dim, rng) => augmentLandmarkRows(rows, dim, { handAngles, faceContact }, rng, { ...MILD, ...a }),
 });
+/**
+ * The library's stream with face contact (stream.faceContact), its contact turned and scaled with each training
+ * view; `still`: left as computed, as the first measurement (lm-angles-contact) had it.
+ */
+const faceLs = (stream: Stream, still = false): Recipe => {
+  const turned = lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true, true);
+  const augment: ClipAugmentation = still
+    ? {
+        minSpan: 0.5,
+        values: (rows, dim, rng) => {
+          const frames = rows.length / dim;
+          const contact = Array.from({ length: frames }, (_, t) => rows.slice(t * dim + STREAM_LANDMARK_DIMS, t * dim + STREAM_LANDMARK_DIMS + 14));
+          turned.values!(rows, dim, rng);
+          contact.forEach((c, t) => rows.set(c, t * dim + STREAM_LANDMARK_DIMS));
+        },
+      }
+    : turned;
+  return { ...anglesLs(stream), augment };
+};
 /** The default's recipe (stream with hand angles, mean over time, label smoothing 0.1) on a stream. */
 const anglesLs = (stream: Stream): Recipe => ({ stream, head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA });
 const RECIPES: Record<string, Recipe> = {
@@ -143,6 +162,10 @@ const RECIPES: Record<string, Recipe> = {
   'lm-angles-dominant-clear': anglesLs('lm-angles-dominant-clear'),
   // Where the fingertips are about the face: thumb, index and middle tips less the nose, and the palm's length, per hand.
   'lm-angles-contact': anglesLs('lm-angles-contact'),
+  // The same from the library (stream.faceContact), contact left as computed (a check of the port) or turned with the view; and with the leading hand on the right.
+  'lm-face-still': faceLs('lm-face', true),
+  'lm-face': faceLs('lm-face'),
+  'lm-face-right': faceLs('lm-face-right'),
   'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-control': { stream: 'lm-angles', head: 'control', T: 32 },
   'lm-angles-mlp-control': { stream: 'lm-angles', head: 'control', T: 32, control: MLP_POOL_OPTIONS },
@@ -223,7 +246,7 @@ function leftLeads(clip: ClipFrames, by: Leading): boolean {
 function withDominantRight(clip: ClipFrames, by: Leading): ClipFrames {
   if (!leftLeads(clip, by)) return clip;
   const data = Float32Array.from(clip.data);
-  mirrorLandmarkRows(data, data.length / clip.frames, true);
+  mirrorLandmarkRows(data, data.length / clip.frames, { handAngles: true });
   return { ...clip, data };
 }
 
@@ -318,7 +341,14 @@ async function main(): Promise<void> {
   const load = async (stream: Stream): Promise<{ train: ClipFrames[]; eval: ClipFrames[] }> => {
     if (streams.has(stream)) return streams.get(stream)!;
     let out: { train: ClipFrames[]; eval: ClipFrames[] };
-    if (stream === 'lm' || stream === 'lm-angles') {
+    if (stream === 'lm-face' || stream === 'lm-face-right') {
+      const root = landmarksRootOf(cache.datasetDir);
+      const options = { handAngles: true, faceContact: true, rightLeads: stream === 'lm-face-right' };
+      const train = await loadLandmarkClips(videosOf('train'), root, config.frames, options);
+      const evalClips = await loadLandmarkClips(videosOf(args.split!), root, config.frames, options);
+      console.log(`landmarks with hand angles and face contact${options.rightLeads ? ', the leading hand on the right' : ''}: train ${train.clips.length}, ${args.split} ${evalClips.clips.length}`);
+      out = { train: train.clips, eval: evalClips.clips };
+    } else if (stream === 'lm' || stream === 'lm-angles') {
       // 'lm' is the stream before hand angles, as the older rows were measured; 'lm-angles' the default's.
       const root = landmarksRootOf(cache.datasetDir);
       const handAngles = stream === 'lm-angles';
@@ -377,7 +407,7 @@ async function main(): Promise<void> {
         if (!leftWristHigher(b.data, b.data.length / b.frames)) return clip;
         const dim = clip.data.length / clip.frames;
         const data = Float32Array.from(clip.data);
-        mirrorLandmarkRows(data, dim, true);
+        mirrorLandmarkRows(data, dim, { handAngles: true });
         for (let t = 0; t < clip.frames; t++) {
           const at = t * dim + STREAM_LANDMARK_DIMS;
           for (let k = 0; k < 7; k++) {

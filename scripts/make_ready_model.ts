@@ -54,7 +54,7 @@ default recipe; everything below was measured on the committed weights (\`metric
 Given a video of one isolated American Sign Language sign, it returns the most likely of the 100 glosses of
 WLASL100 (\`npm run cli -- predict --list-classes\` lists them) with probabilities. It reads hand and body
 landmarks (MoveNet and MediaPipe hand landmarks from \`@vladmandic/human\`, run on the CPU, offline), not pixels:
-where the hands and arms are, each hand's shape${meta.stream.handAngles ? ' and its joint angles' : ''}, up to 32 frames spread over the clip, 16 of
+where the hands and arms are, each hand's shape${meta.stream.handAngles ? ' and its joint angles' : ''}${meta.stream.faceContact ? ', where its fingertips are about the face' : ''}, up to 32 frames spread over the clip, 16 of
 them per view, five views averaged.
 
 ## Data and splits
@@ -67,7 +67,7 @@ independent evaluation.
 
 ## Recipe
 
-\`${meta.stream.features}\` stream${meta.stream.handAngles ? ' with hand angles' : ''}${meta.stream.rightLeads ? ', the leading hand on the right (a clip whose left wrist is held higher is read mirrored)' : ''}, whole clip (${meta.sequence.sampleSize} frames spread over each view),
+\`${meta.stream.features}\` stream${meta.stream.handAngles ? ' with hand angles' : ''}${meta.stream.faceContact ? ', face contact' : ''}${meta.stream.rightLeads ? ', the leading hand on the right (a clip whose left wrist is held higher is read mirrored)' : ''}, whole clip (${meta.sequence.sampleSize} frames spread over each view),
 ${meta.head.bidirectional ? 'bidirectional ' : ''}LSTM(${meta.head.hidden}) with frame-to-frame changes (velocity ${meta.head.velocity}), the classifier on ${meta.head.pooling === 'mean' ? "the mean of the LSTM's states over time" : "the LSTM's last state"}, Adam ${config.train.learningRate}, batch ${config.train.batchSize}${config.train.labelSmoothing ? `, label smoothing ${config.train.labelSmoothing}` : ''}${config.train.weightDecay ? `, weight decay ${config.train.weightDecay}` : ''},
 early stopping on val loss (best epoch ${metrics.bestEpoch + 1}); training views are random spans of at least
 ${100 * meta.stream.minSpan}% of the sign with the keypoints turned, scaled and shifted. Seed ${config.train.seed}.

@@ -81,6 +81,12 @@ export interface StreamConfig {
    */
   rightLeads: boolean;
   /**
+   * The landmark stream carries each hand's face contact (streams/landmark_features.ts): its thumb, index and
+   * middle tips about the nose and its palm's length, so signs told apart by where they touch the face read
+   * apart. Models saved before it read without (their meta lacks it).
+   */
+  faceContact: boolean;
+  /**
    * Whole clip: how a clip is read at evaluation and prediction: 'whole' (one view, all of it) or 'spans' (five
    * fixed spans, their predictions averaged: streams/clip_source.ts EVAL_SPANS).
    */
@@ -173,7 +179,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
     jpegQuality: 92,
     concurrency: 0,
   },
-  stream: { features: 'landmarks', wholeClip: true, minSpan: 0.5, augmentLandmarks: true, handAngles: true, rightLeads: true, evalViews: 'spans' },
+  stream: { features: 'landmarks', wholeClip: true, minSpan: 0.5, augmentLandmarks: true, handAngles: true, rightLeads: true, faceContact: true, evalViews: 'spans' },
   sequence: { sampleSize: 16, stride: 2 },
   // alpha is the width of 'imagenet' and 'random'; 'default' and a folder take their weights' own width.
   backbone: { alpha: 1.0, weights: 'default', allowRandomFallback: false, seed: 1, cacheFloat16: false },
@@ -192,7 +198,7 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
   /** The original notebook's recipe: 5-frame non-overlapping windows, LSTM(256), raw features, Adam 1e-4. */
   original: {
     frames: { window: { start: 5, end: 35, useMetadataRange: false } },
-    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, evalViews: 'spans' },
+    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'spans' },
     sequence: { sampleSize: 5, stride: 5 },
     model: { hidden: 256, layers: 1, dropout: 0, standardize: false, velocity: false, pooling: 'last' },
     train: { learningRate: 1e-4, batchSize: 32, epochs: 10, patience: 5, minDelta: 0, restoreBest: true, labelSmoothing: 0 },
@@ -206,7 +212,7 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
    */
   'cnn-windows': {
     frames: { window: { start: 5, end: 35, useMetadataRange: false } },
-    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, evalViews: 'spans' },
+    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'spans' },
     sequence: { sampleSize: 16, stride: 2 },
     model: { velocity: false, pooling: 'last' },
     train: { labelSmoothing: 0 },
@@ -219,7 +225,7 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
    */
   sample: {
     frames: { window: { start: 5, end: 35, useMetadataRange: false } },
-    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, evalViews: 'spans' },
+    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'spans' },
     sequence: { sampleSize: 16, stride: 2 },
     backbone: { alpha: 0.35 },
     model: { velocity: true, pooling: 'last' },
@@ -308,7 +314,7 @@ function streamProblems(stream: StreamConfig, p: Problems): void {
   p.oneOf('stream.features', stream.features, ['cnn', 'landmarks', 'fusion', 'hands']);
   p.range('stream.minSpan', stream.minSpan, 0.1, 1, 'in 0.1..1');
   p.oneOf('stream.evalViews', stream.evalViews, ['whole', 'spans']);
-  for (const key of ['wholeClip', 'augmentLandmarks', 'handAngles', 'rightLeads'] as const) {
+  for (const key of ['wholeClip', 'augmentLandmarks', 'handAngles', 'rightLeads', 'faceContact'] as const) {
     if (typeof stream[key] !== 'boolean') p.add(`${p.name(`stream.${key}`)} must be true or false, got ${String(stream[key])}`);
   }
   if (stream.features !== 'cnn' && stream.wholeClip === false) {

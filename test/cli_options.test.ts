@@ -85,6 +85,10 @@ test('recipe options: the measured default, the original preset, and switches th
   assert.equal(trainConfig(['--data', '/tmp/unused']).stream.rightLeads, true);
   assert.equal(trainConfig(['--data', '/tmp/unused', '--no-right-leads']).stream.rightLeads, false);
   assert.equal(trainConfig(['--data', '/tmp/unused', '--preset', 'original']).stream.rightLeads, false);
+  // Face contact likewise: on by default, --no-face-contact for the stream before it, off in the original's preset.
+  assert.equal(trainConfig(['--data', '/tmp/unused']).stream.faceContact, true);
+  assert.equal(trainConfig(['--data', '/tmp/unused', '--no-face-contact']).stream.faceContact, false);
+  assert.equal(trainConfig(['--data', '/tmp/unused', '--preset', 'original']).stream.faceContact, false);
   assert.equal(defaults.train.helperThreads, 0);
   assert.equal(trainConfig(['--helper-threads', '1']).train.helperThreads, 1);
   assert.throws(() => trainConfig(['--helper-threads', '2']), /--helper-threads must be one of 0, 1, got 2/);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ClipSequenceSource, EVAL_SPANS, spreadIndices, type ClipFrames } from '../src/streams/clip_source';
-import { augmentLandmarkRows, fillGaps, landmarkStreamFrames, leftWristHigher, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS } from '../src/streams/landmark_features';
+import { augmentLandmarkRows, fillGaps, landmarkStreamDims, landmarkStreamFrames, leftWristHigher, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS } from '../src/streams/landmark_features';
+import { CONTACT_PER_HAND, faceContactOffset } from '../src/landmarks/stream_width';
 import { landmarkVectors, LANDMARK_DIMS, LANDMARK_LAYOUT, NORMALISED_BODY_POINTS } from '../src/landmarks/normalise';
 import { readLandmarkEntry } from '../src/landmarks/cache';
 import { HAND_CROP_DIMS, HAND_FEATURE_DIM, handCropBoxes } from '../src/streams/hand_crops';
@@ -81,18 +82,18 @@ test('landmark augmentation moves positions but not masks or hand angles; mirror
   for (let t = 0; t < 4; t++) for (let k = 0; k < STREAM_LAYOUT.mask.length; k++) rows[t * STREAM_LANDMARK_DIMS + STREAM_LAYOUT.mask.offset + k] = k % 2;
   const block = (r: Float32Array, part: { offset: number; length: number }, t = 0) => Array.from(r.subarray(t * STREAM_LANDMARK_DIMS + part.offset, t * STREAM_LANDMARK_DIMS + part.offset + part.length));
   const mirrored = Float32Array.from(rows);
-  mirrorLandmarkRows(mirrored, STREAM_LANDMARK_DIMS, true);
+  mirrorLandmarkRows(mirrored, STREAM_LANDMARK_DIMS, { handAngles: true });
   assert.notDeepEqual(Array.from(mirrored), Array.from(rows));
   assert.deepEqual([block(mirrored, STREAM_LAYOUT.leftAngles, 2), block(mirrored, STREAM_LAYOUT.rightAngles, 2)], [block(rows, STREAM_LAYOUT.rightAngles, 2), block(rows, STREAM_LAYOUT.leftAngles, 2)]);
-  mirrorLandmarkRows(mirrored, STREAM_LANDMARK_DIMS, true);
+  mirrorLandmarkRows(mirrored, STREAM_LANDMARK_DIMS, { handAngles: true });
   assert.deepEqual(Array.from(mirrored), Array.from(rows));
   // Rows without angles (a model saved before them) are mirrored within their own 147 values.
   const narrow = rows.slice(0, 4 * STREAM_POSITION_DIMS);
   const narrowMirrored = Float32Array.from(narrow);
-  mirrorLandmarkRows(narrowMirrored, STREAM_POSITION_DIMS, false);
+  mirrorLandmarkRows(narrowMirrored, STREAM_POSITION_DIMS, { handAngles: false });
   assert.deepEqual(Array.from(narrowMirrored.subarray(STREAM_LAYOUT.left.offset, STREAM_LAYOUT.right.offset)).slice(2), Array.from(narrow.subarray(STREAM_LAYOUT.right.offset, STREAM_LAYOUT.mask.offset)).slice(2).map((v, i) => (i % 3 === 0 ? -v : v)));
   const moved = Float32Array.from(rows);
-  augmentLandmarkRows(moved, STREAM_LANDMARK_DIMS, true, seededRandom(9));
+  augmentLandmarkRows(moved, STREAM_LANDMARK_DIMS, { handAngles: true }, seededRandom(9));
   for (let t = 0; t < 4; t++) {
     assert.deepEqual(block(moved, STREAM_LAYOUT.mask, t), block(rows, STREAM_LAYOUT.mask, t));
     assert.deepEqual(block(moved, { offset: STREAM_LAYOUT.leftAngles.offset, length: 2 * STREAM_LAYOUT.leftAngles.length }, t), block(rows, { offset: STREAM_LAYOUT.leftAngles.offset, length: 2 * STREAM_LAYOUT.leftAngles.length }, t));
@@ -128,6 +129,75 @@ test("hand angles read the handshape: the same when the hand turns, comes nearer
   const narrow = landmarkStreamFrames(vectors, { handAngles: false });
   assert.equal(narrow.length, frames * STREAM_POSITION_DIMS);
   for (let t = 0; t < frames; t++) assert.deepEqual(Array.from(narrow.subarray(t * STREAM_POSITION_DIMS, (t + 1) * STREAM_POSITION_DIMS)), Array.from(stream.subarray(t * STREAM_LANDMARK_DIMS, t * STREAM_LANDMARK_DIMS + STREAM_POSITION_DIMS)));
+});
+
+test('face contact: where the fingertips are about the nose, in shoulder widths; the same handshape at the chin and the forehead reads apart; a hand never seen is zeros', () => {
+  const rng = seededRandom(17);
+  const parts = { handAngles: true, faceContact: true };
+  const dims = landmarkStreamDims(parts);
+  assert.equal(dims, STREAM_LANDMARK_DIMS + 2 * CONTACT_PER_HAND);
+  assert.equal(faceContactOffset(parts), STREAM_LANDMARK_DIMS);
+  assert.equal(faceContactOffset({ handAngles: false, faceContact: true }), STREAM_POSITION_DIMS);
+  // One handshape, its wrist below the chin in frame 0 and 0.5 shoulder widths higher (at the forehead) in frame 1;
+  // the nose at (0.1, -0.6) in both, seen; the right hand never seen.
+  const shape = Array.from({ length: 21 }, (_, p) => (p === 0 ? [0, 0, 0] : [(rng() - 0.5) * 0.3, -rng() * 0.3, (rng() - 0.5) * 0.05]));
+  const frames = 2;
+  const data = new Float32Array(frames * LANDMARK_DIMS);
+  const nose = [0.1, -0.6];
+  for (let t = 0; t < frames; t++) {
+    const r = t * LANDMARK_DIMS;
+    data.set(nose, r);
+    data[r + LANDMARK_LAYOUT.mask.offset] = 1;
+    shape.forEach(([x, y, z], p) => data.set([0.2 + x!, -0.3 - 0.5 * t + y!, z!], r + LANDMARK_LAYOUT.left.offset + p * 3));
+    data[r + LANDMARK_LAYOUT.mask.offset + NORMALISED_BODY_POINTS.length] = 1;
+  }
+  const vectors = { data, frames, dims: LANDMARK_DIMS, valid: new Uint8Array(frames).fill(1), reference: { cx: 0, cy: 0, width: 1 }, referenceSource: 'shoulders' as const };
+  const stream = landmarkStreamFrames(vectors, parts);
+  assert.equal(stream.length, frames * dims);
+  const contact = (t: number, h: number) => Array.from(stream.subarray(t * dims + STREAM_LANDMARK_DIMS + h * CONTACT_PER_HAND, t * dims + STREAM_LANDMARK_DIMS + (h + 1) * CONTACT_PER_HAND));
+  const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]!) < 1e-5);
+  for (let t = 0; t < frames; t++) {
+    const tip = (p: number) => [0.2 + shape[p]![0]! - nose[0]!, -0.3 - 0.5 * t + shape[p]![1]! - nose[1]!];
+    const palm = Math.hypot(shape[9]![0]!, shape[9]![1]!);
+    assert.ok(near(contact(t, 0), [...tip(4), ...tip(8), ...tip(12), palm]), `frame ${t}: ${contact(t, 0)}`);
+    assert.deepEqual(contact(t, 1), new Array(CONTACT_PER_HAND).fill(0));
+  }
+  // The angles and the shape read the same handshape in both frames; the contact tells the places apart by 0.5.
+  const row = (t: number, from: number, to: number) => Array.from(stream.subarray(t * dims + from, t * dims + to));
+  assert.ok(near(row(0, STREAM_LAYOUT.left.offset + 2, STREAM_LAYOUT.right.offset), row(1, STREAM_LAYOUT.left.offset + 2, STREAM_LAYOUT.right.offset)));
+  assert.ok(near(row(0, STREAM_POSITION_DIMS, STREAM_LANDMARK_DIMS), row(1, STREAM_POSITION_DIMS, STREAM_LANDMARK_DIMS)));
+  [1, 3, 5].forEach((k) => assert.ok(Math.abs(contact(0, 0)[k]! - contact(1, 0)[k]! - 0.5) < 1e-5));
+  // The stream without face contact is the same values less the contact blocks.
+  const without = landmarkStreamFrames(vectors, { handAngles: true });
+  for (let t = 0; t < frames; t++) assert.deepEqual(Array.from(without.subarray(t * STREAM_LANDMARK_DIMS, (t + 1) * STREAM_LANDMARK_DIMS)), row(t, 0, STREAM_LANDMARK_DIMS));
+
+  // A training view turns and scales the contact with the positions: the tips stay where they were about the
+  // nose, the palm keeps its length against the shoulders; masks do not move.
+  const rows = new Float32Array(3 * dims);
+  for (let i = 0; i < rows.length; i++) rows[i] = rng() - 0.5;
+  const wristLessNose = (r: Float32Array, t: number) => [r[t * dims + 10]! - r[t * dims]!, r[t * dims + 11]! - r[t * dims + 1]!];
+  const shoulderWidth = (r: Float32Array, t: number) => Math.hypot(r[t * dims + 2]! - r[t * dims + 4]!, r[t * dims + 3]! - r[t * dims + 5]!);
+  for (let t = 0; t < 3; t++) {
+    for (let i = 0; i < 3; i++) rows.set(wristLessNose(rows, t), t * dims + STREAM_LANDMARK_DIMS + i * 2);
+    rows[t * dims + STREAM_LANDMARK_DIMS + 6] = shoulderWidth(rows, t);
+  }
+  const moved = Float32Array.from(rows);
+  augmentLandmarkRows(moved, dims, parts, seededRandom(4));
+  for (let t = 0; t < 3; t++) {
+    const c = Array.from(moved.subarray(t * dims + STREAM_LANDMARK_DIMS, t * dims + STREAM_LANDMARK_DIMS + 7));
+    assert.ok(near(c, [...wristLessNose(moved, t), ...wristLessNose(moved, t), ...wristLessNose(moved, t), shoulderWidth(moved, t)]), `view frame ${t}`);
+    assert.ok(!near(c.slice(0, 2), wristLessNose(rows, t)), 'the view turned');
+    const masks = (r: Float32Array) => Array.from(r.subarray(t * dims + STREAM_LAYOUT.mask.offset, t * dims + STREAM_POSITION_DIMS));
+    assert.deepEqual(masks(moved), masks(rows));
+  }
+  // A mirror swaps the hands' contact and negates its x; twice is the identity.
+  const mirrored = Float32Array.from(rows);
+  mirrorLandmarkRows(mirrored, dims, parts);
+  const block = (r: Float32Array, h: number) => Array.from(r.subarray(STREAM_LANDMARK_DIMS + h * CONTACT_PER_HAND, STREAM_LANDMARK_DIMS + (h + 1) * CONTACT_PER_HAND));
+  assert.ok(near(block(mirrored, 0), block(rows, 1).map((v, i) => (i < 6 && i % 2 === 0 ? -v : v))));
+  assert.ok(near(block(mirrored, 1), block(rows, 0).map((v, i) => (i < 6 && i % 2 === 0 ? -v : v))));
+  mirrorLandmarkRows(mirrored, dims, parts);
+  assert.deepEqual(Array.from(mirrored), Array.from(rows));
 });
 
 test('rightLeads: a clip whose left wrist is held higher is mirrored, so a sign and its mirror image read the same; a wrist never seen is not raised', () => {
@@ -179,6 +249,11 @@ test('rightLeads: a clip whose left wrist is held higher is mirrored, so a sign 
   const led = landmarkStreamFrames(vectorsOf(signer), { handAngles: true, rightLeads: true });
   const mirrorLed = landmarkStreamFrames(vectorsOf(mirror), { handAngles: true, rightLeads: true });
   assert.ok(maxDiff(led, mirrorLed) < 1e-5, `with rightLeads they read the same (max difference ${maxDiff(led, mirrorLed)})`);
+  // With face contact too: the mirror carries each hand's contact with it.
+  const withContact = { handAngles: true, faceContact: true, rightLeads: true };
+  const ledContact = landmarkStreamFrames(vectorsOf(signer), withContact);
+  const mirrorLedContact = landmarkStreamFrames(vectorsOf(mirror), withContact);
+  assert.ok(maxDiff(ledContact, mirrorLedContact) < 1e-5, `with face contact they read the same (max difference ${maxDiff(ledContact, mirrorLedContact)})`);
   assert.deepEqual(Array.from(mirrorLed), Array.from(mirrorAsFilmed), 'a clip already led by its right hand is left as it is');
   // The right wrist resting below the shoulders and the left never seen: gap-filled to shoulder height, the left
   // wrist must not count as raised.
@@ -212,10 +287,10 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   assert.equal(run.code, 0, run.stderr + run.stdout);
   const summary = fs.readFileSync(path.join(runDir, 'summary.txt'), 'utf8');
   assert.match(summary, /^landmarks: 15 computed, 0 reused, 0 failed, hands at \d+\.\d% of visible wrists/m);
-  assert.match(summary, /^sequences: landmarks stream with hand angles, the leading hand on the right, whole clip, 8 frames spread over it; training views: spans >= 0\.5, landmarks turned\/scaled\/shifted/m);
+  assert.match(summary, /^sequences: landmarks stream with hand angles, face contact, the leading hand on the right, whole clip, 8 frames spread over it; training views: spans >= 0\.5, landmarks turned\/scaled\/shifted/m);
   assert.doesNotMatch(summary, /^backbone:/m);
   const meta = JSON.parse(fs.readFileSync(path.join(runDir, 'model', 'wlasl-model.json'), 'utf8')) as { featureDim: number; stream: { features: string }; backbone?: unknown };
-  assert.deepEqual([meta.stream.features, meta.featureDim, meta.backbone], ['landmarks', STREAM_LANDMARK_DIMS, undefined]);
+  assert.deepEqual([meta.stream.features, meta.featureDim, meta.backbone], ['landmarks', landmarkStreamDims({ handAngles: true, faceContact: true }), undefined]);
   assert.ok(!fs.existsSync(path.join(runDir, 'model', 'backbone')), 'a landmark model carries no CNN');
   const metrics = JSON.parse(fs.readFileSync(path.join(runDir, 'metrics.json'), 'utf8')) as { test: { perVideo: { count: number }; perSequence: { count: number } } };
   assert.deepEqual([metrics.test.perVideo.count, metrics.test.perSequence.count], [3, 3 * EVAL_SPANS.length]);
@@ -245,18 +320,20 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   assert.deepEqual([p.top.length, p.windows, p.frames], [3, EVAL_SPANS.length, 12]);
   assert.ok(Math.abs(p.top.reduce((s, t) => s + t.probability, 0) - 1) < 1e-4);
 
-  // A model of the stream before hand angles (and before the leading hand was mirrored): its meta has neither
-  // setting (as saved then); it reads 147 values a frame, and predicts as the same model told so explicitly.
+  // A model of the stream before hand angles (and before the leading hand was mirrored, and face contact): its
+  // meta has none of the settings (as saved then); it reads 147 values a frame, and predicts as the same model
+  // told so explicitly.
   const oldDir = path.join(root, 'old-run');
-  const old = await runCli(['run', '--data', data, '--run-dir', oldDir, '--features', 'landmarks', '--no-hand-angles', '--no-right-leads', ...small], env);
+  const old = await runCli(['run', '--data', data, '--run-dir', oldDir, '--features', 'landmarks', '--no-hand-angles', '--no-right-leads', '--no-face-contact', ...small], env);
   assert.equal(old.code, 0, old.stderr + old.stdout);
   assert.match(fs.readFileSync(path.join(oldDir, 'summary.txt'), 'utf8'), /^sequences: landmarks stream without hand angles, /m);
   const oldMetaFile = path.join(oldDir, 'model', 'wlasl-model.json');
   const oldMeta = JSON.parse(fs.readFileSync(oldMetaFile, 'utf8')) as { featureDim: number; stream: Record<string, unknown> };
-  assert.deepEqual([oldMeta.featureDim, oldMeta.stream.handAngles, oldMeta.stream.rightLeads], [STREAM_POSITION_DIMS, false, false]);
+  assert.deepEqual([oldMeta.featureDim, oldMeta.stream.handAngles, oldMeta.stream.rightLeads, oldMeta.stream.faceContact], [STREAM_POSITION_DIMS, false, false, false]);
   const explicit = await runCli(['predict', video, '--model', path.join(oldDir, 'model'), '--json'], env);
   delete oldMeta.stream.handAngles;
   delete oldMeta.stream.rightLeads;
+  delete oldMeta.stream.faceContact;
   fs.writeFileSync(oldMetaFile, JSON.stringify(oldMeta));
   const legacy = await runCli(['predict', video, '--model', path.join(oldDir, 'model'), '--json'], env);
   assert.equal(legacy.code, 0, legacy.stderr);
@@ -266,10 +343,17 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   assert.notEqual(resumed.code, 0);
   assert.match(resumed.stderr, /resume it with --no-hand-angles/);
   assert.match(resumed.stderr, /resume it with --no-right-leads/);
+  assert.match(resumed.stderr, /resume it with --no-face-contact/);
   // And the other way: a run with hand angles resumed without them.
   const without = await runCli(['run', '--data', data, '--run-dir', runDir, '--features', 'landmarks', '--no-hand-angles', '--resume', ...small], env);
   assert.notEqual(without.code, 0);
   assert.match(without.stderr, /resume it with --hand-angles/);
+  assert.doesNotMatch(without.stderr, /face-contact/);
+  // And without face contact: the width tells it apart from hand angles.
+  const withoutContact = await runCli(['run', '--data', data, '--run-dir', runDir, '--features', 'landmarks', '--no-face-contact', '--resume', ...small], env);
+  assert.notEqual(withoutContact.code, 0);
+  assert.match(withoutContact.stderr, /the checkpoint reads landmarks with face contact: resume it with --face-contact/);
+  assert.doesNotMatch(withoutContact.stderr, /hand-angles/);
   // Clips read as filmed instead of with the leading hand on the right: the same width, so the checkpoint says it.
   const asFilmed = await runCli(['run', '--data', data, '--run-dir', runDir, '--features', 'landmarks', '--no-right-leads', '--resume', ...small], env);
   assert.notEqual(asFilmed.code, 0);

@@ -119,7 +119,7 @@ test('parseModelInfo reads saveModelDir\'s description, fills defaults for older
   assert.deepEqual(info.sequence, { sampleSize: 5, stride: 2 });
   // A folder without maxFrames or a stream was written by the windows-only code: 64 frames, CNN windows.
   assert.deepEqual(info.frames.window, { start: 3, end: 40, maxFrames: 64 });
-  assert.deepEqual(info.stream, { features: 'cnn', wholeClip: false, evalViews: 'whole', handAngles: false, rightLeads: false });
+  assert.deepEqual(info.stream, { features: 'cnn', wholeClip: false, evalViews: 'whole', handAngles: false, rightLeads: false, faceContact: false });
   // A landmark model saved before hand angles reads the stream without them; one saved since says so.
   const landmarkStream = { features: 'landmarks', wholeClip: true, minSpan: 0.5, augmentLandmarks: true, evalViews: 'spans' };
   const landmarkModel = { ...saved, featureStats: null, featureDim: STREAM_POSITION_DIMS, stream: landmarkStream };
@@ -131,8 +131,14 @@ test('parseModelInfo reads saveModelDir\'s description, fills defaults for older
   assert.equal(parseModelInfo({ ...landmarkModel, stream: { ...landmarkStream, rightLeads: true } }).stream.rightLeads, true);
   assert.throws(() => parseModelInfo({ ...landmarkModel, stream: { ...landmarkStream, rightLeads: 1 } }), /rightLeads/);
   // A description whose width contradicts its stream is refused when read, naming the file and the setting.
-  assert.throws(() => parseModelInfo({ ...landmarkModel, stream: { ...landmarkStream, handAngles: true } }), /wlasl-model\.json: not a valid model description: featureDim 147: the landmark stream with hand angles \(stream\.handAngles true\) has 185 values a frame/);
+  assert.throws(() => parseModelInfo({ ...landmarkModel, stream: { ...landmarkStream, handAngles: true } }), /wlasl-model\.json: not a valid model description: featureDim 147: the landmark stream with hand angles \(stream\.handAngles true\) and without face contact \(stream\.faceContact false or absent\) has 185 values a frame/);
   assert.throws(() => parseModelInfo({ ...landmarkModel, featureDim: STREAM_LANDMARK_DIMS }), /featureDim 185: the landmark stream without hand angles/);
+  // Face contact: absent is without it (models saved before it); its 14 values a frame are checked likewise.
+  assert.equal(parseModelInfo(landmarkModel).stream.faceContact, false);
+  const contactModel = { ...landmarkModel, featureDim: STREAM_LANDMARK_DIMS + 14, stream: { ...landmarkStream, handAngles: true, faceContact: true } };
+  assert.equal(parseModelInfo(contactModel).stream.faceContact, true);
+  assert.throws(() => parseModelInfo({ ...contactModel, featureDim: STREAM_LANDMARK_DIMS }), /featureDim 185: the landmark stream with hand angles \(stream\.handAngles true\) and with face contact \(stream\.faceContact true\) has 199 values a frame/);
+  assert.throws(() => parseModelInfo({ ...contactModel, stream: { ...contactModel.stream, faceContact: 'no' } }), /faceContact/);
   assert.equal(info.velocity, true);
   // A folder written before `sequence` and `frames` were always stored: the sequence length under its old name,
   // frames from the defaults in src/config.ts.

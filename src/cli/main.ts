@@ -34,6 +34,7 @@ interface CommonOptions {
   augmentLandmarks?: boolean;
   handAngles?: boolean;
   rightLeads?: boolean;
+  faceContact?: boolean;
   evalViews?: 'whole' | 'spans';
   sampleSize?: string;
   stride?: string;
@@ -106,7 +107,7 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
       window: { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: fixedWindowAsked(o) ? false : o.metadataRange, shortVideoPolicy: o.shortVideo, maxFrames: num(o.maxFrames, 'max-frames'), resample: o.resample },
       concurrency: num(o.concurrency, 'concurrency'),
     },
-    stream: { features: o.features, wholeClip: o.wholeClip, minSpan: num(o.minSpan, 'min-span'), augmentLandmarks: o.augmentLandmarks, handAngles: o.handAngles, rightLeads: o.rightLeads, evalViews: o.evalViews },
+    stream: { features: o.features, wholeClip: o.wholeClip, minSpan: num(o.minSpan, 'min-span'), augmentLandmarks: o.augmentLandmarks, handAngles: o.handAngles, rightLeads: o.rightLeads, faceContact: o.faceContact, evalViews: o.evalViews },
     sequence: { sampleSize: num(o.sampleSize, 'sample-size'), stride: num(o.stride, 'stride') },
     backbone: {
       weights: o.weights,
@@ -224,6 +225,8 @@ function addConfigOptions(cmd: Command): Command {
     .option('--no-hand-angles', 'landmark positions and shapes only (the stream of models before 2026-12-06)')
     .option('--right-leads', 'mirror clips whose left wrist is held higher, so the leading hand is always the right (the default)')
     .option('--no-right-leads', 'read every clip as filmed (the stream of models before 2026-12-06)')
+    .option('--face-contact', "the landmark stream carries where each hand's fingertips are about the face (the default)")
+    .option('--no-face-contact', 'no face contact (the stream of models before 2026-12-07)')
     .addOption(new Option('--eval-views <views>', 'whole clip: read a clip at evaluation as one view (whole) or five spans averaged (spans)').choices(['whole', 'spans']))
     .option('--sample-size <T>', 'frames per sequence')
     .option('--stride <n>', 'frames between sequence starts')

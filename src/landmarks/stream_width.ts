@@ -13,7 +13,24 @@ export const ANGLES_PER_HAND = FINGERS.length * 3 + (FINGERS.length - 1);
 export const STREAM_POSITION_DIMS = LANDMARK_DIMS - 2;
 export const STREAM_LANDMARK_DIMS = STREAM_POSITION_DIMS + 2 * ANGLES_PER_HAND;
 
-/** The stream's per-frame width with or without hand angles. */
-export function landmarkStreamDims(handAngles: boolean): number {
-  return handAngles ? STREAM_LANDMARK_DIMS : STREAM_POSITION_DIMS;
+/** Face contact: a hand's thumb, index and middle tips about the nose (x, y each), and its palm's length. */
+export const CONTACT_TIPS: readonly number[] = [4, 8, 12];
+export const CONTACT_PER_HAND = CONTACT_TIPS.length * 2 + 1;
+
+/** What the landmark stream carries beyond positions, shapes and masks (each part is a block appended in this order). */
+export interface LandmarkStreamParts {
+  /** Each hand's joint angles. */
+  handAngles: boolean;
+  /** Each hand's fingertips about the face (absent: models saved before it, which read without). */
+  faceContact?: boolean;
+}
+
+/** Where the face-contact block starts: after the hand angles when the stream has them. */
+export function faceContactOffset(parts: LandmarkStreamParts): number {
+  return parts.handAngles ? STREAM_LANDMARK_DIMS : STREAM_POSITION_DIMS;
+}
+
+/** The stream's per-frame width with the parts it carries. */
+export function landmarkStreamDims(parts: LandmarkStreamParts): number {
+  return faceContactOffset(parts) + (parts.faceContact ? 2 * CONTACT_PER_HAND : 0);
 }

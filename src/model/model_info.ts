@@ -51,7 +51,7 @@ export const modelMetaSchema = z
     sequence: z.object({ sampleSize: positiveInt, stride: positiveInt }).passthrough().optional(),
     /** What the head reads per frame (config.stream); absent in folders written before the landmarks: cnn windows. */
     stream: z
-      .object({ features: z.enum(['cnn', 'landmarks', 'fusion', 'hands']), wholeClip: z.boolean(), minSpan: z.number().positive().max(1), augmentLandmarks: z.boolean(), handAngles: z.boolean().optional(), rightLeads: z.boolean().optional(), evalViews: z.enum(['whole', 'spans']) })
+      .object({ features: z.enum(['cnn', 'landmarks', 'fusion', 'hands']), wholeClip: z.boolean(), minSpan: z.number().positive().max(1), augmentLandmarks: z.boolean(), handAngles: z.boolean().optional(), rightLeads: z.boolean().optional(), faceContact: z.boolean().optional(), evalViews: z.enum(['whole', 'spans']) })
       .passthrough()
       .optional(),
     /** The sequence length under its old name: folders written before `sequence` was required. */
@@ -89,7 +89,7 @@ export interface WlaslModelInfo {
   /** maxFrames: the most frames a whole-clip model reads, spread over the clip. */
   frames: { window: { start: number; end: number; maxFrames: number }; size: number; cropToBbox: boolean };
   /** What the head reads per frame, and how (windows of frames, or whole clips read with evaluation views). */
-  stream: Pick<StreamConfig, 'features' | 'wholeClip' | 'evalViews' | 'handAngles' | 'rightLeads'>;
+  stream: Pick<StreamConfig, 'features' | 'wholeClip' | 'evalViews' | 'handAngles' | 'rightLeads' | 'faceContact'>;
   normalization: 'minus1to1' | 'zero1';
   /** Standardise features with these before the head; null when already folded into the head. */
   featureStats: { mean: number[]; std: number[] } | null;
@@ -139,8 +139,8 @@ export function parseModelMeta(json: unknown, file = MODEL_INFO_FILE): ModelMeta
     sequence: { sampleSize: length, stride: m.sequence?.stride ?? length },
     stream: m.stream
       ? // Models saved before hand angles read the landmark stream without them.
-        { features: m.stream.features, wholeClip: m.stream.wholeClip, minSpan: m.stream.minSpan, augmentLandmarks: m.stream.augmentLandmarks, handAngles: m.stream.handAngles ?? false, rightLeads: m.stream.rightLeads ?? false, evalViews: m.stream.evalViews }
-      : { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, evalViews: 'whole' },
+        { features: m.stream.features, wholeClip: m.stream.wholeClip, minSpan: m.stream.minSpan, augmentLandmarks: m.stream.augmentLandmarks, handAngles: m.stream.handAngles ?? false, rightLeads: m.stream.rightLeads ?? false, faceContact: m.stream.faceContact ?? false, evalViews: m.stream.evalViews }
+      : { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'whole' },
     backbone: {
       ...m.backbone,
       alpha: m.backbone?.alpha ?? null,
@@ -153,10 +153,11 @@ export function parseModelMeta(json: unknown, file = MODEL_INFO_FILE): ModelMeta
   };
   const { start, end } = meta.frames.window;
   if (end < start) fail(file, `frames.window: end ${end} is before start ${start}`);
-  // The stream's width follows stream.handAngles: a description that says otherwise would fail later, unnamed.
-  if (meta.stream.features === 'landmarks' && meta.featureDim !== landmarkStreamDims(meta.stream.handAngles)) {
+  // The stream's width follows stream.handAngles and stream.faceContact: a description that says otherwise would fail later, unnamed.
+  if (meta.stream.features === 'landmarks' && meta.featureDim !== landmarkStreamDims(meta.stream)) {
     const angles = meta.stream.handAngles ? 'with hand angles (stream.handAngles true)' : 'without hand angles (stream.handAngles false or absent)';
-    fail(file, `featureDim ${meta.featureDim}: the landmark stream ${angles} has ${landmarkStreamDims(meta.stream.handAngles)} values a frame`);
+    const contact = meta.stream.faceContact ? 'with face contact (stream.faceContact true)' : 'without face contact (stream.faceContact false or absent)';
+    fail(file, `featureDim ${meta.featureDim}: the landmark stream ${angles} and ${contact} has ${landmarkStreamDims(meta.stream)} values a frame`);
   }
   if (meta.featureStats && (meta.featureStats.mean.length !== meta.featureStats.std.length || meta.featureStats.mean.length !== meta.featureDim)) {
     fail(file, `featureStats: ${meta.featureStats.mean.length} means and ${meta.featureStats.std.length} stds for ${meta.featureDim} features`);
@@ -173,7 +174,7 @@ export function modelInfoOf(meta: ModelMeta): WlaslModelInfo {
     classes: meta.classes,
     sequence: { sampleSize: meta.sequence.sampleSize, stride: meta.sequence.stride },
     frames: { window: { start: window.start, end: window.end, maxFrames: window.maxFrames }, size, cropToBbox },
-    stream: { features: meta.stream.features, wholeClip: meta.stream.wholeClip, evalViews: meta.stream.evalViews, handAngles: meta.stream.handAngles, rightLeads: meta.stream.rightLeads },
+    stream: { features: meta.stream.features, wholeClip: meta.stream.wholeClip, evalViews: meta.stream.evalViews, handAngles: meta.stream.handAngles, rightLeads: meta.stream.rightLeads, faceContact: meta.stream.faceContact },
     normalization: meta.backbone.normalization,
     featureStats: null, // folded into model.json by saveModelDir
     velocity: meta.head.velocity,

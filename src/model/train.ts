@@ -9,7 +9,7 @@ import { Adam } from './adam';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { EarlyStopping } from './early_stopping';
 import { LstmHead } from './head';
-import { STREAM_LANDMARK_DIMS, STREAM_POSITION_DIMS } from '../landmarks/stream_width';
+import { CONTACT_PER_HAND, STREAM_LANDMARK_DIMS, STREAM_POSITION_DIMS } from '../landmarks/stream_width';
 import { formatPercent, predictSource, topKAccuracy } from './metrics';
 import { computeFeatureStats, preparedDim } from './preprocess';
 import { ParallelMatMul } from './parallel_matmul';
@@ -123,10 +123,18 @@ function resumeHints(saved: string, now: string): string {
   if (differs('labelSmoothing')) hints.push(`the checkpoint was trained with label smoothing ${Number(before.labelSmoothing ?? 0)}: resume it with --label-smoothing ${Number(before.labelSmoothing ?? 0)}`);
   if (differs('rightLeads')) hints.push(`the checkpoint read clips ${before.rightLeads ? 'with the leading hand mirrored to the right' : 'as filmed'}: resume it with --${before.rightLeads ? '' : 'no-'}right-leads`);
   if (differs('weightDecay')) hints.push(`the checkpoint was trained with weight decay ${Number(before.weightDecay ?? 0)}: resume it with --weight-decay ${Number(before.weightDecay ?? 0)}`);
-  // The landmark stream's hand angles show only as its width.
+  // The landmark stream's hand angles and face contact show only as its width: read the change as one or both.
   const angleWidth = STREAM_LANDMARK_DIMS - STREAM_POSITION_DIMS;
+  const contactWidth = 2 * CONTACT_PER_HAND;
   const widthChange = Number(after.featureDim) - Number(before.featureDim);
-  if (Math.abs(widthChange) === angleWidth) hints.push(`the checkpoint reads landmarks ${widthChange > 0 ? 'without' : 'with'} hand angles: resume it with --${widthChange > 0 ? 'no-' : ''}hand-angles`);
+  for (const angles of [-1, 0, 1]) {
+    for (const contact of [-1, 0, 1]) {
+      if ((angles || contact) && angles * angleWidth + contact * contactWidth === widthChange) {
+        if (angles) hints.push(`the checkpoint reads landmarks ${angles > 0 ? 'without' : 'with'} hand angles: resume it with --${angles > 0 ? 'no-' : ''}hand-angles`);
+        if (contact) hints.push(`the checkpoint reads landmarks ${contact > 0 ? 'without' : 'with'} face contact: resume it with --${contact > 0 ? 'no-' : ''}face-contact`);
+      }
+    }
+  }
   return hints.map((hint) => `\n  (${hint})`).join('');
 }
 

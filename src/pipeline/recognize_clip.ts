@@ -40,7 +40,7 @@ export function checkLandmarkRecognizer(r: Pick<LandmarkRecognizer, 'head' | 'in
     throw new ModelDirError(`reads ${r.info.stream.features} over ${r.info.stream.wholeClip ? 'whole clips' : 'windows'}, not landmarks over whole clips`, { file: at('wlasl-model.json') });
   }
   const input = r.head.inputs[0]!.shape;
-  const dims = landmarkStreamDims(r.info.stream.handAngles);
+  const dims = landmarkStreamDims(r.info.stream);
   const expected = r.info.velocity ? 2 * dims : dims;
   if (input.length !== 3 || input[2] !== expected) {
     throw new ModelDirError(`head input [${input.join(', ')}] does not read ${expected} landmark values a step`, { file: at('model.json') });
@@ -76,10 +76,10 @@ export async function recognizeLandmarkClip(r: LandmarkRecognizer, frames: Uint8
   const clip = await extractClipLandmarks(r.landmarks, frames, count, geometry, DEFAULT_LANDMARK_PARAMS);
   // A clip without both shoulders in any frame is read against the typical signer's place in the picture, as in training.
   const vectors = landmarkVectors(clip.frames, DEFAULT_LANDMARK_PARAMS.minBodyScore, typicalSignerReference(geometry.crop))!;
-  const handAngles = r.info.stream.handAngles;
-  const data = landmarkStreamFrames(vectors, { handAngles, rightLeads: r.info.stream.rightLeads });
+  const options = { handAngles: r.info.stream.handAngles, faceContact: r.info.stream.faceContact, rightLeads: r.info.stream.rightLeads };
+  const data = landmarkStreamFrames(vectors, options);
   const t1 = now();
-  const { mean, windows } = await classifyClip(r.head, r.info, data, vectors.frames, landmarkStreamDims(handAngles));
+  const { mean, windows } = await classifyClip(r.head, r.info, data, vectors.frames, landmarkStreamDims(options));
   const t2 = now();
   return { probabilities: mean, top: topK(mean, r.info.classes, k), windows, frames: clip.frames, stats: clip.stats, timings: { landmarksMs: t1 - t0, headMs: t2 - t1 } };
 }

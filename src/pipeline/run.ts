@@ -214,7 +214,7 @@ export function sequencesText(config: PipelineConfig): string {
   const s = config.stream;
   const view = s.wholeClip ? `whole clip, ${config.sequence.sampleSize} frames spread over it` : `T=${config.sequence.sampleSize}, stride ${config.sequence.stride}`;
   const augment = [s.wholeClip && s.minSpan < 1 ? `spans >= ${s.minSpan}` : '', s.augmentLandmarks && readsLandmarkVectors(config) ? 'landmarks turned/scaled/shifted' : ''].filter(Boolean);
-  const angles = readsLandmarkVectors(config) ? `${s.handAngles ? ' with hand angles' : ' without hand angles'}${mirrorsLeadingHand(config) ? ', the leading hand on the right' : ''}` : '';
+  const angles = readsLandmarkVectors(config) ? `${s.handAngles ? ' with hand angles' : ' without hand angles'}${s.faceContact ? ', face contact' : ''}${mirrorsLeadingHand(config) ? ', the leading hand on the right' : ''}` : '';
   return `${s.features} stream${angles}, ${view}${augment.length ? `; training views: ${augment.join(', ')}` : ''}`;
 }
 

@@ -1,6 +1,6 @@
 import { LANDMARK_DIMS, LANDMARK_LAYOUT, NORMALISED_BODY_POINTS, type LandmarkVectors } from '../landmarks/normalise';
 import { HAND_POINTS } from '../landmarks/types';
-import { ANGLES_PER_HAND, FINGERS, landmarkStreamDims, STREAM_LANDMARK_DIMS, STREAM_POSITION_DIMS } from '../landmarks/stream_width';
+import { ANGLES_PER_HAND, CONTACT_PER_HAND, CONTACT_TIPS, faceContactOffset, FINGERS, landmarkStreamDims, STREAM_LANDMARK_DIMS, STREAM_POSITION_DIMS, type LandmarkStreamParts } from '../landmarks/stream_width';
 
 /**
  * The landmark stream's per-frame vector, made from the normalised landmarks (landmarks/normalise.ts) for a
@@ -16,7 +16,11 @@ import { ANGLES_PER_HAND, FINGERS, landmarkStreamDims, STREAM_LANDMARK_DIMS, STR
  *   computed from the (gap-filled) shape, so a hand never seen has zeros. They do not change when the hand
  *   turns in the picture or comes nearer, so the head need not learn a handshape anew for every orientation and
  *   distance from 6 clips a gloss: on wlasl100-trainval val they lift the default from 44.5% to 50.1% top-1
- *   (seeds 42, 1, 7; the linear control from 23.8% to 36.4%; README, "Real signs").
+ *   (seeds 42, 1, 7; the linear control from 23.8% to 36.4%; README, "Real signs");
+ * - each hand's face contact (faceContact): where its thumb, index and middle tips are about the nose (x, y, in
+ *   shoulder widths) and its palm's length (shoulder widths, how near the hand is). Many signs differ mostly in
+ *   where the hand touches the face or head (MOTHER and FATHER: the same handshape at the chin and the forehead);
+ *   the stream otherwise places only the wrist, and the nose only against the shoulders. A hand never seen: zeros.
  *
  * Layout, STREAM_LANDMARK_DIMS = 185 values (the first 147 without hand angles: models saved before them):
  *   [0, 14)    body x, y (nose, shoulders, elbows, wrists), as normalise.ts
@@ -25,6 +29,8 @@ import { ANGLES_PER_HAND, FINGERS, landmarkStreamDims, STREAM_LANDMARK_DIMS, STR
  *   [138, 147) masks: 7 body points, left hand, right hand
  *   [147, 166) left hand angles: 5 fingers (thumb .. pinky) x 3 bends, then 4 spreads (thumb-index .. ring-pinky)
  *   [166, 185) right hand angles
+ *   [185, 192) left hand contact: thumb, index, middle tip x, y less the nose's, palm length   [192, 199) right
+ *   (the contact blocks follow the masks, at 147, in a stream without hand angles)
  */
 const BODY_LEN = LANDMARK_LAYOUT.body.length;
 const SHAPE_LEN = (HAND_POINTS - 1) * 3;
@@ -40,9 +46,11 @@ export const STREAM_LAYOUT = {
 } as const;
 export { STREAM_POSITION_DIMS, STREAM_LANDMARK_DIMS, landmarkStreamDims };
 
-export interface LandmarkStreamOptions {
+export interface LandmarkStreamOptions extends LandmarkStreamParts {
   /** Append each hand's joint angles (layout above). */
   handAngles: boolean;
+  /** Append each hand's fingertips about the face (layout above). */
+  faceContact?: boolean;
   /** Mirror a clip whose left wrist is held higher than its right, so the leading hand is always the right (rightLeads). */
   rightLeads?: boolean;
 }
@@ -115,11 +123,33 @@ export function gapFilledLandmarks(vectors: LandmarkVectors): Float32Array {
 }
 
 /**
- * The stream's [frames, 185] vectors of a clip from its normalised landmarks (landmarks/normalise.ts);
- * [frames, 147] without hand angles.
+ * Writes each hand's face contact at out[at...] (CONTACT_PER_HAND a hand, left then right) from one row of
+ * gap-filled normalised landmarks raw[row...]: fingertips less the nose, then the palm's length. A hand never seen
+ * (all zeros after gap filling) keeps zeros, as its shape does.
+ */
+function writeFaceContact(raw: Float32Array, row: number, out: Float32Array, at: number): void {
+  const noseX = raw[row]!;
+  const noseY = raw[row + 1]!;
+  (['left', 'right'] as const).forEach((side, h) => {
+    const o = row + LANDMARK_LAYOUT[side].offset;
+    const k = at + h * CONTACT_PER_HAND;
+    const seen = raw[o] !== 0 || raw[o + 1] !== 0 || raw[o + 27] !== 0 || raw[o + 28] !== 0;
+    if (!seen) return;
+    CONTACT_TIPS.forEach((p, i) => {
+      out[k + i * 2] = raw[o + p * 3]! - noseX;
+      out[k + i * 2 + 1] = raw[o + p * 3 + 1]! - noseY;
+    });
+    out[k + CONTACT_TIPS.length * 2] = Math.hypot(raw[o + 27]! - raw[o]!, raw[o + 28]! - raw[o + 1]!);
+  });
+}
+
+/**
+ * The stream's per-frame vectors of a clip from its normalised landmarks (landmarks/normalise.ts):
+ * [frames, landmarkStreamDims(options)], 147 values with positions and shapes only, 185 with hand angles, 199
+ * with face contact too.
  */
 export function landmarkStreamFrames(vectors: LandmarkVectors, options: LandmarkStreamOptions): Float32Array {
-  const dims = landmarkStreamDims(options.handAngles);
+  const dims = landmarkStreamDims(options);
   const { frames } = vectors;
   const raw = gapFilledLandmarks(vectors);
   const out = new Float32Array(frames * dims);
@@ -149,8 +179,9 @@ export function landmarkStreamFrames(vectors: LandmarkVectors, options: Landmark
       writeHandAngles(out, dst + STREAM_LAYOUT.left.offset + 2, dst + STREAM_LAYOUT.leftAngles.offset);
       writeHandAngles(out, dst + STREAM_LAYOUT.right.offset + 2, dst + STREAM_LAYOUT.rightAngles.offset);
     }
+    if (options.faceContact) writeFaceContact(raw, src, out, dst + faceContactOffset(options));
   }
-  if (options.rightLeads && leftWristHigher(out, dims)) mirrorLandmarkRows(out, dims, options.handAngles);
+  if (options.rightLeads && leftWristHigher(out, dims)) mirrorLandmarkRows(out, dims, options);
   return out;
 }
 
@@ -210,9 +241,9 @@ function swapRange(rows: Float32Array, a: number, b: number, length: number): vo
 
 /**
  * Mirrors rows [T, dims] of the stream layout in place: x negated, the signer's left and right swapped (with their
- * angles when the rows have them: a mirror keeps a hand's angles).
+ * angles and face contact when the rows have them: a mirror keeps a hand's angles, and negates its contact's x).
  */
-export function mirrorLandmarkRows(rows: Float32Array, dims: number, handAngles: boolean): void {
+export function mirrorLandmarkRows(rows: Float32Array, dims: number, parts: LandmarkStreamParts): void {
   const frames = rows.length / dims;
   const mask = STREAM_LAYOUT.mask.offset;
   const bodyPoints = NORMALISED_BODY_POINTS.length;
@@ -230,17 +261,24 @@ export function mirrorLandmarkRows(rows: Float32Array, dims: number, handAngles:
     }
     swapRange(rows, r + STREAM_LAYOUT.left.offset, r + STREAM_LAYOUT.right.offset, HAND_LEN);
     swapRange(rows, r + mask + bodyPoints, r + mask + bodyPoints + 1, 1);
-    if (handAngles) swapRange(rows, r + STREAM_LAYOUT.leftAngles.offset, r + STREAM_LAYOUT.rightAngles.offset, ANGLES_PER_HAND);
+    if (parts.handAngles) swapRange(rows, r + STREAM_LAYOUT.leftAngles.offset, r + STREAM_LAYOUT.rightAngles.offset, ANGLES_PER_HAND);
+    if (parts.faceContact) {
+      const c = r + faceContactOffset(parts);
+      swapRange(rows, c, c + CONTACT_PER_HAND, CONTACT_PER_HAND);
+      for (let h = 0; h < 2; h++) for (let i = 0; i < CONTACT_TIPS.length; i++) rows[c + h * CONTACT_PER_HAND + i * 2] = -rows[c + h * CONTACT_PER_HAND + i * 2]!;
+    }
   }
 }
 
 /**
  * Augments rows [T, dims] of the stream layout in place (dims may be wider: a fusion puts other features after
- * the landmarks; `handAngles`: whether the rows carry them, as the stream was made), one draw per view: positions (body, wrists) turn, scale and shift together; hand shapes turn
- * with them (their scale is their own). Masks and hand angles (which a turn does not change) are untouched.
+ * the landmarks; `parts`: what the rows carry, as the stream was made), one draw per view: positions (body,
+ * wrists) turn, scale and shift together; hand shapes turn with them (their scale is their own); face contact
+ * turns and scales with them (it is a difference of positions, so no shift). Masks and hand angles (which a turn
+ * does not change) are untouched.
  */
-export function augmentLandmarkRows(rows: Float32Array, dims: number, handAngles: boolean, rng: () => number, a: LandmarkAugmentation = DEFAULT_LANDMARK_AUGMENTATION): void {
-  if (a.mirror > 0 && rng() < a.mirror) mirrorLandmarkRows(rows, dims, handAngles);
+export function augmentLandmarkRows(rows: Float32Array, dims: number, parts: LandmarkStreamParts, rng: () => number, a: LandmarkAugmentation = DEFAULT_LANDMARK_AUGMENTATION): void {
+  if (a.mirror > 0 && rng() < a.mirror) mirrorLandmarkRows(rows, dims, parts);
   const angle = (rng() * 2 - 1) * a.rotate;
   const scale = 1 + (rng() * 2 - 1) * a.scale;
   const dx = (rng() * 2 - 1) * a.shift;
@@ -254,9 +292,22 @@ export function augmentLandmarkRows(rows: Float32Array, dims: number, handAngles
     rows[i] = scale * (cos * x - sin * y) + dx;
     rows[i + 1] = scale * (sin * x + cos * y) + dy;
   };
+  const contact = parts.faceContact ? faceContactOffset(parts) : -1;
   for (let t = 0; t < frames; t++) {
     const r = t * dims;
     for (let k = 0; k < BODY_LEN; k += 2) position(r + k);
+    if (contact >= 0) {
+      for (let h = 0; h < 2; h++) {
+        const c = r + contact + h * CONTACT_PER_HAND;
+        for (let i = 0; i < CONTACT_TIPS.length; i++) {
+          const x = rows[c + i * 2]!;
+          const y = rows[c + i * 2 + 1]!;
+          rows[c + i * 2] = scale * (cos * x - sin * y);
+          rows[c + i * 2 + 1] = scale * (sin * x + cos * y);
+        }
+        rows[c + CONTACT_TIPS.length * 2] = scale * rows[c + CONTACT_TIPS.length * 2]!;
+      }
+    }
     for (const side of ['left', 'right'] as const) {
       const o = r + STREAM_LAYOUT[side].offset;
       const seen = rows[r + STREAM_LAYOUT.mask.offset + NORMALISED_BODY_POINTS.length + (side === 'left' ? 0 : 1)]! > 0 || rows[o] !== 0 || rows[o + 1] !== 0;

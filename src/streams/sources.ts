@@ -36,7 +36,7 @@ export const readsLandmarkVectors = (config: PipelineConfig): boolean => config.
 export const mirrorsLeadingHand = (config: PipelineConfig): boolean => config.stream.rightLeads && config.stream.features === 'landmarks';
 
 /** How the recipe builds the landmark stream from a clip's vectors (landmarkStreamFrames), in training and predict alike. */
-export const landmarkStreamOptions = (config: PipelineConfig): LandmarkStreamOptions => ({ handAngles: config.stream.handAngles, rightLeads: mirrorsLeadingHand(config) });
+export const landmarkStreamOptions = (config: PipelineConfig): LandmarkStreamOptions => ({ handAngles: config.stream.handAngles, faceContact: config.stream.faceContact, rightLeads: mirrorsLeadingHand(config) });
 
 /** What `fit` must record in a checkpoint about how this recipe reads its clips (FitOptions.inputs). */
 export const fitInputsOf = (config: PipelineConfig): { rightLeads?: true } => (mirrorsLeadingHand(config) ? { rightLeads: true } : {});
@@ -45,10 +45,10 @@ export const usesHandCrops = (config: PipelineConfig): boolean => config.stream.
 
 /** Training-view augmentation of the stream (evaluation views are never augmented). */
 export function streamAugmentation(config: PipelineConfig): ClipAugmentation {
-  const { minSpan, augmentLandmarks, handAngles } = config.stream;
+  const { minSpan, augmentLandmarks } = config.stream;
   if (minSpan >= 1 && !(augmentLandmarks && readsLandmarkVectors(config))) return NO_AUGMENTATION;
   // The landmark stream comes first in a fusion's frame, so the same function serves both.
-  const values = augmentLandmarks && readsLandmarkVectors(config) ? (rows: Float32Array, dim: number, rng: () => number) => augmentLandmarkRows(rows, dim, handAngles, rng) : undefined;
+  const values = augmentLandmarks && readsLandmarkVectors(config) ? (rows: Float32Array, dim: number, rng: () => number) => augmentLandmarkRows(rows, dim, landmarkStreamOptions(config), rng) : undefined;
   return { minSpan, values };
 }
 
