@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   }
   const mean = (pick: (r: (typeof rows)[number]) => number) => rows.reduce((s, r) => s + pick(r), 0) / rows.length;
   console.log(`mean: LSTM direction ${formatPercent(mean((r) => r.lstm.direction))}, gloss ${formatPercent(mean((r) => r.lstm.gloss))}; control direction ${formatPercent(mean((r) => r.control.direction))}, gloss ${formatPercent(mean((r) => r.control.gloss))}; nonlinear control direction ${formatPercent(mean((r) => r.mlpControl.direction))}, gloss ${formatPercent(mean((r) => r.mlpControl.gloss))} (direction by chance: 50%)`);
-  console.log(JSON.stringify({ bench: 'landmark_order', date: new Date().toISOString().slice(0, 10), pooling: config.model.pooling ?? 'last', handAngles: config.stream.handAngles, test_videos: test!.length, rows }));
+  console.log(JSON.stringify({ bench: 'landmark_order', date: new Date().toISOString().slice(0, 10), pooling: config.model.pooling ?? 'last', handAngles: config.stream.handAngles, faceContact: config.stream.faceContact, test_videos: test!.length, rows }));
 }
 
 main().catch((error) => {

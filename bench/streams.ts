@@ -35,7 +35,7 @@ import { openLandmarkCache, readLandmarkEntry } from '../src/landmarks/cache';
 import { DEFAULT_LANDMARK_PARAMS, landmarkModelFiles } from '../src/landmarks/index';
 import { jobsOf } from '../src/pipeline/run';
 import { ConvHead, type ConvHeadOptions } from './conv_head';
-import { FINGERS } from '../src/landmarks/stream_width';
+import { FINGERS, landmarkStreamDims } from '../src/landmarks/stream_width';
 import { LANDMARK_DIMS, LANDMARK_LAYOUT, landmarkVectors, typicalSignerReference, type LandmarkVectors } from '../src/landmarks/normalise';
 
 const { values: args } = parseArgs({
@@ -559,7 +559,7 @@ async function main(): Promise<void> {
     console.log(`${name} mean: top-1 ${formatPercent(row.mean[0]!)}, top-5 ${formatPercent(row.mean[1]!)}, top-10 ${formatPercent(row.mean[2]!)}`);
     results[name] = row;
   }
-  console.log(JSON.stringify({ bench: 'streams', split: args.split, folds: foldOf ? folds : null, foldSeed: foldOf ? Number(args['fold-seed']) : null, dims: { landmarks: STREAM_POSITION_DIMS, landmarksWithHandAngles: STREAM_LANDMARK_DIMS }, results }));
+  console.log(JSON.stringify({ bench: 'streams', split: args.split, folds: foldOf ? folds : null, foldSeed: foldOf ? Number(args['fold-seed']) : null, dims: { landmarks: STREAM_POSITION_DIMS, landmarksWithHandAngles: STREAM_LANDMARK_DIMS, withFaceContact: landmarkStreamDims({ handAngles: true, faceContact: true }) }, results }));
 }
 
 main().catch((error) => {

@@ -222,7 +222,7 @@ function addConfigOptions(cmd: Command): Command {
     .option('--augment-landmarks', 'training views of the landmarks turn, scale and shift a little')
     .option('--no-augment-landmarks', 'landmarks as computed')
     .option('--hand-angles', "the landmark stream carries each hand's joint angles (the default)")
-    .option('--no-hand-angles', 'landmark positions and shapes only (the stream of models before 2026-12-06)')
+    .option('--no-hand-angles', 'no hand angles (with --no-face-contact: positions and shapes only, the stream of models before 2026-12-06)')
     .option('--right-leads', 'mirror clips whose left wrist is held higher, so the leading hand is always the right (the default)')
     .option('--no-right-leads', 'read every clip as filmed (the stream of models before 2026-12-06)')
     .option('--face-contact', "the landmark stream carries where each hand's fingertips are about the face (the default)")

@@ -4,7 +4,7 @@ import { ANGLES_PER_HAND, CONTACT_PER_HAND, CONTACT_TIPS, faceContactOffset, FIN
 
 /**
  * The landmark stream's per-frame vector, made from the normalised landmarks (landmarks/normalise.ts) for a
- * sequence model. Three changes over the raw vector, each because a sign is read that way:
+ * sequence model. Four changes over the raw vector, each because a sign is read that way:
  * - a hand is split into WHERE it is (its wrist, in shoulder widths from the shoulder centre) and WHAT SHAPE it
  *   makes (its other 20 points relative to its wrist, in units of its own palm length): the handshape then does
  *   not change when the hand moves, and its size in the picture does not matter;
@@ -22,7 +22,8 @@ import { ANGLES_PER_HAND, CONTACT_PER_HAND, CONTACT_TIPS, faceContactOffset, FIN
  *   where the hand touches the face or head (MOTHER and FATHER: the same handshape at the chin and the forehead);
  *   the stream otherwise places only the wrist, and the nose only against the shoulders. A hand never seen: zeros.
  *
- * Layout, STREAM_LANDMARK_DIMS = 185 values (the first 147 without hand angles: models saved before them):
+ * Layout (STREAM_POSITION_DIMS = 147 values without hand angles, STREAM_LANDMARK_DIMS = 185 with them, 199 with face
+ * contact too: landmarkStreamDims):
  *   [0, 14)    body x, y (nose, shoulders, elbows, wrists), as normalise.ts
  *   [14, 16)   left hand wrist x, y          [16, 76)  left hand shape: points 1..20 x, y, z
  *   [76, 78)   right hand wrist x, y         [78, 138) right hand shape
@@ -135,6 +136,7 @@ function writeFaceContact(raw: Float32Array, row: number, out: Float32Array, at:
     const k = at + h * CONTACT_PER_HAND;
     const seen = raw[o] !== 0 || raw[o + 1] !== 0 || raw[o + 27] !== 0 || raw[o + 28] !== 0;
     if (!seen) return;
+    // A nose never seen in the clip stays at the shoulder centre: contact is then about it (the nose's mask says so).
     CONTACT_TIPS.forEach((p, i) => {
       out[k + i * 2] = raw[o + p * 3]! - noseX;
       out[k + i * 2 + 1] = raw[o + p * 3 + 1]! - noseY;
