@@ -28,7 +28,7 @@ import { findDuplicateVideos } from '../src/metadata/duplicates';
 import * as tf from '@tensorflow/tfjs';
 import { trainMeanPool, trainMeanPoolBaseline, DEFAULT_MEAN_POOL_OPTIONS, MLP_POOL_OPTIONS, type MeanPoolOptions } from '../src/model/baselines';
 import { ClipSequenceSource, type ClipAugmentation, type ClipFrames, type ClipView } from '../src/streams/clip_source';
-import { augmentLandmarkRows, gapFilledLandmarks, leftWristHigher, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
+import { augmentLandmarkRows, leftWristHigher, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS, type LandmarkAugmentation } from '../src/streams/landmark_features';
 import { concatClips, loadFeatureClips, loadLandmarkClips, landmarksRootOf } from '../src/streams/load';
 import { handCropCacheDir, loadHandCropClips } from '../src/streams/hand_crops';
 import { openLandmarkCache, readLandmarkEntry } from '../src/landmarks/cache';
@@ -36,7 +36,6 @@ import { DEFAULT_LANDMARK_PARAMS, landmarkModelFiles } from '../src/landmarks/in
 import { jobsOf } from '../src/pipeline/run';
 import { ConvHead, type ConvHeadOptions } from './conv_head';
 import { FINGERS, landmarkStreamDims } from '../src/landmarks/stream_width';
-import { LANDMARK_DIMS, LANDMARK_LAYOUT, landmarkVectors, typicalSignerReference, type LandmarkVectors } from '../src/landmarks/normalise';
 
 const { values: args } = parseArgs({
   options: {
@@ -60,7 +59,7 @@ function modelOf(recipe: Recipe): DeepPartial<ModelConfig> {
   return { pooling: 'last', ...recipe.model } as DeepPartial<ModelConfig>;
 }
 
-type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands' | 'lm-angles' | 'lm-angles-tips' | 'lm-angles-palm' | 'lm-angles-planar' | 'lm-angles-dominant' | 'lm-angles-dominant-height' | 'lm-angles-dominant-clear' | 'lm-angles-contact' | 'lm-angles-contact-height' | 'lm-face' | 'lm-face-right';
+type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands' | 'lm-angles' | 'lm-angles-tips' | 'lm-angles-palm' | 'lm-angles-planar' | 'lm-angles-dominant' | 'lm-angles-dominant-height' | 'lm-angles-dominant-clear' | 'lm-face' | 'lm-face-right';
 interface Recipe {
   stream: Stream;
   /**
@@ -158,12 +157,12 @@ const RECIPES: Record<string, Recipe> = {
   'lm-angles-dominant': anglesLs('lm-angles-dominant'),
   // The same, the leading hand the one held higher on average; or mirrored only where the left wrist travels 1.5 times as far.
   'lm-angles-dominant-height': anglesLs('lm-angles-dominant-height'),
-  'lm-angles-contact-height': anglesLs('lm-angles-contact-height'),
   'lm-angles-dominant-clear': anglesLs('lm-angles-dominant-clear'),
-  // Where the fingertips are about the face: thumb, index and middle tips less the nose, and the palm's length, per hand.
-  'lm-angles-contact': anglesLs('lm-angles-contact'),
-  // The same from the library (stream.faceContact), contact left as computed (a check of the port) or turned with the view; and with the leading hand on the right.
-  'lm-face-still': faceLs('lm-face', true),
+  // Where the fingertips are about the face (stream.faceContact): thumb, index and middle tips less the nose, and the
+  // palm's length, per hand; as first measured, left as computed in the training views, and with the leading hand
+  // on the right. Then turned with the view as the library does, as filmed and with the leading hand (the default).
+  'lm-angles-contact': faceLs('lm-face', true),
+  'lm-angles-contact-height': faceLs('lm-face-right', true),
   'lm-face': faceLs('lm-face'),
   'lm-face-right': faceLs('lm-face-right'),
   'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
@@ -296,33 +295,6 @@ function withPlanarAngles(clip: ClipFrames): ClipFrames {
   return { ...clip, data: out };
 }
 
-/**
- * A clip of the stream with hand angles, with where each hand's thumb, index and middle tips are about the nose
- * (shoulder widths) and its palm's length appended: 7 numbers a hand, from the clip's normalised landmarks gap-filled
- * as the stream is, zeros for a hand never seen. Not turned with the training views (a first measurement).
- */
-function withFaceContact(clip: ClipFrames, vectors: LandmarkVectors): ClipFrames {
-  const dim = clip.data.length / clip.frames;
-  const extra = 14;
-  const raw = gapFilledLandmarks(vectors);
-  const out = new Float32Array(clip.frames * (dim + extra));
-  for (let t = 0; t < clip.frames; t++) {
-    out.set(clip.data.subarray(t * dim, (t + 1) * dim), t * (dim + extra));
-    const row = t * LANDMARK_DIMS;
-    (['left', 'right'] as const).forEach((side, h) => {
-      const o = row + LANDMARK_LAYOUT[side].offset;
-      const at = t * (dim + extra) + dim + h * 7;
-      if (raw[o] === 0 && raw[o + 1] === 0 && raw[o + 27] === 0 && raw[o + 28] === 0) return;
-      [4, 8, 12].forEach((p, i) => {
-        out[at + i * 2] = raw[o + p * 3]! - raw[row]!;
-        out[at + i * 2 + 1] = raw[o + p * 3 + 1]! - raw[row + 1]!;
-      });
-      out[at + 6] = Math.hypot(raw[o + 27]! - raw[o]!, raw[o + 28]! - raw[o + 1]!);
-    });
-  }
-  return { ...clip, data: out };
-}
-
 /** The clip with its frames in reverse order. */
 function reversedClip(clip: ClipFrames): ClipFrames {
   const dim = clip.data.length / clip.frames;
@@ -386,40 +358,6 @@ async function main(): Promise<void> {
       const agree = [...lm.train, ...lm.eval].filter((c) => leftLeads(c, 'travel') === leftLeads(c, 'height')).length;
       console.log(`dominant hand (${by}): mirrored train ${flipped(lm.train)}/${lm.train.length}, ${args.split} ${flipped(lm.eval)}/${lm.eval.length}; travel and height agree on ${agree} clips`);
       out = { train: lm.train.map((c) => withDominantRight(c, by)), eval: lm.eval.map((c) => withDominantRight(c, by)) };
-    } else if (stream === 'lm-angles-contact') {
-      const lm = await load('lm-angles');
-      const lmDir = (await openLandmarkCache(landmarksRootOf(cache.datasetDir), landmarkModelFiles(), DEFAULT_LANDMARK_PARAMS, { window: config.frames.window, cropToBbox: config.frames.cropToBbox })).dir;
-      const extend = (clip: ClipFrames) => {
-        const entry = readLandmarkEntry(lmDir, path.basename(lmDir), clip.videoId);
-        const vectors = landmarkVectors(entry.frames, DEFAULT_LANDMARK_PARAMS.minBodyScore, typicalSignerReference(entry.geometry.crop))!;
-        if (vectors.frames !== clip.frames) throw new Error(`${clip.videoId}: ${vectors.frames} landmark frames against ${clip.frames} in the stream`);
-        return withFaceContact(clip, vectors);
-      };
-      out = { train: lm.train.map(extend), eval: lm.eval.map(extend) };
-    } else if (stream === 'lm-angles-contact-height') {
-      // Both: the face-contact numbers, then the clip mirrored (contact blocks swapped, their x negated) where
-      // the left wrist is held higher, as stream.rightLeads mirrors the stream.
-      const contact = await load('lm-angles-contact');
-      const base = await load('lm-angles');
-      const lead = (clip: ClipFrames, i: number, bases: ClipFrames[]): ClipFrames => {
-        const b = bases[i]!;
-        if (b.videoId !== clip.videoId) throw new Error(`${clip.videoId}: streams out of step`);
-        if (!leftWristHigher(b.data, b.data.length / b.frames)) return clip;
-        const dim = clip.data.length / clip.frames;
-        const data = Float32Array.from(clip.data);
-        mirrorLandmarkRows(data, dim, { handAngles: true });
-        for (let t = 0; t < clip.frames; t++) {
-          const at = t * dim + STREAM_LANDMARK_DIMS;
-          for (let k = 0; k < 7; k++) {
-            const [l, r] = [data[at + k]!, data[at + 7 + k]!];
-            const sign = k < 6 && k % 2 === 0 ? -1 : 1;
-            data[at + k] = sign * r;
-            data[at + 7 + k] = sign * l;
-          }
-        }
-        return { ...clip, data };
-      };
-      out = { train: contact.train.map((c, i) => lead(c, i, base.train)), eval: contact.eval.map((c, i) => lead(c, i, base.eval)) };
     } else if (stream === 'lm-angles-tips' || stream === 'lm-angles-palm' || stream === 'lm-angles-planar') {
       const lm = await load('lm-angles');
       const extend = stream === 'lm-angles-tips' ? withTipDistances : stream === 'lm-angles-palm' ? withPalmOrientation : withPlanarAngles;

@@ -6,7 +6,7 @@ import { landmarkVectors, typicalSignerReference } from '../landmarks/normalise'
 import { DEFAULT_LANDMARK_PARAMS } from '../landmarks/params';
 import type { ClipLandmarkStats, FrameLandmarks } from '../landmarks/types';
 import { ClipSequenceSource, EVAL_SPANS, NO_AUGMENTATION, WHOLE_CLIP } from '../streams/clip_source';
-import { landmarkStreamDims, landmarkStreamFrames } from '../streams/landmark_features';
+import { landmarkStreamDims, landmarkStreamFrames, landmarkStreamOptions } from '../streams/landmark_features';
 import { averageWindows, buildHeadInput, topK, type RankedGloss } from '../model/head_input';
 import type { WlaslModelInfo } from '../model/model_info';
 
@@ -76,7 +76,7 @@ export async function recognizeLandmarkClip(r: LandmarkRecognizer, frames: Uint8
   const clip = await extractClipLandmarks(r.landmarks, frames, count, geometry, DEFAULT_LANDMARK_PARAMS);
   // A clip without both shoulders in any frame is read against the typical signer's place in the picture, as in training.
   const vectors = landmarkVectors(clip.frames, DEFAULT_LANDMARK_PARAMS.minBodyScore, typicalSignerReference(geometry.crop))!;
-  const options = { handAngles: r.info.stream.handAngles, faceContact: r.info.stream.faceContact, rightLeads: r.info.stream.rightLeads };
+  const options = landmarkStreamOptions(r.info);
   const data = landmarkStreamFrames(vectors, options);
   const t1 = now();
   const { mean, windows } = await classifyClip(r.head, r.info, data, vectors.frames, landmarkStreamDims(options));

@@ -56,6 +56,27 @@ export interface LandmarkStreamOptions extends LandmarkStreamParts {
   rightLeads?: boolean;
 }
 
+/** What a recipe or a model description says about its stream (config.stream, or a model's stream). */
+export interface LandmarkStreamSettings {
+  stream: { features: string; handAngles: boolean; faceContact: boolean; rightLeads: boolean };
+}
+
+/**
+ * Whether clips led by the left hand are read mirrored (stream.rightLeads): the landmark stream only, since a
+ * fusion's CNN half cannot be mirrored with it and would then disagree about which hand is which.
+ */
+export const mirrorsLeadingHand = (settings: LandmarkStreamSettings): boolean => settings.stream.rightLeads && settings.stream.features === 'landmarks';
+
+/**
+ * How a recipe builds the landmark stream from a clip's vectors (landmarkStreamFrames): the one place, for
+ * training, evaluate, predict and the browser page alike.
+ */
+export const landmarkStreamOptions = (settings: LandmarkStreamSettings): LandmarkStreamOptions => ({
+  handAngles: settings.stream.handAngles,
+  faceContact: settings.stream.faceContact,
+  rightLeads: mirrorsLeadingHand(settings),
+});
+
 /** Palm length (wrist to the middle finger's base, MediaPipe point 9) below which a hand's shape is not scaled up. */
 const MIN_PALM = 0.05;
 
@@ -111,7 +132,7 @@ function writeHandAngles(out: Float32Array, shape: number, at: number): void {
  * A copy of the clip's normalised landmarks [frames, LANDMARK_DIMS] with each body point and hand filled where its
  * mask says missing (fillGaps); the masks are kept. What the stream is made from.
  */
-export function gapFilledLandmarks(vectors: LandmarkVectors): Float32Array {
+function gapFilledLandmarks(vectors: LandmarkVectors): Float32Array {
   const { frames } = vectors;
   const raw = Float32Array.from(vectors.data);
   const maskAt = (t: number, k: number) => raw[t * LANDMARK_DIMS + LANDMARK_LAYOUT.mask.offset + k]! > 0;
@@ -124,28 +145,6 @@ export function gapFilledLandmarks(vectors: LandmarkVectors): Float32Array {
 }
 
 /**
- * Writes each hand's face contact at out[at...] (CONTACT_PER_HAND a hand, left then right) from one row of
- * gap-filled normalised landmarks raw[row...]: fingertips less the nose, then the palm's length. A hand never seen
- * (all zeros after gap filling) keeps zeros, as its shape does.
- */
-function writeFaceContact(raw: Float32Array, row: number, out: Float32Array, at: number): void {
-  const noseX = raw[row]!;
-  const noseY = raw[row + 1]!;
-  (['left', 'right'] as const).forEach((side, h) => {
-    const o = row + LANDMARK_LAYOUT[side].offset;
-    const k = at + h * CONTACT_PER_HAND;
-    const seen = raw[o] !== 0 || raw[o + 1] !== 0 || raw[o + 27] !== 0 || raw[o + 28] !== 0;
-    if (!seen) return;
-    // A nose never seen in the clip stays at the shoulder centre: contact is then about it (the nose's mask says so).
-    CONTACT_TIPS.forEach((p, i) => {
-      out[k + i * 2] = raw[o + p * 3]! - noseX;
-      out[k + i * 2 + 1] = raw[o + p * 3 + 1]! - noseY;
-    });
-    out[k + CONTACT_TIPS.length * 2] = Math.hypot(raw[o + 27]! - raw[o]!, raw[o + 28]! - raw[o + 1]!);
-  });
-}
-
-/**
  * The stream's per-frame vectors of a clip from its normalised landmarks (landmarks/normalise.ts):
  * [frames, landmarkStreamDims(options)], 147 values with positions and shapes only, 185 with hand angles, 199
  * with face contact too.
@@ -155,11 +154,12 @@ export function landmarkStreamFrames(vectors: LandmarkVectors, options: Landmark
   const { frames } = vectors;
   const raw = gapFilledLandmarks(vectors);
   const out = new Float32Array(frames * dims);
+  const contactAt = options.faceContact ? faceContactOffset(options) : -1;
   for (let t = 0; t < frames; t++) {
     const src = t * LANDMARK_DIMS;
     const dst = t * dims;
     out.set(raw.subarray(src, src + BODY_LEN), dst);
-    (['left', 'right'] as const).forEach((side) => {
+    (['left', 'right'] as const).forEach((side, hand) => {
       const h = src + LANDMARK_LAYOUT[side].offset;
       const o = dst + STREAM_LAYOUT[side].offset;
       const wx = raw[h]!;
@@ -167,7 +167,8 @@ export function landmarkStreamFrames(vectors: LandmarkVectors, options: Landmark
       const wz = raw[h + 2]!;
       out[o] = wx;
       out[o + 1] = wy;
-      const palm = Math.max(MIN_PALM, Math.hypot(raw[h + 27]! - wx, raw[h + 28]! - wy));
+      const palmLength = Math.hypot(raw[h + 27]! - wx, raw[h + 28]! - wy);
+      const palm = Math.max(MIN_PALM, palmLength);
       const seen = raw[h + 27] !== 0 || raw[h + 28] !== 0 || wx !== 0 || wy !== 0;
       if (!seen) return;
       for (let p = 1; p < HAND_POINTS; p++) {
@@ -175,13 +176,21 @@ export function landmarkStreamFrames(vectors: LandmarkVectors, options: Landmark
         out[o + 2 + (p - 1) * 3 + 1] = (raw[h + p * 3 + 1]! - wy) / palm;
         out[o + 2 + (p - 1) * 3 + 2] = (raw[h + p * 3 + 2]! - wz) / palm;
       }
+      if (contactAt < 0) return;
+      // Face contact: fingertips less the nose, then the palm's length. A nose never seen in the clip stays at the
+      // shoulder centre, and contact is then about it (the nose's mask says so).
+      const k = dst + contactAt + hand * CONTACT_PER_HAND;
+      CONTACT_TIPS.forEach((p, i) => {
+        out[k + i * 2] = raw[h + p * 3]! - raw[src]!;
+        out[k + i * 2 + 1] = raw[h + p * 3 + 1]! - raw[src + 1]!;
+      });
+      out[k + CONTACT_TIPS.length * 2] = palmLength;
     });
     out.set(raw.subarray(src + LANDMARK_LAYOUT.mask.offset, src + LANDMARK_DIMS), dst + STREAM_LAYOUT.mask.offset);
     if (options.handAngles) {
       writeHandAngles(out, dst + STREAM_LAYOUT.left.offset + 2, dst + STREAM_LAYOUT.leftAngles.offset);
       writeHandAngles(out, dst + STREAM_LAYOUT.right.offset + 2, dst + STREAM_LAYOUT.rightAngles.offset);
     }
-    if (options.faceContact) writeFaceContact(raw, src, out, dst + faceContactOffset(options));
   }
   if (options.rightLeads && leftWristHigher(out, dims)) mirrorLandmarkRows(out, dims, options);
   return out;

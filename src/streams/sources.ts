@@ -3,7 +3,7 @@ import type { SequenceSource } from '../dataset/types';
 import type { VideoIndex } from '../metadata/video_index';
 import type { Split } from '../metadata/types';
 import { ClipSequenceSource, EVAL_SPANS, NO_AUGMENTATION, WHOLE_CLIP, type ClipAugmentation, type ClipFrames, type ClipView } from './clip_source';
-import { augmentLandmarkRows, type LandmarkStreamOptions } from './landmark_features';
+import { augmentLandmarkRows, landmarkStreamOptions, mirrorsLeadingHand } from './landmark_features';
 import { loadHandCropStream } from './hand_crops';
 import { concatClips, loadFeatureClips, loadLandmarkClips, type LoadedClips } from './load';
 
@@ -29,14 +29,7 @@ export const usesLandmarks = (config: PipelineConfig): boolean => config.stream.
 /** The landmark vectors are (part of) what the LSTM reads. */
 export const readsLandmarkVectors = (config: PipelineConfig): boolean => config.stream.features === 'landmarks' || config.stream.features === 'fusion';
 
-/**
- * Whether clips led by the left hand are read mirrored (stream.rightLeads): the landmark stream only, since a
- * fusion's CNN half cannot be mirrored with it and would then disagree about which hand is which.
- */
-export const mirrorsLeadingHand = (config: PipelineConfig): boolean => config.stream.rightLeads && config.stream.features === 'landmarks';
-
-/** How the recipe builds the landmark stream from a clip's vectors (landmarkStreamFrames), in training and predict alike. */
-export const landmarkStreamOptions = (config: PipelineConfig): LandmarkStreamOptions => ({ handAngles: config.stream.handAngles, faceContact: config.stream.faceContact, rightLeads: mirrorsLeadingHand(config) });
+export { landmarkStreamOptions, mirrorsLeadingHand };
 
 /** What `fit` must record in a checkpoint about how this recipe reads its clips (FitOptions.inputs). */
 export const fitInputsOf = (config: PipelineConfig): { rightLeads?: true } => (mirrorsLeadingHand(config) ? { rightLeads: true } : {});
