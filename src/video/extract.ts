@@ -408,9 +408,10 @@ export async function extractJpegFramesBatch(targets: readonly JpegTarget[], con
   if (batched.length > 1) {
     // -y as fluent-ffmpeg passes it alone (the folders are new and empty either way).
     const args = ['-y', ...GLOBAL_ARGS];
-    for (const { target, plan } of batched) args.push(...ffmpegArgs(plan, options).input, '-i', path.resolve(target.job.path));
+    const perInput = batched.map(({ plan }) => ffmpegArgs(plan, options));
+    batched.forEach(({ target }, k) => args.push(...perInput[k]!.input, '-i', path.resolve(target.job.path)));
     batched.forEach(({ target, plan }, k) => {
-      args.push('-map', `${k}:v:0`, ...ffmpegArgs(plan, options).output, ...jpegOutputArgs(plan, config.jpegQuality), jpegPattern(target.dir));
+      args.push('-map', `${k}:v:0`, ...perInput[k]!.output, ...jpegOutputArgs(plan, config.jpegQuality), jpegPattern(target.dir));
     });
     processes++;
     let stderr: string | null;
