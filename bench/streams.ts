@@ -165,6 +165,13 @@ const RECIPES: Record<string, Recipe> = {
   'lm-angles-contact-height': faceLs('lm-face-right', true),
   'lm-face': faceLs('lm-face'),
   'lm-face-right': faceLs('lm-face-right'),
+  // The default with a moving average of its weights (train.emaMomentum), validated and kept instead of the last step's.
+  'lm-face-right-ema98': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, emaMomentum: 0.98 } },
+  'lm-face-right-ema99': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, emaMomentum: 0.99 } },
+  // The default with mixup (train.mixup): each training sequence blended with another, labels alike.
+  'lm-face-right-mix02': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, mixup: 0.2 } },
+  'lm-face-right-mix04': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, mixup: 0.4 } },
+  'lm-face-right-ema995': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, emaMomentum: 0.995 } },
   'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-control': { stream: 'lm-angles', head: 'control', T: 32 },
   'lm-angles-mlp-control': { stream: 'lm-angles', head: 'control', T: 32, control: MLP_POOL_OPTIONS },

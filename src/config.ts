@@ -143,6 +143,14 @@ export interface TrainConfig {
   /** Decoupled weight decay (AdamW): each step shrinks every weight by learningRate x weightDecay (0: none). */
   weightDecay?: number;
   /**
+   * Exponential moving average of the weights (Keras' optimizer `ema_momentum`; 0: none): after each step the
+   * average moves (1 - momentum) of the way to the weights; validation, early stopping and the trained head use
+   * the average, which is smoother than the last step's weights.
+   */
+  emaMomentum?: number;
+  /** Mixup: each training sequence blended with another of its batch, weight ~ Beta(mixup, mixup) (0: none). */
+  mixup?: number;
+  /**
    * Helper threads for the two large matmuls of a training step (0 or 1): the wasm backend is
    * single-threaded in Node, so a second core needs its own thread. Same results either way.
    */
@@ -355,6 +363,8 @@ function trainProblems(train: TrainConfig, p: Problems): void {
     // Each step multiplies the weights by 1 - learningRate x weightDecay: at 0 or below they vanish or flip sign.
     if (train.learningRate * train.weightDecay >= 1) p.add(`${p.name('train.weightDecay')} x ${p.name('train.learningRate')} must be below 1 (each step scales the weights by 1 minus it), got ${train.weightDecay} x ${train.learningRate}`);
   }
+  if (train.mixup !== undefined) p.range('train.mixup', train.mixup, 0, 100, 'a number in [0, 100]');
+  if (train.emaMomentum !== undefined && !(train.emaMomentum >= 0 && train.emaMomentum < 1)) p.add(`${p.name('train.emaMomentum')} must be in [0, 1), got ${train.emaMomentum}`);
   // The wasm backend is single-threaded in Node: at most one helper thread takes the second core.
   p.oneOf('train.helperThreads', train.helperThreads ?? 0, [0, 1]);
 }

@@ -6,6 +6,7 @@ import { LstmHead, type HeadConfig } from '../src/model/head';
 import { appendVelocity } from '../src/model/preprocess';
 import { transpose } from '../src/model/init';
 import { seededNormal } from '../src/model/init';
+import { mixBatch } from '../src/model/train';
 
 function randomInput(shape: [number, number, number], seed: number): tf.Tensor3D {
   const normal = seededNormal(seed);
@@ -95,6 +96,53 @@ test('label smoothing: loss and gradients match TF.js autodiff on the smoothed t
   const target = tf.add(tf.mul(tf.oneHot(tf.tensor1d(labels, 'int32'), 4), 1 - smoothing), smoothing / 4);
   const { value, grads: ref } = tf.variableGrads(() => {
     const probs = model.apply(x) as tf.Tensor2D;
+    return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(probs)), 1))) as tf.Scalar;
+  }, vars);
+  assert.ok(Math.abs(value.dataSync()[0]! - loss) < 1e-5, `loss ${loss} vs ${value.dataSync()[0]}`);
+  const names = head.params();
+  vars.forEach((v, k) => {
+    const p = names[k]!;
+    const ourGrad = p.shape.length === 2 ? transpose(grads[k]!, p.shape[0]!, p.shape[1]!) : grads[k]!;
+    const diff = maxAbsDiff(ourGrad, ref[v.name]!.dataSync());
+    assert.ok(diff < 1e-5, `${p.name}: max grad diff ${diff}`);
+  });
+  model.dispose();
+});
+
+test('mixup: loss and gradients match TF.js autodiff on the blended target, and mixBatch blends the inputs alike', async () => {
+  await initBackend();
+  const config: HeadConfig = { featureDim: 5, numClasses: 4, hidden: 6, layers: 1, dropout: 0, preprocessing: { stats: null, velocity: false }, pooling: 'mean' };
+  const head = LstmHead.create(config, 3);
+  head.params().forEach((p, k) => { for (let i = 0; i < p.data.length; i++) p.data[i] += 0.3 * Math.sin(i * 0.7 + k); });
+  const x = randomInput([4, 4, 5], 5);
+  const labels = Int32Array.from([1, 3, 0, 3]);
+  const smoothing = 0.1;
+  const mixed = mixBatch(x, labels, 0.4, 11);
+  const { partners, weights } = mixed.targets;
+  // The blend: each sequence is weights[b] of itself and the rest of the partner whose label partners[b] names.
+  const xs = x.arraySync();
+  const ms = mixed.x.arraySync();
+  for (let b = 0; b < 4; b++) {
+    assert.ok(weights[b]! >= 0 && weights[b]! <= 1, `weight ${weights[b]}`);
+    const from = [0, 1, 2, 3].filter((j) => labels[j] === partners[b] && maxAbsDiff(ms[b]!.flat(), xs[b]!.flat().map((v, i) => weights[b]! * v + (1 - weights[b]!) * xs[j]!.flat()[i]!)) < 1e-5);
+    assert.ok(from.length >= 1, `sequence ${b} is not a blend with a partner of label ${partners[b]}`);
+  }
+  assert.ok(Array.from(weights).some((w) => w > 0.01 && w < 0.99), `no real blend: ${Array.from(weights)}`);
+  assert.deepEqual(Array.from(mixBatch(x, labels, 0.4, 11).targets.weights), Array.from(weights), 'the same seed draws the same blend');
+
+  const { loss, grads } = head.lossAndGrads(mixed.x, labels, undefined, smoothing, mixed.targets);
+  // A sequence mixed with itself at weight 1 is the plain target.
+  const whole = { partners: labels, weights: new Float32Array(4).fill(1) };
+  assert.equal(head.lossAndGrads(x, labels, undefined, smoothing, whole).loss, head.lossAndGrads(x, labels, undefined, smoothing).loss);
+
+  const model = head.toLayersModel();
+  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const oneHot = (l: Int32Array) => tf.oneHot(tf.tensor1d(l, 'int32'), 4);
+  const w = tf.tensor2d(weights, [4, 1]);
+  const blended = tf.add(tf.mul(oneHot(labels), w), tf.mul(oneHot(partners), tf.sub(1, w)));
+  const target = tf.add(tf.mul(blended, 1 - smoothing), smoothing / 4);
+  const { value, grads: ref } = tf.variableGrads(() => {
+    const probs = model.apply(mixed.x) as tf.Tensor2D;
     return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(probs)), 1))) as tf.Scalar;
   }, vars);
   assert.ok(Math.abs(value.dataSync()[0]! - loss) < 1e-5, `loss ${loss} vs ${value.dataSync()[0]}`);

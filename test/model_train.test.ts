@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { initBackend } from '../src/runtime/backend';
 import { createHead, fit, CHECKPOINT_FILE } from '../src/model/train';
+import { readCheckpoint } from '../src/model/checkpoint';
 import { EarlyStopping } from '../src/model/early_stopping';
 import { evaluate } from '../src/model/metrics';
 import { toySource } from './model_train_fixture';
@@ -85,6 +86,43 @@ test('weight decay shrinks the trained weights (AdamW), and a checkpoint made wi
   await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, { ...settings, weightDecay: 0.1 }, { progress: 'none', checkpointDir, resume: true }), /weightDecay/);
   await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, { ...settings, labelSmoothing: 1 }, { progress: 'none' }), /train\.labelSmoothing must be in \[0, 1\), got 1/);
   await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 1), train, train, { ...settings, learningRate: 0.01, weightDecay: 100 }, { progress: 'none' }), /train\.weightDecay x train\.learningRate must be below 1/);
+});
+
+test('a moving average of the weights: the average after one step is momentum x initial + (1 - momentum) x stepped, training itself is untouched, and the checkpoint keeps it', async () => {
+  await initBackend();
+  const train = toySource({ videosPerClass: 4, classes: 3, steps: 4, dim: 16, windows: 2, seed: 1 });
+  // One batch an epoch and one epoch: exactly one Adam step.
+  const settings = { ...TRAIN_TEST_CONFIG, epochs: 1, batchSize: train.numSamples, restoreBest: false };
+  const initial = (await createHead(train, MODEL_TEST_CONFIG, 5)).snapshot();
+  const plainDir = makeTempDir();
+  const plain = await createHead(train, MODEL_TEST_CONFIG, 5);
+  await fit(plain, train, train, settings, { progress: 'none', checkpointDir: plainDir });
+  const stepped = plain.snapshot();
+  const averagedDir = makeTempDir();
+  const averaged = await createHead(train, MODEL_TEST_CONFIG, 5);
+  await fit(averaged, train, train, { ...settings, emaMomentum: 0.75 }, { progress: 'none', checkpointDir: averagedDir });
+  const { arrays } = readCheckpoint(path.join(averagedDir, CHECKPOINT_FILE));
+  averaged.params().forEach((p, k) => {
+    // The live weights in the checkpoint are the plain run's, bit for bit: the average does not steer training.
+    assert.deepEqual(Array.from(arrays.get(`param/${p.name}`)!), Array.from(stepped[k]!), p.name);
+    assert.deepEqual(Array.from(arrays.get(`average/${p.name}`)!), Array.from(p.data), p.name);
+    p.data.forEach((a, i) => assert.ok(Math.abs(a - (0.75 * initial[k]![i]! + 0.25 * stepped[k]![i]!)) < 1e-6, `${p.name}[${i}]: ${a}`));
+  });
+  assert.ok(!readCheckpoint(path.join(plainDir, CHECKPOINT_FILE)).arrays.has(`average/${plain.params()[0]!.name}`));
+  const moved = averaged.params().some((p, k) => p.data.some((a, i) => Math.abs(a - stepped[k]![i]!) > 1e-4));
+  assert.ok(moved, 'the averaged head kept the stepped weights');
+
+  // Resuming keeps the average; a checkpoint made with another momentum names the flag that resumes it.
+  const longer = { ...settings, epochs: 3, restoreBest: true };
+  const dir = makeTempDir();
+  await fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, { ...longer, emaMomentum: 0.5 }, { progress: 'none', checkpointDir: dir, maxEpochsThisRun: 1 });
+  await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, longer, { progress: 'none', checkpointDir: dir, resume: true }), /resume it with --ema-momentum 0\.5/);
+  const resumedHead = await createHead(train, MODEL_TEST_CONFIG, 5);
+  await fit(resumedHead, train, train, { ...longer, emaMomentum: 0.5 }, { progress: 'none', checkpointDir: dir, resume: true });
+  const wholeHead = await createHead(train, MODEL_TEST_CONFIG, 5);
+  await fit(wholeHead, train, train, { ...longer, emaMomentum: 0.5 }, { progress: 'none' });
+  assert.deepEqual(resumedHead.params().map((p) => Array.from(p.data)), wholeHead.params().map((p) => Array.from(p.data)));
+  await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, { ...settings, emaMomentum: 1 }, { progress: 'none' }), /train\.emaMomentum must be in \[0, 1\), got 1/);
 });
 
 test('early stopping stops after patience epochs and restores the best epoch weights', async () => {

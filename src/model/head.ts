@@ -45,6 +45,12 @@ export interface LossAndGrads {
   grads: Float32Array[];
 }
 
+/** Mixup's targets for a batch: sample b's target is weights[b] of its own label and 1 - weights[b] of partners[b]. */
+export interface MixedTargets {
+  partners: Int32Array;
+  weights: Float32Array;
+}
+
 export class LstmHead {
   readonly config: HeadConfig;
   readonly lstm: LstmLayerParams[];
@@ -222,9 +228,10 @@ export class LstmHead {
 
   /**
    * Mean cross-entropy over the batch and its gradient w.r.t. every parameter (order of `params()`).
-   * `dropoutSeed` draws the dropout mask (training); undefined = no dropout (evaluation).
+   * `dropoutSeed` draws the dropout mask (training); undefined = no dropout (evaluation). `mix`: each sample's
+   * target is `weights[b]` of its label's and the rest of `partners[b]`'s (mixup; x holds the mixed inputs).
    */
-  lossAndGrads(x: tf.Tensor3D, labels: Int32Array, dropoutSeed?: number, labelSmoothing = 0): LossAndGrads {
+  lossAndGrads(x: tf.Tensor3D, labels: Int32Array, dropoutSeed?: number, labelSmoothing = 0, mix?: MixedTargets): LossAndGrads {
     const C = this.config.numClasses;
     const H = this.config.hidden;
     const W = pooledWidth(this.config);
@@ -249,10 +256,17 @@ export class LstmHead {
       for (let b = 0; b < batch; b++) {
         const y = labels[b]!;
         if (y < 0 || y >= C) throw new RangeError(`label ${y} out of range [0, ${C})`);
-        let target = (1 - labelSmoothing) * logits[y * batch + b]!;
+        // Without mixup the label takes all of 1 - e; with it, `own` of it and its partner the rest.
+        const own = mix ? mix.weights[b]! : 1;
+        const partner = mix ? mix.partners[b]! : y;
+        if (partner < 0 || partner >= C) throw new RangeError(`label ${partner} out of range [0, ${C})`);
+        let target = (1 - labelSmoothing) * (mix ? own * logits[y * batch + b]! + (1 - own) * logits[partner * batch + b]! : logits[y * batch + b]!);
         if (spread > 0) for (let c = 0; c < C; c++) target += spread * logits[c * batch + b]!;
         loss += logSumExp[b]! - target;
-        for (let c = 0; c < C; c++) dLogitsT[c * batch + b] = (probsRows[b * C + c]! - (c === y ? 1 - labelSmoothing : 0) - spread) / batch;
+        for (let c = 0; c < C; c++) {
+          const onLabel = mix ? (c === y ? own : 0) + (c === partner ? 1 - own : 0) : c === y ? 1 : 0;
+          dLogitsT[c * batch + b] = (probsRows[b * C + c]! - (onLabel ? (1 - labelSmoothing) * onLabel : 0) - spread) / batch;
+        }
       }
       loss /= batch;
       // Dense gradients: dW^T = dLogits^T [C, B] @ last^T [B, W]; d(last) = W [W, C] @ dLogits^T.

@@ -8,7 +8,9 @@ import { createProgress, type ProgressMode } from '../runtime/progress';
 import { Adam } from './adam';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { EarlyStopping } from './early_stopping';
-import { LstmHead } from './head';
+import { LstmHead, type MixedTargets } from './head';
+import * as tf from '@tensorflow/tfjs';
+import { betaDraw, seededPermutation, seededRandom } from '../runtime/random';
 import { CONTACT_PER_HAND, STREAM_LANDMARK_DIMS, STREAM_POSITION_DIMS } from '../landmarks/stream_width';
 import { formatPercent, predictSource, topKAccuracy } from './metrics';
 import { computeFeatureStats, preparedDim } from './preprocess';
@@ -86,6 +88,24 @@ function stepSeed(seed: number, epoch: number, step: number): number {
   return (epochSeed(seed, epoch) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
 }
 
+/**
+ * Mixup (Zhang et al. 2018): each sequence of the batch blended with a partner from the same batch (a seeded
+ * permutation), with a weight drawn from Beta(alpha, alpha) per sequence; the targets are blended alike.
+ */
+export function mixBatch(x: tf.Tensor3D, labels: Int32Array, alpha: number, seed: number): { x: tf.Tensor3D; targets: MixedTargets } {
+  const batch = labels.length;
+  const rand = seededRandom(seed);
+  const order = seededPermutation(batch, seed ^ 0x27d4eb2f);
+  const weights = new Float32Array(batch);
+  for (let b = 0; b < batch; b++) weights[b] = betaDraw(alpha, alpha, rand);
+  const partners = Int32Array.from(order, (i) => labels[i]!);
+  const mixedX = tf.tidy(() => {
+    const w = tf.tensor3d(weights, [batch, 1, 1]);
+    return tf.add(tf.mul(x, w), tf.mul(tf.gather(x, Int32Array.from(order)), tf.sub(1, w))) as tf.Tensor3D;
+  });
+  return { x: mixedX, targets: { partners, weights } };
+}
+
 /** Identifies what a checkpoint was made for, so resuming with another config fails clearly. */
 function fingerprint(head: LstmHead, train: SequenceSource, config: TrainConfig, inputs: FitOptions['inputs'] = {}): string {
   const c = head.config;
@@ -100,6 +120,8 @@ function fingerprint(head: LstmHead, train: SequenceSource, config: TrainConfig,
     patience: config.patience, minDelta: config.minDelta, monitor: config.monitor, restoreBest: config.restoreBest,
     ...(config.labelSmoothing ? { labelSmoothing: config.labelSmoothing } : {}),
     ...(config.weightDecay ? { weightDecay: config.weightDecay } : {}),
+    ...(config.emaMomentum ? { emaMomentum: config.emaMomentum } : {}),
+    ...(config.mixup ? { mixup: config.mixup } : {}),
   });
 }
 
@@ -122,6 +144,8 @@ function resumeHints(saved: string, now: string): string {
   if (differs('pooling')) hints.push(`the checkpoint pools the LSTM's ${before.pooling === 'mean' ? 'states by their mean' : 'last state'}: resume it with --pooling ${before.pooling === 'mean' ? 'mean' : 'last'}`);
   if (differs('labelSmoothing')) hints.push(`the checkpoint was trained with label smoothing ${Number(before.labelSmoothing ?? 0)}: resume it with --label-smoothing ${Number(before.labelSmoothing ?? 0)}`);
   if (differs('rightLeads')) hints.push(`the checkpoint read clips ${before.rightLeads ? 'with the leading hand mirrored to the right' : 'as filmed'}: resume it with --${before.rightLeads ? '' : 'no-'}right-leads`);
+  if (differs('mixup')) hints.push(`the checkpoint was trained with mixup ${Number(before.mixup ?? 0)}: resume it with --mixup ${Number(before.mixup ?? 0)}`);
+  if (differs('emaMomentum')) hints.push(`the checkpoint was trained with a weight average of momentum ${Number(before.emaMomentum ?? 0)}: resume it with --ema-momentum ${Number(before.emaMomentum ?? 0)}`);
   if (differs('weightDecay')) hints.push(`the checkpoint was trained with weight decay ${Number(before.weightDecay ?? 0)}: resume it with --weight-decay ${Number(before.weightDecay ?? 0)}`);
   // The landmark stream's hand angles and face contact show only as its width: read the change as one or both.
   const angleWidth = STREAM_LANDMARK_DIMS - STREAM_POSITION_DIMS;
@@ -164,6 +188,9 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
   const params = head.params();
   const adam = new Adam(params.map((p) => p.data.length), { learningRate: config.learningRate });
   const stopper = new EarlyStopping({ patience: config.patience, minDelta: config.minDelta, restoreBest: config.restoreBest });
+  const momentum = config.emaMomentum ?? 0;
+  // The weights' moving average (config.emaMomentum), from the initial weights; null without one.
+  let average: Float32Array[] | null = momentum > 0 ? head.snapshot() : null;
   const history: EpochRecord[] = [];
   const print = fingerprint(head, train, config, options.inputs);
   const checkpointFile = options.checkpointDir ? path.join(options.checkpointDir, CHECKPOINT_FILE) : undefined;
@@ -188,6 +215,7 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
     });
     stopper.state = header.earlyStopping as EarlyStopping['state'];
     stopper.bestWeights = arrays.has(`best/${params[0]!.name}`) ? params.map((p) => take(`best/${p.name}`, p.data.length).slice()) : null;
+    if (average) average = params.map((p) => take(`average/${p.name}`, p.data.length).slice());
     history.push(...(header.history as EpochRecord[]));
     startEpoch = (header.epoch as number) + 1;
     resumed = true;
@@ -223,21 +251,34 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
       for await (const batch of train.batches(config.batchSize, { shuffle: true, seed: epochSeed(config.seed, epoch) })) {
         let loss: number;
         let grads: Float32Array[];
+        const mixed = config.mixup ? mixBatch(batch.x, batch.labels, config.mixup, stepSeed(config.seed, epoch, step) ^ 0x5bd1e995) : null;
         try {
-          ({ loss, grads } = head.lossAndGrads(batch.x, batch.labels, stepSeed(config.seed, epoch, step), config.labelSmoothing ?? 0));
+          ({ loss, grads } = head.lossAndGrads(mixed?.x ?? batch.x, batch.labels, stepSeed(config.seed, epoch, step), config.labelSmoothing ?? 0, mixed?.targets));
         } finally {
           batch.x.dispose();
+          mixed?.x.dispose();
         }
         if (!Number.isFinite(loss)) throw new ConfigError(`training diverged: loss ${loss} at epoch ${epoch + 1}, batch ${step + 1} (lower train.learningRate)`);
         // Decoupled weight decay (PyTorch's AdamW): every weight shrinks by lr x decay before the Adam step.
         if (decay !== 1) for (const w of weights) for (let k = 0; k < w.length; k++) w[k]! *= decay;
         adam.apply(weights, grads);
+        if (average) {
+          for (let k = 0; k < weights.length; k++) {
+            const w = weights[k]!;
+            const a = average[k]!;
+            for (let i = 0; i < w.length; i++) a[i] = momentum * a[i]! + (1 - momentum) * w[i]!;
+          }
+        }
         lossSum += loss * batch.labels.length;
         seen += batch.labels.length;
         step++;
         bar.tick(1, `loss ${(lossSum / seen).toFixed(4)}`);
       }
+      // With a weight average, the average is what is validated and kept; the live weights train on after.
+      const live = average ? head.snapshot() : null;
+      if (average) head.setParams(average);
       const valPred = await predictSource(head, val);
+      if (live) head.setParams(live);
       const acc = topKAccuracy(valPred.probs, valPred.labels, head.config.numClasses);
       const record: EpochRecord = {
         epoch,
@@ -248,7 +289,7 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
         seconds: (Date.now() - started) / 1000,
       };
       history.push(record);
-      stopper.update(epoch, monitoredScore(config, record), () => head.snapshot());
+      stopper.update(epoch, monitoredScore(config, record), () => (average ? average.map((a) => a.slice()) : head.snapshot()));
       bar.stop(
         `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)}, val loss ${record.valLoss.toFixed(4)}, ` +
           `val top-1 ${formatPercent(record.valTop1)}, top-5 ${formatPercent(record.valTop5)} (${record.seconds.toFixed(1)} s)` +
@@ -260,6 +301,7 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
           ...params.map((p, k) => ({ name: `adam.m/${p.name}`, data: adam.state.m[k]! })),
           ...params.map((p, k) => ({ name: `adam.v/${p.name}`, data: adam.state.v[k]! })),
           ...(stopper.bestWeights ? params.map((p, k) => ({ name: `best/${p.name}`, data: stopper.bestWeights![k]! })) : []),
+          ...(average ? params.map((p, k) => ({ name: `average/${p.name}`, data: average![k]! })) : []),
         ];
         await writeCheckpoint(checkpointFile, { fingerprint: print, epoch, adamStep: adam.state.step, earlyStopping: stopper.state, history }, arrays);
         await saveHistory(history, options.checkpointDir!);
@@ -269,6 +311,7 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
     }
 
     if (config.restoreBest && stopper.bestWeights) head.setParams(stopper.bestWeights);
+    else if (average) head.setParams(average);
     const bestEpoch = config.restoreBest && stopper.bestWeights ? stopper.state.bestEpoch : history.length - 1;
     return { history, bestEpoch, stoppedEarly: stopper.state.stopped, resumed };
   }

@@ -30,3 +30,33 @@ export function seededPermutation(n: number, seed: number): number[] {
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
   return seededPermutation(items.length, seed).map((i) => items[i]!);
 }
+
+/** A standard normal draw from two uniform ones (Box-Muller). */
+function normal(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+/** A Gamma(shape, 1) draw: Marsaglia and Tsang's method, with U^(1/shape) boosting shapes below 1. */
+function gamma(shape: number, rand: () => number): number {
+  if (shape < 1) return gamma(shape + 1, rand) * Math.pow(1 - rand(), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = normal(rand);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = 1 - rand();
+    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+/** A Beta(a, b) draw, in [0, 1]: the ratio of two Gamma draws (a, b > 0). */
+export function betaDraw(a: number, b: number, rand: () => number): number {
+  const x = gamma(a, rand);
+  const y = gamma(b, rand);
+  return x + y > 0 ? x / (x + y) : 0.5;
+}
