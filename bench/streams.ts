@@ -171,6 +171,9 @@ const RECIPES: Record<string, Recipe> = {
   // The default with mixup (train.mixup): each training sequence blended with another, labels alike.
   'lm-face-right-mix02': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, mixup: 0.2 } },
   'lm-face-right-mix04': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, mixup: 0.4 } },
+  'lm-face-right-mix1': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, mixup: 1 } },
+  'lm-face-right-mix04-e100': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, mixup: 0.4, epochs: 100 } },
+  'lm-face-right-mix04-ema99': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, mixup: 0.4, emaMomentum: 0.99 } },
   'lm-face-right-ema995': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, emaMomentum: 0.995 } },
   'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-control': { stream: 'lm-angles', head: 'control', T: 32 },

@@ -148,7 +148,10 @@ export interface TrainConfig {
    * the average, which is smoother than the last step's weights.
    */
   emaMomentum?: number;
-  /** Mixup: each training sequence blended with another of its batch, weight ~ Beta(mixup, mixup) (0: none). */
+  /**
+   * Mixup: each training sequence blended with another of its batch, weight ~ Beta(mixup, mixup), the targets
+   * alike (0: none). 0.4 on real data: +2.2 top-1 under cross-validation on WLASL100 (README, "Real signs").
+   */
   mixup?: number;
   /**
    * Helper threads for the two large matmuls of a training step (0 or 1): the wasm backend is
@@ -192,7 +195,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   // alpha is the width of 'imagenet' and 'random'; 'default' and a folder take their weights' own width.
   backbone: { alpha: 1.0, weights: 'default', allowRandomFallback: false, seed: 1, cacheFloat16: false },
   model: { hidden: 128, layers: 1, dropout: 0, standardize: true, velocity: true, pooling: 'mean' },
-  train: { epochs: 60, batchSize: 16, learningRate: 1e-3, seed: 42, patience: 10, minDelta: 0, monitor: 'loss', restoreBest: true, labelSmoothing: 0.1, weightDecay: 0, helperThreads: 0 },
+  train: { epochs: 60, batchSize: 16, learningRate: 1e-3, seed: 42, patience: 10, minDelta: 0, monitor: 'loss', restoreBest: true, labelSmoothing: 0.1, weightDecay: 0, mixup: 0.4, helperThreads: 0 },
 };
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -209,7 +212,7 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
     stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'spans' },
     sequence: { sampleSize: 5, stride: 5 },
     model: { hidden: 256, layers: 1, dropout: 0, standardize: false, velocity: false, pooling: 'last' },
-    train: { learningRate: 1e-4, batchSize: 32, epochs: 10, patience: 5, minDelta: 0, restoreBest: true, labelSmoothing: 0 },
+    train: { learningRate: 1e-4, batchSize: 32, epochs: 10, patience: 5, minDelta: 0, restoreBest: true, labelSmoothing: 0, mixup: 0 },
   },
   /**
    * The default recipe before the landmarks (issue 16): frozen CNN features of frames 5..35 in 16-frame windows
@@ -223,7 +226,7 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
     stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'spans' },
     sequence: { sampleSize: 16, stride: 2 },
     model: { velocity: false, pooling: 'last' },
-    train: { labelSmoothing: 0 },
+    train: { labelSmoothing: 0, mixup: 0 },
   },
   /**
    * The embedded sample runs offline and quickly (CI, a first `npm start`): the 0.35-wide MobileNetV2 (a fifth of
@@ -237,7 +240,7 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
     sequence: { sampleSize: 16, stride: 2 },
     backbone: { alpha: 0.35 },
     model: { velocity: true, pooling: 'last' },
-    train: { labelSmoothing: 0 },
+    train: { labelSmoothing: 0, mixup: 0 },
   },
 };
 

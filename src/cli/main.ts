@@ -252,7 +252,7 @@ function addConfigOptions(cmd: Command): Command {
     .option('--label-smoothing <x>', 'label smoothing of the training target, in [0, 1) (default 0.1 on real data, 0 in the presets and the sample: README)')
     .option('--weight-decay <x>', 'decoupled weight decay as AdamW (default 0; 0.2 measured: top-1 within noise, top-5 +2, README)')
     .option('--ema-momentum <x>', 'validate and keep a moving average of the weights, moving 1 - x of the way each step, in [0, 1) (default 0: none)')
-    .option('--mixup <alpha>', 'blend each training sequence with another of its batch (and their labels), weight ~ Beta(alpha, alpha) (default 0: none)')
+    .option('--mixup <alpha>', 'blend each training sequence with another of its batch (and their labels), weight ~ Beta(alpha, alpha) (default 0.4 on real data, 0 in the presets and the sample: README)')
     .option('--helper-threads <n>', 'a second thread for the large matmuls of a training step: 0 (default) or 1')
     .option('--workers <n>', 'feature-extraction threads (default: cores)');
 }
