@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { glorotUniform } from '../src/model/init';
 import { prepareFeatures, preparedDim } from '../src/model/preprocess';
-import type { HeadConfig, LossAndGrads, NamedParam } from '../src/model/head';
+import type { HeadConfig, LossAndGrads, MixedTargets, NamedParam } from '../src/model/head';
 
 export interface ConvHeadOptions {
   filters: number;
@@ -96,7 +96,9 @@ export class ConvHead {
     return probs;
   }
 
-  lossAndGrads(x: tf.Tensor3D, labels: Int32Array, dropoutSeed?: number, labelSmoothing = 0): LossAndGrads {
+  lossAndGrads(x: tf.Tensor3D, labels: Int32Array, dropoutSeed?: number, labelSmoothing = 0, mix?: MixedTargets): LossAndGrads {
+    // Mixup's blended inputs need blended targets, which this head does not build: refuse rather than train on wrong ones.
+    if (mix) throw new Error('the convolution head does not take mixup targets: train it with train.mixup 0');
     const w = this.tensors();
     const C = this.config.numClasses;
     const out = tf.tidy(() => {

@@ -59,6 +59,15 @@ function modelOf(recipe: Recipe): DeepPartial<ModelConfig> {
   return { pooling: 'last', ...recipe.model } as DeepPartial<ModelConfig>;
 }
 
+/**
+ * A recipe's training settings for a seed. Likewise, recipes train with plain cross-entropy and without mixup
+ * unless they say otherwise (`train`), so each keeps its figures when the CLI's default changes (label smoothing
+ * 2026-12-06, mixup 2026-12-07).
+ */
+function trainOf(recipe: Recipe, seed: number): DeepPartial<TrainConfig> {
+  return { labelSmoothing: 0, mixup: 0, ...recipe.train, seed } as DeepPartial<TrainConfig>;
+}
+
 type Stream = 'lm' | 'cnn' | 'fusion' | 'hands' | 'lm-hands' | 'lm-angles' | 'lm-angles-tips' | 'lm-angles-palm' | 'lm-angles-planar' | 'lm-angles-dominant' | 'lm-angles-dominant-height' | 'lm-angles-dominant-clear' | 'lm-face' | 'lm-face-right';
 interface Recipe {
   stream: Stream;
@@ -173,6 +182,8 @@ const RECIPES: Record<string, Recipe> = {
   'lm-face-right-mix04': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, mixup: 0.4 } },
   'lm-face-right-mix1': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, mixup: 1 } },
   'lm-face-right-mix04-e100': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, mixup: 0.4, epochs: 100 } },
+  'lm-face-right-mix04-h256': { ...faceLs('lm-face-right'), model: { velocity: true, pooling: 'mean', hidden: 256 }, train: { labelSmoothing: 0.1, mixup: 0.4 } },
+  'lm-face-right-mix04-ls0': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0, mixup: 0.4 } },
   'lm-face-right-mix04-ema99': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, mixup: 0.4, emaMomentum: 0.99 } },
   'lm-face-right-ema995': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, emaMomentum: 0.995 } },
   'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
@@ -417,7 +428,7 @@ async function main(): Promise<void> {
     if (recipe.head === 'late') {
       const lm = partOf(await load('lm'), fold);
       const cnn = partOf(await load(recipe.stream === 'lm-hands' ? 'hands' : 'cnn'), fold);
-      const config = resolveConfig({ overrides: { train: { seed, ...recipe.train } as DeepPartial<TrainConfig>, model: modelOf(recipe) } });
+      const config = resolveConfig({ overrides: { train: trainOf(recipe, seed), model: modelOf(recipe) } });
       const lmTrain = new ClipSequenceSource(lm.train, recipe.T, classes, recipe.augment);
       const head = await createHead(lmTrain, config.model, seed);
       const result = await fit(head, lmTrain, new ClipSequenceSource(lm.eval, recipe.T, classes, undefined, recipe.views), config.train, {});
@@ -444,7 +455,7 @@ async function main(): Promise<void> {
       const backwards = (m: number) => recipe.alternateDirections === true && m % 2 === 1;
       for (let m = 0; m < (recipe.members ?? 1); m++) {
         const memberSeed = seed + 1000 * m;
-        const config = resolveConfig({ overrides: { train: { ...recipe.train, seed: memberSeed } as DeepPartial<TrainConfig>, model: modelOf(recipe) } });
+        const config = resolveConfig({ overrides: { train: trainOf(recipe, memberSeed), model: modelOf(recipe) } });
         const memberTrain = backwards(m) ? new ClipSequenceSource(data.train.map(reversedClip), recipe.T, classes, recipe.augment) : train;
         const memberEval = backwards(m) ? new ClipSequenceSource(data.eval.map(reversedClip), recipe.T, classes, undefined, recipe.views) : evalSource;
         const lstmHead = await createHead(memberTrain, config.model, memberSeed);

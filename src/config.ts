@@ -366,7 +366,8 @@ function trainProblems(train: TrainConfig, p: Problems): void {
     // Each step multiplies the weights by 1 - learningRate x weightDecay: at 0 or below they vanish or flip sign.
     if (train.learningRate * train.weightDecay >= 1) p.add(`${p.name('train.weightDecay')} x ${p.name('train.learningRate')} must be below 1 (each step scales the weights by 1 minus it), got ${train.weightDecay} x ${train.learningRate}`);
   }
-  if (train.mixup !== undefined) p.range('train.mixup', train.mixup, 0, 100, 'a number in [0, 100]');
+  // Below 0.01 the Beta draw's U^(1/alpha) underflows to 0 (src/runtime/random.ts): refuse rather than blend at 0.5.
+  if (train.mixup !== undefined && train.mixup !== 0) p.range('train.mixup', train.mixup, 0.01, 100, '0 (none) or a number in [0.01, 100]');
   if (train.emaMomentum !== undefined && !(train.emaMomentum >= 0 && train.emaMomentum < 1)) p.add(`${p.name('train.emaMomentum')} must be in [0, 1), got ${train.emaMomentum}`);
   // The wasm backend is single-threaded in Node: at most one helper thread takes the second core.
   p.oneOf('train.helperThreads', train.helperThreads ?? 0, [0, 1]);

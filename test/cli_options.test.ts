@@ -86,9 +86,10 @@ test('recipe options: the measured default, the original preset, and switches th
   for (const preset of ['original', 'cnn-windows']) assert.equal(trainConfig(['--data', '/tmp/unused', '--preset', preset]).train.mixup, 0);
   assert.equal(trainConfig([]).train.mixup, 0);
   assert.equal(trainConfig(['--data', '/tmp/unused', '--mixup', '0']).train.mixup, 0);
+  assert.throws(() => trainConfig(['--mixup', '0.001']), /--mixup must be 0 \(none\) or a number in \[0\.01, 100\], got 0\.001/);
   const averaged = trainConfig(['--ema-momentum', '0.99', '--mixup', '1']).train;
   assert.deepEqual([averaged.emaMomentum, averaged.mixup], [0.99, 1]);
-  assert.throws(() => trainConfig(['--ema-momentum', '1', '--mixup', '-1']), /--mixup must be a number in \[0, 100\], got -1.*--ema-momentum must be in \[0, 1\), got 1/s);
+  assert.throws(() => trainConfig(['--ema-momentum', '1', '--mixup', '-1']), /--mixup must be 0 \(none\) or a number in \[0\.01, 100\], got -1.*--ema-momentum must be in \[0, 1\), got 1/s);
   // The leading hand on the right is the measured default of the landmark stream; --no-right-leads reads clips as filmed.
   assert.equal(trainConfig(['--data', '/tmp/unused']).stream.rightLeads, true);
   assert.equal(trainConfig(['--data', '/tmp/unused', '--no-right-leads']).stream.rightLeads, false);
