@@ -20,6 +20,33 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+/** A one-layer mean-pooled head with its weights moved off their initial values (soft-target tests). */
+function perturbedHead(): LstmHead {
+  const config: HeadConfig = { featureDim: 5, numClasses: 4, hidden: 6, layers: 1, dropout: 0, preprocessing: { stats: null, velocity: false }, pooling: 'mean' };
+  const head = LstmHead.create(config, 3);
+  head.params().forEach((p, k) => { for (let i = 0; i < p.data.length; i++) p.data[i] += 0.3 * Math.sin(i * 0.7 + k); });
+  return head;
+}
+
+/** Asserts our loss and gradients equal TF.js autodiff's cross-entropy of the exported model against `target` [B, C]. */
+function assertMatchesAutodiff(head: LstmHead, x: tf.Tensor3D, target: tf.Tensor2D, ours: { loss: number; grads: Float32Array[] }): void {
+  const model = head.toLayersModel();
+  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const { value, grads: ref } = tf.variableGrads(() => {
+    const probs = model.apply(x) as tf.Tensor2D;
+    return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(probs)), 1))) as tf.Scalar;
+  }, vars);
+  assert.ok(Math.abs(value.dataSync()[0]! - ours.loss) < 1e-5, `loss ${ours.loss} vs ${value.dataSync()[0]}`);
+  const names = head.params();
+  vars.forEach((v, k) => {
+    const p = names[k]!;
+    const ourGrad = p.shape.length === 2 ? transpose(ours.grads[k]!, p.shape[0]!, p.shape[1]!) : ours.grads[k]!;
+    const diff = maxAbsDiff(ourGrad, ref[v.name]!.dataSync());
+    assert.ok(diff < 1e-5, `${p.name}: max grad diff ${diff}`);
+  });
+  model.dispose();
+}
+
 // A bidirectional head has one layer (Keras' Bidirectional(LSTM) in the export); the others two.
 for (const { pooling, bidirectional } of [{ pooling: 'last', bidirectional: false }, { pooling: 'mean', bidirectional: false }, { pooling: 'last', bidirectional: true }, { pooling: 'mean', bidirectional: true }] as const) {
 const variant = `pooling ${pooling}${bidirectional ? ', bidirectional' : ''}`;
@@ -81,39 +108,19 @@ test(`hand-written backpropagation matches TF.js autodiff through tf.layers.lstm
 
 test('label smoothing: loss and gradients match TF.js autodiff on the smoothed target; 0 is plain cross-entropy', async () => {
   await initBackend();
-  const config: HeadConfig = { featureDim: 5, numClasses: 4, hidden: 6, layers: 1, dropout: 0, preprocessing: { stats: null, velocity: false }, pooling: 'mean' };
-  const head = LstmHead.create(config, 3);
-  head.params().forEach((p, k) => { for (let i = 0; i < p.data.length; i++) p.data[i] += 0.3 * Math.sin(i * 0.7 + k); });
+  const head = perturbedHead();
   const x = randomInput([3, 4, 5], 5);
   const labels = Int32Array.from([1, 3, 0]);
   const smoothing = 0.2;
-  const { loss, grads } = head.lossAndGrads(x, labels, undefined, smoothing);
-  assert.notEqual(loss, head.lossAndGrads(x, labels).loss);
+  const ours = head.lossAndGrads(x, labels, undefined, smoothing);
+  assert.notEqual(ours.loss, head.lossAndGrads(x, labels).loss);
   assert.equal(head.lossAndGrads(x, labels, undefined, 0).loss, head.lossAndGrads(x, labels).loss);
-
-  const model = head.toLayersModel();
-  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-  const target = tf.add(tf.mul(tf.oneHot(tf.tensor1d(labels, 'int32'), 4), 1 - smoothing), smoothing / 4);
-  const { value, grads: ref } = tf.variableGrads(() => {
-    const probs = model.apply(x) as tf.Tensor2D;
-    return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(probs)), 1))) as tf.Scalar;
-  }, vars);
-  assert.ok(Math.abs(value.dataSync()[0]! - loss) < 1e-5, `loss ${loss} vs ${value.dataSync()[0]}`);
-  const names = head.params();
-  vars.forEach((v, k) => {
-    const p = names[k]!;
-    const ourGrad = p.shape.length === 2 ? transpose(grads[k]!, p.shape[0]!, p.shape[1]!) : grads[k]!;
-    const diff = maxAbsDiff(ourGrad, ref[v.name]!.dataSync());
-    assert.ok(diff < 1e-5, `${p.name}: max grad diff ${diff}`);
-  });
-  model.dispose();
+  assertMatchesAutodiff(head, x, tf.add(tf.mul(tf.oneHot(tf.tensor1d(labels, 'int32'), 4), 1 - smoothing), smoothing / 4) as tf.Tensor2D, ours);
 });
 
 test('mixup: loss and gradients match TF.js autodiff on the blended target, and mixBatch blends the inputs alike', async () => {
   await initBackend();
-  const config: HeadConfig = { featureDim: 5, numClasses: 4, hidden: 6, layers: 1, dropout: 0, preprocessing: { stats: null, velocity: false }, pooling: 'mean' };
-  const head = LstmHead.create(config, 3);
-  head.params().forEach((p, k) => { for (let i = 0; i < p.data.length; i++) p.data[i] += 0.3 * Math.sin(i * 0.7 + k); });
+  const head = perturbedHead();
   const x = randomInput([4, 4, 5], 5);
   const labels = Int32Array.from([1, 3, 0, 3]);
   const smoothing = 0.1;
@@ -130,30 +137,15 @@ test('mixup: loss and gradients match TF.js autodiff on the blended target, and 
   assert.ok(Array.from(weights).some((w) => w > 0.01 && w < 0.99), `no real blend: ${Array.from(weights)}`);
   assert.deepEqual(Array.from(mixBatch(x, labels, 0.4, 11).targets.weights), Array.from(weights), 'the same seed draws the same blend');
 
-  const { loss, grads } = head.lossAndGrads(mixed.x, labels, undefined, smoothing, mixed.targets);
+  const ours = head.lossAndGrads(mixed.x, labels, undefined, smoothing, mixed.targets);
   // A sequence mixed with itself at weight 1 is the plain target.
   const whole = { partners: labels, weights: new Float32Array(4).fill(1) };
   assert.equal(head.lossAndGrads(x, labels, undefined, smoothing, whole).loss, head.lossAndGrads(x, labels, undefined, smoothing).loss);
 
-  const model = head.toLayersModel();
-  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const oneHot = (l: Int32Array) => tf.oneHot(tf.tensor1d(l, 'int32'), 4);
   const w = tf.tensor2d(weights, [4, 1]);
   const blended = tf.add(tf.mul(oneHot(labels), w), tf.mul(oneHot(partners), tf.sub(1, w)));
-  const target = tf.add(tf.mul(blended, 1 - smoothing), smoothing / 4);
-  const { value, grads: ref } = tf.variableGrads(() => {
-    const probs = model.apply(mixed.x) as tf.Tensor2D;
-    return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(probs)), 1))) as tf.Scalar;
-  }, vars);
-  assert.ok(Math.abs(value.dataSync()[0]! - loss) < 1e-5, `loss ${loss} vs ${value.dataSync()[0]}`);
-  const names = head.params();
-  vars.forEach((v, k) => {
-    const p = names[k]!;
-    const ourGrad = p.shape.length === 2 ? transpose(grads[k]!, p.shape[0]!, p.shape[1]!) : grads[k]!;
-    const diff = maxAbsDiff(ourGrad, ref[v.name]!.dataSync());
-    assert.ok(diff < 1e-5, `${p.name}: max grad diff ${diff}`);
-  });
-  model.dispose();
+  assertMatchesAutodiff(head, mixed.x, tf.add(tf.mul(blended, 1 - smoothing), smoothing / 4) as tf.Tensor2D, ours);
 });
 
 test('dropout masks are seeded: same seed same loss, no seed no dropout', async () => {
