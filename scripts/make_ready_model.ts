@@ -70,7 +70,7 @@ independent evaluation.
 \`${meta.stream.features}\` stream${meta.stream.handAngles ? ' with hand angles' : ''}${meta.stream.faceContact ? ', face contact' : ''}${meta.stream.rightLeads ? ', the leading hand on the right (a clip whose left wrist is held higher is read mirrored)' : ''}, whole clip (${meta.sequence.sampleSize} frames spread over each view),
 ${meta.head.bidirectional ? 'bidirectional ' : ''}LSTM(${meta.head.hidden}) with frame-to-frame changes (velocity ${meta.head.velocity}), the classifier on ${meta.head.pooling === 'mean' ? "the mean of the LSTM's states over time" : "the LSTM's last state"}, Adam ${config.train.learningRate}, batch ${config.train.batchSize}${config.train.labelSmoothing ? `, label smoothing ${config.train.labelSmoothing}` : ''}${config.train.weightDecay ? `, weight decay ${config.train.weightDecay}` : ''}${config.train.mixup ? `, mixup ${config.train.mixup} (each training sequence blended with another of its batch, labels alike)` : ''}${config.train.emaMomentum ? `, a moving average of the weights (momentum ${config.train.emaMomentum}) validated and kept` : ''},
 early stopping on val loss (best epoch ${metrics.bestEpoch + 1}); training views are random spans of at least
-${100 * meta.stream.minSpan}% of the sign with the keypoints turned, scaled and shifted. Seed ${config.train.seed}.
+${100 * meta.stream.minSpan}% of the sign with the keypoints turned, scaled and shifted${meta.stream.handDrop ? `, each hand seen in a frame dropped (filled from the frames around, as a missed hand is) with chance ${meta.stream.handDrop}` : ''}. Seed ${config.train.seed}.
 Reproduce:
 
 \`\`\`bash

@@ -69,6 +69,12 @@ export interface StreamConfig {
   /** Training views of the landmarks turn, scale and shift a little (streams/landmark_features.ts). */
   augmentLandmarks: boolean;
   /**
+   * Training views of the landmarks lose each hand seen in a frame with this chance, filled from the frames
+   * around as a real miss is (streams/landmark_features.ts dropHandFrames): the landmark stage misses a third of
+   * the hands at visible wrists, and a model that has seen misses in training reads them better. 0: off.
+   */
+  handDrop: number;
+  /**
    * The landmark stream carries each hand's joint angles (streams/landmark_features.ts): handshape read the same
    * whatever the hand's orientation and distance. Models saved before them read without (their meta lacks it).
    */
@@ -190,7 +196,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
     jpegQuality: 92,
     concurrency: 0,
   },
-  stream: { features: 'landmarks', wholeClip: true, minSpan: 0.5, augmentLandmarks: true, handAngles: true, rightLeads: true, faceContact: true, evalViews: 'spans' },
+  stream: { features: 'landmarks', wholeClip: true, minSpan: 0.5, augmentLandmarks: true, handDrop: 0.25, handAngles: true, rightLeads: true, faceContact: true, evalViews: 'spans' },
   sequence: { sampleSize: 16, stride: 2 },
   // alpha is the width of 'imagenet' and 'random'; 'default' and a folder take their weights' own width.
   backbone: { alpha: 1.0, weights: 'default', allowRandomFallback: false, seed: 1, cacheFloat16: false },
@@ -209,7 +215,7 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
   /** The original notebook's recipe: 5-frame non-overlapping windows, LSTM(256), raw features, Adam 1e-4. */
   original: {
     frames: { window: { start: 5, end: 35, useMetadataRange: false } },
-    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'spans' },
+    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handDrop: 0, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'spans' },
     sequence: { sampleSize: 5, stride: 5 },
     model: { hidden: 256, layers: 1, dropout: 0, standardize: false, velocity: false, pooling: 'last' },
     train: { learningRate: 1e-4, batchSize: 32, epochs: 10, patience: 5, minDelta: 0, restoreBest: true, labelSmoothing: 0, mixup: 0 },
@@ -223,7 +229,7 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
    */
   'cnn-windows': {
     frames: { window: { start: 5, end: 35, useMetadataRange: false } },
-    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'spans' },
+    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handDrop: 0, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'spans' },
     sequence: { sampleSize: 16, stride: 2 },
     model: { velocity: false, pooling: 'last' },
     train: { labelSmoothing: 0, mixup: 0 },
@@ -236,7 +242,7 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
    */
   sample: {
     frames: { window: { start: 5, end: 35, useMetadataRange: false } },
-    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'spans' },
+    stream: { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handDrop: 0, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'spans' },
     sequence: { sampleSize: 16, stride: 2 },
     backbone: { alpha: 0.35 },
     model: { velocity: true, pooling: 'last' },
@@ -324,6 +330,7 @@ function sequenceProblems(sequence: SequenceConfig, p: Problems, window?: FrameW
 function streamProblems(stream: StreamConfig, p: Problems): void {
   p.oneOf('stream.features', stream.features, ['cnn', 'landmarks', 'fusion', 'hands']);
   p.range('stream.minSpan', stream.minSpan, 0.1, 1, 'in 0.1..1');
+  p.range('stream.handDrop', stream.handDrop, 0, 0.9, 'in 0..0.9');
   p.oneOf('stream.evalViews', stream.evalViews, ['whole', 'spans']);
   for (const key of ['wholeClip', 'augmentLandmarks', 'handAngles', 'rightLeads', 'faceContact'] as const) {
     if (typeof stream[key] !== 'boolean') p.add(`${p.name(`stream.${key}`)} must be true or false, got ${String(stream[key])}`);

@@ -90,6 +90,12 @@ test('recipe options: the measured default, the original preset, and switches th
   const averaged = trainConfig(['--ema-momentum', '0.99', '--mixup', '1']).train;
   assert.deepEqual([averaged.emaMomentum, averaged.mixup], [0.99, 1]);
   assert.throws(() => trainConfig(['--ema-momentum', '1', '--mixup', '-1']), /--mixup must be 0 \(none\) or a number in \[0\.01, 100\], got -1.*--ema-momentum must be in \[0, 1\), got 1/s);
+  // Dropped hands: the measured default on real data (README); the presets and the sample read every hand they have.
+  assert.equal(trainConfig(['--data', '/tmp/unused']).stream.handDrop, 0.25);
+  for (const preset of ['original', 'cnn-windows']) assert.equal(trainConfig(['--data', '/tmp/unused', '--preset', preset]).stream.handDrop, 0);
+  assert.equal(trainConfig([]).stream.handDrop, 0);
+  assert.equal(trainConfig(['--data', '/tmp/unused', '--hand-drop', '0.1']).stream.handDrop, 0.1);
+  assert.throws(() => trainConfig(['--hand-drop', '1']), /--hand-drop must be in 0\.\.0\.9, got 1/);
   // The leading hand on the right is the measured default of the landmark stream; --no-right-leads reads clips as filmed.
   assert.equal(trainConfig(['--data', '/tmp/unused']).stream.rightLeads, true);
   assert.equal(trainConfig(['--data', '/tmp/unused', '--no-right-leads']).stream.rightLeads, false);

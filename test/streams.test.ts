@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ClipSequenceSource, EVAL_SPANS, spreadIndices, type ClipFrames } from '../src/streams/clip_source';
-import { augmentLandmarkRows, fillGaps, landmarkStreamDims, landmarkStreamFrames, leftWristHigher, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS } from '../src/streams/landmark_features';
+import { augmentLandmarkRows, dropHandFrames, fillGaps, landmarkStreamDims, landmarkStreamFrames, leftWristHigher, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS } from '../src/streams/landmark_features';
 import { CONTACT_PER_HAND, faceContactOffset } from '../src/landmarks/stream_width';
 import { landmarkVectors, LANDMARK_DIMS, LANDMARK_LAYOUT, NORMALISED_BODY_POINTS } from '../src/landmarks/normalise';
 import { readLandmarkEntry } from '../src/landmarks/cache';
@@ -99,6 +99,66 @@ test('landmark augmentation moves positions but not masks or hand angles; mirror
     assert.deepEqual(block(moved, { offset: STREAM_LAYOUT.leftAngles.offset, length: 2 * STREAM_LAYOUT.leftAngles.length }, t), block(rows, { offset: STREAM_LAYOUT.leftAngles.offset, length: 2 * STREAM_LAYOUT.leftAngles.length }, t));
   }
   assert.notDeepEqual(block(moved, STREAM_LAYOUT.body), block(rows, STREAM_LAYOUT.body));
+});
+
+test('dropped hands: a frame that loses a hand has mask 0 and every block of that hand (position, shape, angles, face contact) filled from the frames that kept it; the body and the other hand stay; rate 0 draws nothing', () => {
+  const parts = { handAngles: true, faceContact: true };
+  const dims = landmarkStreamDims(parts);
+  const frames = 12;
+  const rows = new Float32Array(frames * dims);
+  const rng = seededRandom(5);
+  for (let i = 0; i < rows.length; i++) rows[i] = rng() - 0.5;
+  const handMask = (h: number) => STREAM_LAYOUT.mask.offset + NORMALISED_BODY_POINTS.length + h;
+  for (let t = 0; t < frames; t++) {
+    for (let k = 0; k < STREAM_LAYOUT.mask.length; k++) rows[t * dims + STREAM_LAYOUT.mask.offset + k] = 1;
+    // The right hand is missed in frame 3 already: it must stay missed, and must not count as dropped.
+    if (t === 3) rows[t * dims + handMask(1)] = 0;
+  }
+  let draws = 0;
+  const counting = () => {
+    draws++;
+    return 0.5;
+  };
+  const same = Float32Array.from(rows);
+  dropHandFrames(same, dims, parts, counting, 0);
+  assert.deepEqual(Array.from(same), Array.from(rows));
+  assert.equal(draws, 0);
+
+  const dropped = Float32Array.from(rows);
+  dropHandFrames(dropped, dims, parts, seededRandom(11), 0.4);
+  const contact = faceContactOffset(parts);
+  const blocks = [
+    [STREAM_LAYOUT.left, STREAM_LAYOUT.leftAngles, { offset: contact, length: CONTACT_PER_HAND }],
+    [STREAM_LAYOUT.right, STREAM_LAYOUT.rightAngles, { offset: contact + CONTACT_PER_HAND, length: CONTACT_PER_HAND }],
+  ];
+  const inBlock = (h: number, k: number) => blocks[h]!.some((b) => k >= b.offset && k < b.offset + b.length);
+  let lost = 0;
+  for (let h = 0; h < 2; h++) {
+    const kept = Array.from({ length: frames }, (_, t) => dropped[t * dims + handMask(h)]! > 0);
+    assert.ok(kept.some(Boolean), 'a hand keeps at least one frame');
+    for (let t = 0; t < frames; t++) {
+      const wasSeen = rows[t * dims + handMask(h)]! > 0;
+      if (!wasSeen) assert.equal(kept[t], false);
+      if (kept[t] || !wasSeen) continue;
+      lost++;
+      const before = kept.lastIndexOf(true, t);
+      const after = kept.indexOf(true, t);
+      for (let k = 0; k < dims; k++) {
+        if (!inBlock(h, k)) continue;
+        const at = (f: number) => rows[f * dims + k]!;
+        const expected = before < 0 ? at(after) : after < 0 ? at(before) : at(before) + ((t - before) / (after - before)) * (at(after) - at(before));
+        assert.ok(Math.abs(dropped[t * dims + k]! - expected) < 1e-5, `hand ${h}, frame ${t}, value ${k}: ${dropped[t * dims + k]} against ${expected}`);
+      }
+    }
+  }
+  assert.ok(lost >= 4, `a rate of 0.4 over 23 seen hands dropped ${lost}`);
+  // Everything that is no hand's block (body, masks but the hands', the other values) is as it was, in every frame.
+  for (let t = 0; t < frames; t++) {
+    for (let k = 0; k < dims; k++) {
+      if (inBlock(0, k) || inBlock(1, k) || k === handMask(0) || k === handMask(1)) continue;
+      assert.equal(dropped[t * dims + k], rows[t * dims + k]);
+    }
+  }
 });
 
 test("hand angles read the handshape: the same when the hand turns, comes nearer or moves; a bent finger changes its own bend only", () => {
@@ -287,7 +347,7 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   assert.equal(run.code, 0, run.stderr + run.stdout);
   const summary = fs.readFileSync(path.join(runDir, 'summary.txt'), 'utf8');
   assert.match(summary, /^landmarks: 15 computed, 0 reused, 0 failed, hands at \d+\.\d% of visible wrists/m);
-  assert.match(summary, /^sequences: landmarks stream with hand angles, face contact, the leading hand on the right, whole clip, 8 frames spread over it; training views: spans >= 0\.5, landmarks turned\/scaled\/shifted/m);
+  assert.match(summary, /^sequences: landmarks stream with hand angles, face contact, the leading hand on the right, whole clip, 8 frames spread over it; training views: spans >= 0\.5, landmarks turned\/scaled\/shifted, hands dropped from 25% of frames;/m);
   assert.doesNotMatch(summary, /^backbone:/m);
   const meta = JSON.parse(fs.readFileSync(path.join(runDir, 'model', 'wlasl-model.json'), 'utf8')) as { featureDim: number; stream: { features: string }; backbone?: unknown };
   assert.deepEqual([meta.stream.features, meta.featureDim, meta.backbone], ['landmarks', landmarkStreamDims({ handAngles: true, faceContact: true }), undefined]);
@@ -358,7 +418,12 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   const asFilmed = await runCli(['run', '--data', data, '--run-dir', runDir, '--features', 'landmarks', '--no-right-leads', '--resume', ...small], env);
   assert.notEqual(asFilmed.code, 0);
   assert.match(asFilmed.stderr, /the checkpoint read clips with the leading hand mirrored to the right: resume it with --right-leads/);
-  assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'model', 'wlasl-model.json'), 'utf8')).stream.rightLeads, true);
+  // Hands dropped at another rate: the same data, read otherwise in training, so the checkpoint says it.
+  const otherDrop = await runCli(['run', '--data', data, '--run-dir', runDir, '--features', 'landmarks', '--hand-drop', '0', '--resume', ...small], env);
+  assert.notEqual(otherDrop.code, 0);
+  assert.match(otherDrop.stderr, /the checkpoint was trained with hands dropped from 25% of frames: resume it with --hand-drop 0\.25/);
+  const savedStream = JSON.parse(fs.readFileSync(path.join(runDir, 'model', 'wlasl-model.json'), 'utf8')).stream;
+  assert.deepEqual([savedStream.rightLeads, savedStream.handDrop], [true, 0.25]);
 });
 
 test('run --features hands: the backbone on hand crops placed by the landmarks feeds the LSTM; the stage resumes and follows its landmark entries; evaluate and predict read it', { skip, timeout: 900_000 }, async () => {

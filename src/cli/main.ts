@@ -34,6 +34,7 @@ interface CommonOptions {
   wholeClip?: boolean;
   minSpan?: string;
   augmentLandmarks?: boolean;
+  handDrop?: string;
   handAngles?: boolean;
   rightLeads?: boolean;
   faceContact?: boolean;
@@ -77,6 +78,7 @@ const CONFIG_FLAGS: Record<string, string> = {
   'stream.features': '--features',
   'stream.wholeClip': '--whole-clip',
   'stream.minSpan': '--min-span',
+  'stream.handDrop': '--hand-drop',
   'sequence.sampleSize': '--sample-size',
   'sequence.stride': '--stride',
   'backbone.alpha': '--alpha',
@@ -111,7 +113,7 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
       window: { start: num(o.frameStart, 'frame-start'), end: num(o.frameEnd, 'frame-end'), useMetadataRange: fixedWindowAsked(o) ? false : o.metadataRange, shortVideoPolicy: o.shortVideo, maxFrames: num(o.maxFrames, 'max-frames'), resample: o.resample },
       concurrency: num(o.concurrency, 'concurrency'),
     },
-    stream: { features: o.features, wholeClip: o.wholeClip, minSpan: num(o.minSpan, 'min-span'), augmentLandmarks: o.augmentLandmarks, handAngles: o.handAngles, rightLeads: o.rightLeads, faceContact: o.faceContact, evalViews: o.evalViews },
+    stream: { features: o.features, wholeClip: o.wholeClip, minSpan: num(o.minSpan, 'min-span'), augmentLandmarks: o.augmentLandmarks, handDrop: num(o.handDrop, 'hand-drop'), handAngles: o.handAngles, rightLeads: o.rightLeads, faceContact: o.faceContact, evalViews: o.evalViews },
     sequence: { sampleSize: num(o.sampleSize, 'sample-size'), stride: num(o.stride, 'stride') },
     backbone: {
       weights: o.weights,
@@ -225,6 +227,7 @@ function addConfigOptions(cmd: Command): Command {
     .option('--min-span <f>', 'whole clip: training views cover a random span of at least this fraction of the clip (1 = no time augmentation)')
     .option('--augment-landmarks', 'training views of the landmarks turn, scale and shift a little')
     .option('--no-augment-landmarks', 'landmarks as computed')
+    .option('--hand-drop <rate>', 'training views of the landmarks lose each hand seen in a frame with this chance, as the landmark stage misses hands (default 0.25 on real data, 0 in the presets and the sample: README)')
     .option('--hand-angles', "the landmark stream carries each hand's joint angles (the default)")
     .option('--no-hand-angles', 'no hand angles (with --no-face-contact: positions and shapes only, the stream of models before 2026-12-06)')
     .option('--right-leads', 'mirror clips whose left wrist is held higher, so the leading hand is always the right (the default)')

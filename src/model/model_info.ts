@@ -51,7 +51,7 @@ export const modelMetaSchema = z
     sequence: z.object({ sampleSize: positiveInt, stride: positiveInt }).passthrough().optional(),
     /** What the head reads per frame (config.stream); absent in folders written before the landmarks: cnn windows. */
     stream: z
-      .object({ features: z.enum(['cnn', 'landmarks', 'fusion', 'hands']), wholeClip: z.boolean(), minSpan: z.number().positive().max(1), augmentLandmarks: z.boolean(), handAngles: z.boolean().optional(), rightLeads: z.boolean().optional(), faceContact: z.boolean().optional(), evalViews: z.enum(['whole', 'spans']) })
+      .object({ features: z.enum(['cnn', 'landmarks', 'fusion', 'hands']), wholeClip: z.boolean(), minSpan: z.number().positive().max(1), augmentLandmarks: z.boolean(), handDrop: z.number().min(0).max(0.9).optional(), handAngles: z.boolean().optional(), rightLeads: z.boolean().optional(), faceContact: z.boolean().optional(), evalViews: z.enum(['whole', 'spans']) })
       .passthrough()
       .optional(),
     /** The sequence length under its old name: folders written before `sequence` was required. */
@@ -139,8 +139,8 @@ export function parseModelMeta(json: unknown, file = MODEL_INFO_FILE): ModelMeta
     sequence: { sampleSize: length, stride: m.sequence?.stride ?? length },
     stream: m.stream
       ? // Models saved before hand angles read the landmark stream without them.
-        { features: m.stream.features, wholeClip: m.stream.wholeClip, minSpan: m.stream.minSpan, augmentLandmarks: m.stream.augmentLandmarks, handAngles: m.stream.handAngles ?? false, rightLeads: m.stream.rightLeads ?? false, faceContact: m.stream.faceContact ?? false, evalViews: m.stream.evalViews }
-      : { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'whole' },
+        { features: m.stream.features, wholeClip: m.stream.wholeClip, minSpan: m.stream.minSpan, augmentLandmarks: m.stream.augmentLandmarks, handDrop: m.stream.handDrop ?? 0, handAngles: m.stream.handAngles ?? false, rightLeads: m.stream.rightLeads ?? false, faceContact: m.stream.faceContact ?? false, evalViews: m.stream.evalViews }
+      : { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handDrop: 0, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'whole' },
     backbone: {
       ...m.backbone,
       alpha: m.backbone?.alpha ?? null,

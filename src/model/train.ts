@@ -48,7 +48,7 @@ export interface FitOptions {
    * checkpoint's fingerprint, so a run is not resumed on data read another way. Give settings only when they
    * are not neutral, so checkpoints made before they existed keep their fingerprint.
    */
-  inputs?: { rightLeads?: true };
+  inputs?: { rightLeads?: true; handDrop?: number };
 }
 
 export interface FitResult {
@@ -144,6 +144,7 @@ function resumeHints(saved: string, now: string): string {
   if (differs('pooling')) hints.push(`the checkpoint pools the LSTM's ${before.pooling === 'mean' ? 'states by their mean' : 'last state'}: resume it with --pooling ${before.pooling === 'mean' ? 'mean' : 'last'}`);
   if (differs('labelSmoothing')) hints.push(`the checkpoint was trained with label smoothing ${Number(before.labelSmoothing ?? 0)}: resume it with --label-smoothing ${Number(before.labelSmoothing ?? 0)}`);
   if (differs('rightLeads')) hints.push(`the checkpoint read clips ${before.rightLeads ? 'with the leading hand mirrored to the right' : 'as filmed'}: resume it with --${before.rightLeads ? '' : 'no-'}right-leads`);
+  if (differs('handDrop')) hints.push(`the checkpoint was trained with hands dropped from ${Math.round(Number(before.handDrop ?? 0) * 100)}% of frames: resume it with --hand-drop ${Number(before.handDrop ?? 0)}`);
   if (differs('mixup')) hints.push(`the checkpoint was trained with mixup ${Number(before.mixup ?? 0)}: resume it with --mixup ${Number(before.mixup ?? 0)}`);
   if (differs('emaMomentum')) hints.push(`the checkpoint was trained with a weight average of momentum ${Number(before.emaMomentum ?? 0)}: resume it with --ema-momentum ${Number(before.emaMomentum ?? 0)}`);
   if (differs('weightDecay')) hints.push(`the checkpoint was trained with weight decay ${Number(before.weightDecay ?? 0)}: resume it with --weight-decay ${Number(before.weightDecay ?? 0)}`);

@@ -25,7 +25,7 @@ import { saveChart } from '../plot/charts';
 import type { SequenceSource } from '../dataset/types';
 import { buildLandmarkCache, formatLandmarkSummary, type BuildLandmarkCacheReport } from '../landmarks/stage';
 import { landmarksRootOf } from '../streams/load';
-import { fitInputsOf, mirrorsLeadingHand, readsLandmarkVectors, usesCnn, usesHandCrops, usesLandmarks, wholeClipSource, type StreamCaches } from '../streams/sources';
+import { dropsHands, fitInputsOf, mirrorsLeadingHand, readsLandmarkVectors, usesCnn, usesHandCrops, usesLandmarks, wholeClipSource, type StreamCaches } from '../streams/sources';
 import { buildHandCropCache, formatHandCropSummary, type BuildHandCropReport } from '../streams/hand_crops';
 import { openLandmarkCache } from '../landmarks/cache';
 import { landmarkModelFiles } from '../landmarks/human';
@@ -213,7 +213,7 @@ export async function buildFeatures(
 export function sequencesText(config: PipelineConfig): string {
   const s = config.stream;
   const view = s.wholeClip ? `whole clip, ${config.sequence.sampleSize} frames spread over it` : `T=${config.sequence.sampleSize}, stride ${config.sequence.stride}`;
-  const augment = [s.wholeClip && s.minSpan < 1 ? `spans >= ${s.minSpan}` : '', s.augmentLandmarks && readsLandmarkVectors(config) ? 'landmarks turned/scaled/shifted' : ''].filter(Boolean);
+  const augment = [s.wholeClip && s.minSpan < 1 ? `spans >= ${s.minSpan}` : '', s.augmentLandmarks && readsLandmarkVectors(config) ? 'landmarks turned/scaled/shifted' : '', dropsHands(config) ? `hands dropped from ${Math.round(s.handDrop * 100)}% of frames` : ''].filter(Boolean);
   const angles = readsLandmarkVectors(config) ? `${s.handAngles ? ' with hand angles' : ' without hand angles'}${s.faceContact ? ', face contact' : ''}${mirrorsLeadingHand(config) ? ', the leading hand on the right' : ''}` : '';
   return `${s.features} stream${angles}, ${view}${augment.length ? `; training views: ${augment.join(', ')}` : ''}`;
 }

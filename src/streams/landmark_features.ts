@@ -230,6 +230,40 @@ export interface LandmarkAugmentation {
   shift: number;
   /** Chance of a mirrored view (left and right swapped): a left-handed signer's sign. */
   mirror: number;
+  /** Chance that a frame which saw a hand loses it in the view (dropHandFrames); absent: 0. */
+  handDrop?: number;
+}
+
+/** The stream's hand order (its blocks and masks). */
+const SIDES_IN_ORDER = ['left', 'right'] as const;
+
+/**
+ * Missed hands for a training view: each frame that saw a hand loses it with chance `rate`, as the landmark stage
+ * misses a hand (a third of visible wrists get none on wlasl100-trainval): its mask goes to 0 and its position,
+ * shape, angles and face contact are filled from the frames that kept it, as landmarkStreamFrames fills a real
+ * miss. A hand keeps at least one of the frames that saw it. No draws at rate 0.
+ */
+export function dropHandFrames(rows: Float32Array, dims: number, parts: LandmarkStreamParts, rng: () => number, rate: number): void {
+  if (!(rate > 0)) return;
+  const frames = rows.length / dims;
+  const contact = parts.faceContact ? faceContactOffset(parts) : -1;
+  SIDES_IN_ORDER.forEach((side, h) => {
+    const maskAt = STREAM_LAYOUT.mask.offset + NORMALISED_BODY_POINTS.length + h;
+    const kept: boolean[] = [];
+    const dropped: number[] = [];
+    for (let t = 0; t < frames; t++) {
+      const seen = rows[t * dims + maskAt]! > 0;
+      const drop = seen && rng() < rate;
+      kept.push(seen && !drop);
+      if (drop) dropped.push(t);
+    }
+    if (dropped.length === 0 || !kept.includes(true)) return;
+    for (const t of dropped) rows[t * dims + maskAt] = 0;
+    const blocks: Array<{ offset: number; length: number }> = [STREAM_LAYOUT[side]];
+    if (parts.handAngles) blocks.push(STREAM_LAYOUT[side === 'left' ? 'leftAngles' : 'rightAngles']);
+    if (contact >= 0) blocks.push({ offset: contact + h * CONTACT_PER_HAND, length: CONTACT_PER_HAND });
+    for (const block of blocks) fillGaps(rows, dims, frames, block.offset, block.length, (t) => kept[t]!);
+  });
 }
 
 /**
@@ -290,6 +324,7 @@ export function mirrorLandmarkRows(rows: Float32Array, dims: number, parts: Land
  */
 export function augmentLandmarkRows(rows: Float32Array, dims: number, parts: LandmarkStreamParts, rng: () => number, a: LandmarkAugmentation = DEFAULT_LANDMARK_AUGMENTATION): void {
   if (a.mirror > 0 && rng() < a.mirror) mirrorLandmarkRows(rows, dims, parts);
+  if (a.handDrop) dropHandFrames(rows, dims, parts, rng, a.handDrop);
   const angle = (rng() * 2 - 1) * a.rotate;
   const scale = 1 + (rng() * 2 - 1) * a.scale;
   const dx = (rng() * 2 - 1) * a.shift;

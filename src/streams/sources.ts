@@ -3,7 +3,7 @@ import type { SequenceSource } from '../dataset/types';
 import type { VideoIndex } from '../metadata/video_index';
 import type { Split } from '../metadata/types';
 import { ClipSequenceSource, EVAL_SPANS, NO_AUGMENTATION, WHOLE_CLIP, type ClipAugmentation, type ClipFrames, type ClipView } from './clip_source';
-import { augmentLandmarkRows, landmarkStreamOptions, mirrorsLeadingHand } from './landmark_features';
+import { augmentLandmarkRows, DEFAULT_LANDMARK_AUGMENTATION, dropHandFrames, landmarkStreamOptions, mirrorsLeadingHand } from './landmark_features';
 import { loadHandCropStream } from './hand_crops';
 import { concatClips, loadFeatureClips, loadLandmarkClips, type LoadedClips } from './load';
 
@@ -32,16 +32,28 @@ export const readsLandmarkVectors = (config: PipelineConfig): boolean => config.
 export { landmarkStreamOptions, mirrorsLeadingHand };
 
 /** What `fit` must record in a checkpoint about how this recipe reads its clips (FitOptions.inputs). */
-export const fitInputsOf = (config: PipelineConfig): { rightLeads?: true } => (mirrorsLeadingHand(config) ? { rightLeads: true } : {});
+export const fitInputsOf = (config: PipelineConfig): { rightLeads?: true; handDrop?: number } => ({
+  ...(mirrorsLeadingHand(config) ? { rightLeads: true as const } : {}),
+  ...(dropsHands(config) ? { handDrop: config.stream.handDrop } : {}),
+});
+/** Training views of the landmark vectors lose hands (stream.handDrop): the landmark stream and a fusion's landmark half. */
+export const dropsHands = (config: PipelineConfig): boolean => config.stream.handDrop > 0 && readsLandmarkVectors(config);
 /** The CNN on hand crops located by the landmarks (streams/hand_crops.ts). */
 export const usesHandCrops = (config: PipelineConfig): boolean => config.stream.features === 'hands';
 
 /** Training-view augmentation of the stream (evaluation views are never augmented). */
 export function streamAugmentation(config: PipelineConfig): ClipAugmentation {
-  const { minSpan, augmentLandmarks } = config.stream;
-  if (minSpan >= 1 && !(augmentLandmarks && readsLandmarkVectors(config))) return NO_AUGMENTATION;
-  // The landmark stream comes first in a fusion's frame, so the same function serves both.
-  const values = augmentLandmarks && readsLandmarkVectors(config) ? (rows: Float32Array, dim: number, rng: () => number) => augmentLandmarkRows(rows, dim, landmarkStreamOptions(config), rng) : undefined;
+  const { minSpan, augmentLandmarks, handDrop } = config.stream;
+  const turns = augmentLandmarks && readsLandmarkVectors(config);
+  const drops = dropsHands(config);
+  if (minSpan >= 1 && !turns && !drops) return NO_AUGMENTATION;
+  // The landmark stream comes first in a fusion's frame, so the same functions serve both.
+  const parts = landmarkStreamOptions(config);
+  const values = turns
+    ? (rows: Float32Array, dim: number, rng: () => number) => augmentLandmarkRows(rows, dim, parts, rng, { ...DEFAULT_LANDMARK_AUGMENTATION, handDrop })
+    : drops
+      ? (rows: Float32Array, dim: number, rng: () => number) => dropHandFrames(rows, dim, parts, rng, handDrop)
+      : undefined;
   return { minSpan, values };
 }
 
