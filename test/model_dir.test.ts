@@ -128,7 +128,7 @@ test('a model folder written before the one schema (sequenceLength beside sequen
   assert.deepEqual(loaded.meta.sequence, { sampleSize: 6, stride: 3 });
   // Window fields the old folder lacks take the values of the code that wrote it (a fixed window, up to 64 frames).
   assert.deepEqual(loaded.meta.frames.window, { ...DEFAULT_CONFIG.frames.window, useMetadataRange: false, maxFrames: 64, resample: false });
-  assert.deepEqual(loaded.meta.stream, { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'whole' });
+  assert.deepEqual(loaded.meta.stream, { features: 'cnn', wholeClip: false, minSpan: 1, augmentLandmarks: false, handDrop: 0, handAngles: false, rightLeads: false, faceContact: false, evalViews: 'whole' });
   const x = tf.tensor3d(Float32Array.from({ length: 2 * 6 * 8 }, (_, i) => Math.sin(i)), [2, 6, 8]);
   const probs = loaded.head.predictProbs(x);
   probs.forEach((p, i) => assert.ok(Math.abs(p - expected[i]!) < 1e-5, `output ${i}: ${p} vs ${expected[i]}`));
