@@ -1,4 +1,6 @@
 import type { Bbox } from '../metadata/types';
+import { cropRect, squareBbox } from '../video/geometry';
+import type { CropRect } from '../video/types';
 import { BODY, type FrameLandmarks } from './types';
 
 /**
@@ -70,4 +72,28 @@ export function signerBox(frames: readonly FrameLandmarks[], width: number, heig
   const clamped: Bbox = [Math.max(0, x0), Math.max(0, y0), Math.min(width, x1), Math.min(height, y1)].map(Math.round) as Bbox;
   const share = ((clamped[2] - clamped[0]) * (clamped[3] - clamped[1])) / (width * height);
   return { bbox: clamped, share };
+}
+
+export interface FramingDecision extends SignerFraming {
+  /** Whether the clip is read again cut to the box: not when the box is the whole picture (nothing to cut). */
+  applied: boolean;
+}
+
+/**
+ * The automatic framing of a clip without a bbox, from its first (whole-picture) reading: the signer's box and
+ * whether to read the clip again cut to it; undefined when no frame shows both shoulders. One rule for `predict`
+ * and the browser page, so both read a user's clip the same way.
+ */
+export function frameSigner(frames: readonly FrameLandmarks[], width: number, height: number, minScore: number): FramingDecision | undefined {
+  const found = signerBox(frames, width, height, minScore);
+  return found ? { ...found, applied: found.share < 0.999 } : undefined;
+}
+
+/**
+ * The source pixels the landmark models read for a box: squared about its centre, then clamped to the picture, as
+ * the landmark stage crops (landmarks/stage.ts landmarkFrames with params.squareCrop). The browser page draws
+ * this rectangle of each frame where Node has ffmpeg crop it.
+ */
+export function signerCrop(bbox: Bbox, width: number, height: number): CropRect {
+  return cropRect(squareBbox(bbox), width, height);
 }

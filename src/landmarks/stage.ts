@@ -7,6 +7,7 @@ import type { Bbox, VideoJob } from '../metadata/types';
 import { writeJsonAtomic } from '../runtime/atomic';
 import { createProgress, type ProgressMode } from '../runtime/progress';
 import { extractFramesWithPlan } from '../video/extract';
+import { squareBbox } from '../video/geometry';
 import { formatRecomputed, sourceStamp, type RecomputedEntry, type SourceStamp } from '../video/source_stamp';
 import { VideoFailure } from '../video/types';
 import { openLandmarkCache, type LandmarkEntry } from './cache';
@@ -70,14 +71,7 @@ export interface BuildLandmarkCacheReport {
   workers: number;
 }
 
-/** The bbox widened to a square about its centre (cropRect then clamps it to the frame). */
-export function squareBbox(bbox: Bbox): Bbox {
-  const [x0, y0, x1, y1] = bbox;
-  const side = Math.max(x1 - x0, y1 - y0);
-  const cx = (x0 + x1) / 2;
-  const cy = (y0 + y1) / 2;
-  return [cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2];
-}
+export { squareBbox };
 
 export interface LandmarkFrames {
   frames: Uint8Array;

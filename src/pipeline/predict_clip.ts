@@ -13,7 +13,7 @@ import { loadLandmarkModels, type LandmarkModels } from '../landmarks/human';
 import { landmarkVectors, typicalSignerReference } from '../landmarks/normalise';
 import { DEFAULT_LANDMARK_PARAMS } from '../landmarks/params';
 import { landmarkFrames } from '../landmarks/stage';
-import { signerBox } from '../landmarks/framing';
+import { frameSigner } from '../landmarks/framing';
 import { ClipSequenceSource, NO_AUGMENTATION, type ClipFrames } from '../streams/clip_source';
 import { landmarkStreamFrames } from '../streams/landmark_features';
 import { concatClips } from '../streams/load';
@@ -94,8 +94,7 @@ export async function predictClipVideo(modelDir: string, video: string, options:
       // Without a box the picture is stretched to a square, which squashes a 16:9 signer's hands by 0.56: the
       // second reading, cut to the signer's square as the training clips were, is what makes wide clips work.
       // A box over the whole picture crops nothing: the first reading stands.
-      const found = signerBox(clip.frames, width, height, DEFAULT_LANDMARK_PARAMS.minBodyScore);
-      framing = found ? { ...found, applied: found.share < 0.999 } : undefined;
+      framing = frameSigner(clip.frames, width, height, DEFAULT_LANDMARK_PARAMS.minBodyScore);
       if (framing?.applied) {
         job = { ...job, bbox: framing.bbox };
         ({ lf, clip } = await readLandmarks(job));

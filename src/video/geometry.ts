@@ -27,6 +27,15 @@ export function cropRect(bbox: Bbox, width: number, height: number, file?: strin
   return { x: left, y: top, width: right - left, height: bottom - top };
 }
 
+/** The bbox widened to a square about its centre (cropRect then clamps it to the frame). */
+export function squareBbox(bbox: Bbox): Bbox {
+  const [x0, y0, x1, y1] = bbox;
+  const side = Math.max(x1 - x0, y1 - y0);
+  const cx = (x0 + x1) / 2;
+  const cy = (y0 + y1) / 2;
+  return [cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2];
+}
+
 /** WLASL's frame_start/frame_end count frames at 25 fps, whatever the clip's own rate (dxli94/WLASL issues 16, 37). */
 export const WLASL_ANNOTATION_FPS = 25;
 

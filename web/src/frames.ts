@@ -1,11 +1,11 @@
 import { frameTime, selectClipFrames, selectWindowFrames, type FrameSelection } from '../../src/model/head_input';
+import type { CropRect } from '../../src/video/types';
 import { readTrackTiming, type TrackTiming } from './mp4_info';
 
 /**
  * Frames of the model's window from a video file or the webcam, as RGB uint8 [count, size, size, 3]: the
- * browser twin of src/video/extract.ts extractFrames for a video without a bbox (the whole frame stretched to
- * size x size, no aspect preservation). Decoding is the browser's; frame k is the frame shown at time
- * (k + 0.5) / fps.
+ * browser twin of src/video/extract.ts extractFrames (the whole frame, or a crop of it, stretched to size x size,
+ * no aspect preservation). Decoding is the browser's; frame k is the frame shown at time (k + 0.5) / fps.
  */
 export class PageError extends Error {
   constructor(readonly kind: 'no-model' | 'unsupported-file' | 'too-short' | 'no-camera' | 'failed', message: string) {
@@ -21,9 +21,11 @@ export interface WindowFrames {
   frames: Uint8Array;
   count: number;
   size: number;
-  /** The source picture's size (the frames stretch all of it to size x size). */
+  /** The source picture's size. */
   width: number;
   height: number;
+  /** The source pixels the frames show, stretched to size x size: all of the picture, or the signer's crop. */
+  crop: CropRect;
   selection: FrameSelection;
   fps: number;
   frameCount: number;
@@ -120,8 +122,11 @@ function selectFor(plan: FramePlan, frameCount: number, fps: number, name: strin
   }
 }
 
-/** Decodes the plan's frames of a video file with a <video> element and a canvas. */
-export async function framesFromFile(file: File, plan: FramePlan, size: number, video: HTMLVideoElement): Promise<WindowFrames> {
+/**
+ * Decodes the plan's frames of a video file with a <video> element and a canvas: the whole picture, or `crop` of
+ * it (source pixels, as ffmpeg's crop in Node) when given.
+ */
+export async function framesFromFile(file: File, plan: FramePlan, size: number, video: HTMLVideoElement, crop?: CropRect): Promise<WindowFrames> {
   checkVideoFile(file);
   const timing: TrackTiming | null = readTrackTiming(await file.arrayBuffer());
   const url = URL.createObjectURL(file);
@@ -151,6 +156,7 @@ export async function framesFromFile(file: File, plan: FramePlan, size: number, 
     await once(video, 'seeked', 'error', 'seek');
     const firstFrameTime = (await shownFirst)?.mediaTime ?? 0;
     const frameMismatches: WindowFrames['frameMismatches'] = [];
+    const shows = crop ?? { x: 0, y: 0, width: video.videoWidth, height: video.videoHeight };
     const ctx = squareCanvas(size);
     const bytes = size * size * 3;
     const frames = new Uint8Array(selection.indices.length * bytes);
@@ -173,11 +179,11 @@ export async function framesFromFile(file: File, plan: FramePlan, size: number, 
         shown = meta ? Math.round((meta.mediaTime - firstFrameTime) * fps) : index;
       }
       if (shown !== index) frameMismatches.push({ wanted: index, shown });
-      ctx.drawImage(video, 0, 0, size, size);
+      ctx.drawImage(video, shows.x, shows.y, shows.width, shows.height, 0, 0, size, size);
       rgbFromCanvas(ctx, size, frames, i * bytes);
       decoded.set(index, i * bytes);
     }
-    return { frames, count: selection.indices.length, size, width: video.videoWidth, height: video.videoHeight, selection, fps, frameCount, timingSource, firstFrameTime, frameMismatches };
+    return { frames, count: selection.indices.length, size, width: video.videoWidth, height: video.videoHeight, crop: shows, selection, fps, frameCount, timingSource, firstFrameTime, frameMismatches };
   } finally {
     URL.revokeObjectURL(url);
   }
@@ -238,5 +244,6 @@ export async function framesFromCamera(video: HTMLVideoElement, plan: FramePlan,
   const selection = selectFor(plan, total, fps || 25, 'webcam clip');
   const frames = new Uint8Array(selection.indices.length * bytes);
   selection.indices.forEach((index, i) => frames.set(chunks[index]!, i * bytes));
-  return { frames, count: selection.indices.length, size, width: video.videoWidth, height: video.videoHeight, selection, fps, frameCount: total, timingSource: 'camera', firstFrameTime: times[0]!, frameMismatches: [] };
+  const crop = { x: 0, y: 0, width: video.videoWidth, height: video.videoHeight };
+  return { frames, count: selection.indices.length, size, width: video.videoWidth, height: video.videoHeight, crop, selection, fps, frameCount: total, timingSource: 'camera', firstFrameTime: times[0]!, frameMismatches: [] };
 }

@@ -4,6 +4,8 @@ import type { RankedGloss } from '../../src/model/head_input';
 import type { FrameLandmarks } from '../../src/landmarks/types';
 import { DEFAULT_LANDMARK_PARAMS } from '../../src/landmarks/params';
 import { framePoints, KEYPOINT_COLORS } from '../../src/landmarks/points';
+import { frameSigner, signerCrop, type FramingDecision } from '../../src/landmarks/framing';
+import type { CropRect } from '../../src/video/types';
 import { framesFromCamera, framesFromFile, openCamera, PageError, type FramePlan, type WindowFrames } from './frames';
 import { loadPageModel, pickBackend, warmUp, type PageModel } from './model';
 
@@ -26,6 +28,8 @@ interface PageResult {
   frames: WindowFrames;
   /** A landmark model's landmarks of each frame read (source pixels), and how many frames had a hand. */
   landmarks?: { frames: FrameLandmarks[]; framesWithHand: number; visibleWrists: number; handsAtVisibleWrists: number };
+  /** A landmark model on a file: the signer's box found in a first reading, and whether the clip was read again cut to it (as `predict`). */
+  framing?: FramingDecision;
   /** Milliseconds: frame extraction, backbone (or landmark models), head, and from the user's action to the shown result. */
   timings: { framesMs: number; backboneMs: number; headMs: number; totalMs: number };
 }
@@ -117,8 +121,8 @@ function drawFrame(ctx: CanvasRenderingContext2D, result: PageResult, i: number)
   ctx.drawImage(scratch, 0, 0, width, height);
   const frame = result.landmarks?.frames[i];
   if (!frame) return;
-  // Landmarks are in source pixels; the frames show the whole source picture stretched to the canvas.
-  const points = framePoints(frame, DEFAULT_LANDMARK_PARAMS.minBodyScore, (x, y) => ({ x: (x * width) / f.width, y: (y * height) / f.height }));
+  // Landmarks are in source pixels; the frames show f.crop of the source picture stretched to the canvas.
+  const points = framePoints(frame, DEFAULT_LANDMARK_PARAMS.minBodyScore, (x, y) => ({ x: ((x - f.crop.x) * width) / f.crop.width, y: ((y - f.crop.y) * height) / f.crop.height }));
   const radius = Math.max(1.5, width / 110);
   for (const p of points) {
     ctx.fillStyle = KEYPOINT_COLORS[p.part];
@@ -140,7 +144,7 @@ function replayOverVideo(result: PageResult): void {
   }
   overlay.hidden = false;
   overlay.width = 320;
-  overlay.height = Math.round((320 * result.frames.height) / Math.max(1, result.frames.width)) || 240;
+  overlay.height = Math.round((320 * result.frames.crop.height) / Math.max(1, result.frames.crop.width)) || 240;
   let i = 0;
   const step = () => {
     drawFrame(ctx, result, i);
@@ -179,9 +183,10 @@ function showResult(result: PageResult): void {
     `${result.recognition.windows} ${lm ? 'view' : 'window'}(s) averaged · frames ${t.framesMs.toFixed(0)} ms, ${lm ? 'landmark models' : 'backbone'} ${t.backboneMs.toFixed(0)} ms, ` +
     `head ${t.headMs.toFixed(0)} ms, total ${t.totalMs.toFixed(0)} ms`;
   const hands = lm ? `; a hand in ${lm.framesWithHand} of ${f.count} frames (${lm.handsAtVisibleWrists} of ${lm.visibleWrists} visible wrists)` : '';
+  const framing = result.framing?.applied ? `; signer found at ${result.framing.bbox.join(',')} (${(100 * result.framing.share).toFixed(0)}% of the picture), read cut to it` : '';
   $('frames-caption').textContent =
     `${f.count} frames, source frames ${f.selection.indices[0]}..${f.selection.indices[f.selection.indices.length - 1]}` +
-    `${f.selection.padded ? `, last ${f.selection.padded} repeated (short clip)` : ''}; ${f.fps.toFixed(2)} fps (${f.timingSource}), ${f.frameCount} frames in the clip${hands}`;
+    `${f.selection.padded ? `, last ${f.selection.padded} repeated (short clip)` : ''}; ${f.fps.toFixed(2)} fps (${f.timingSource}), ${f.frameCount} frames in the clip${hands}${framing}`;
   const strip = $('frames');
   strip.replaceChildren(
     ...f.selection.indices.map((index, i) => {
@@ -201,25 +206,44 @@ function setBusy(busy: boolean): void {
   dropZone.dataset.busy = busy ? 'true' : 'false';
 }
 
-async function run(model: PageModel, source: string, getFrames: () => Promise<WindowFrames>): Promise<void> {
+/**
+ * Reads a clip and recognises it. `getFrames(crop)` reads the clip's frames, all of the picture or `crop` of it;
+ * `frame`: a landmark model finds the signer in a first reading and reads the clip again cut to the signer's
+ * square, as `predict` does (src/landmarks/framing.ts): the models were trained on clips cut to the signer, and a
+ * wide picture read whole squashes the hands (a 16:9 signer's to 0.56 of their width).
+ */
+async function run(model: PageModel, source: string, getFrames: (crop?: CropRect) => Promise<WindowFrames>, frame = false): Promise<void> {
   clearError();
   setBusy(true);
   const started = performance.now();
   try {
     setStatus('working', `Reading frames of ${source}…`);
-    const frames = await getFrames();
-    const framesMs = performance.now() - started;
+    let frames = await getFrames();
+    let framesMs = performance.now() - started;
     setStatus('working', `Recognising ${source} (${frames.count} frames)…`);
     let result: PageResult;
     if (model.kind === 'landmarks') {
-      const crop = { x: 0, y: 0, width: frames.width, height: frames.height };
-      const r = await recognizeLandmarkClip(model.recognizer, frames.frames, frames.count, { size: frames.size, crop }, 5);
+      const read = (f: WindowFrames) => recognizeLandmarkClip(model.recognizer, f.frames, f.count, { size: f.size, crop: f.crop }, 5);
+      let r = await read(frames);
+      let backboneMs = r.timings.landmarksMs;
+      let headMs = r.timings.headMs;
+      const framing = frame ? frameSigner(r.frames, frames.width, frames.height, DEFAULT_LANDMARK_PARAMS.minBodyScore) : undefined;
+      if (framing?.applied) {
+        setStatus('working', `Reading ${source} again, cut to the signer…`);
+        const t0 = performance.now();
+        frames = await getFrames(signerCrop(framing.bbox, frames.width, frames.height));
+        framesMs += performance.now() - t0;
+        r = await read(frames);
+        backboneMs += r.timings.landmarksMs;
+        headMs += r.timings.headMs;
+      }
       result = {
         source,
         recognition: { probabilities: r.probabilities, top: r.top, windows: r.windows },
         frames,
         landmarks: { frames: r.frames, framesWithHand: r.stats.framesWithHand, visibleWrists: r.stats.visibleWrists, handsAtVisibleWrists: r.stats.handsAtVisibleWrists },
-        timings: { framesMs, backboneMs: r.timings.landmarksMs, headMs: r.timings.headMs, totalMs: performance.now() - started },
+        framing,
+        timings: { framesMs, backboneMs, headMs, totalMs: performance.now() - started },
       };
     } else {
       const r = await recognizeFrames(model.recognizer, frames.frames, frames.count, 5);
@@ -315,7 +339,9 @@ async function main(): Promise<void> {
     if (model.kind === 'landmarks') recordButton.textContent = `Record ${seconds} s from the webcam`;
     setBusy(false);
     setStatus('ready', 'Ready: choose or drop a video file, or record one from the webcam.');
-    const runFile = (file: File) => void run(model, file.name, () => framesFromFile(file, framePlan(model), frameSize(model), video));
+    // ?frame=0 reads a file's whole picture, as `predict --no-auto-frame`.
+    const frameFiles = params.get('frame') !== '0';
+    const runFile = (file: File) => void run(model, file.name, (crop) => framesFromFile(file, framePlan(model), frameSize(model), video, crop), frameFiles);
     fileInput.addEventListener('change', () => {
       const file = fileInput.files?.[0];
       if (file) runFile(file);
