@@ -189,6 +189,10 @@ const RECIPES: Record<string, Recipe> = {
   'lm-face-right-mix04-hdrop10': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.1 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
   'lm-face-right-mix04-hdrop25': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
   'lm-face-right-mix04-hdrop40': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.4 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
+  // Hands lost in runs of 1..N frames of the 16-frame view (dropHandFrames maxRun) instead of frame by frame.
+  'lm-face-right-mix04-hdrop25-run4': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25, handDropRun: 4 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
+  'lm-face-right-mix04-hdrop40-run4': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.4, handDropRun: 4 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
+  'lm-face-right-mix04-hdrop25-h256': { ...faceLs('lm-face-right'), model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
   'lm-face-right-mix04-hdrop25-e100': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, epochs: 100 } },
   'lm-face-right-ema995': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, emaMomentum: 0.995 } },
   'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },

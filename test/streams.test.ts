@@ -161,6 +161,71 @@ test('dropped hands: a frame that loses a hand has mask 0 and every block of tha
   }
 });
 
+test('dropped hands in runs (maxRun): lost frames come in runs of at most maxRun, about `rate` of the seen frames in all; maxRun 1 is frame by frame, draw for draw', () => {
+  const parts = { handAngles: true, faceContact: true };
+  const dims = landmarkStreamDims(parts);
+  const frames = 16;
+  const handMask = (h: number) => STREAM_LAYOUT.mask.offset + NORMALISED_BODY_POINTS.length + h;
+  const base = new Float32Array(frames * dims);
+  const fill = seededRandom(3);
+  for (let i = 0; i < base.length; i++) base[i] = fill() - 0.5;
+  for (let t = 0; t < frames; t++) for (let k = 0; k < STREAM_LAYOUT.mask.length; k++) base[t * dims + STREAM_LAYOUT.mask.offset + k] = 1;
+  const lostRuns = (rows: Float32Array, h: number): number[] => {
+    const runs: number[] = [];
+    let run = 0;
+    for (let t = 0; t <= frames; t++) {
+      if (t < frames && rows[t * dims + handMask(h)]! === 0) run++;
+      else if (run > 0) {
+        runs.push(run);
+        run = 0;
+      }
+    }
+    return runs;
+  };
+  let lost = 0;
+  let longest = 0;
+  const views = 400;
+  const rng = seededRandom(21);
+  for (let v = 0; v < views; v++) {
+    const rows = Float32Array.from(base);
+    dropHandFrames(rows, dims, parts, rng, 0.25, 4);
+    for (let h = 0; h < 2; h++) {
+      const runs = lostRuns(rows, h);
+      assert.ok(runs.reduce((a, b) => a + b, 0) < frames, 'a hand keeps at least one frame');
+      lost += runs.reduce((a, b) => a + b, 0);
+      longest = Math.max(longest, ...runs);
+    }
+  }
+  const share = lost / (views * 2 * frames);
+  assert.ok(share > 0.17 && share < 0.3, `${(share * 100).toFixed(1)}% of the seen frames lost at rate 0.25`);
+  assert.ok(longest >= 4, `the longest run: ${longest}`);
+  // Scripted draws: a run starts at frame 2 (draw 0 < the start chance) for floor(0.99 * 4) + 1 = 4 frames; no other starts.
+  const script = [0.9, 0.9, 0, 0.99];
+  const scripted = Float32Array.from(base);
+  dropHandFrames(scripted, dims, parts, () => script.shift() ?? 0.9, 0.25, 4);
+  assert.deepEqual(Array.from({ length: frames }, (_, t) => scripted[t * dims + handMask(0)]), Array.from({ length: frames }, (_, t) => (t >= 2 && t < 6 ? 0 : 1)));
+  assert.deepEqual(lostRuns(scripted, 1), []);
+  // maxRun 1 takes the frame-by-frame path: the same rows from the same draws as without it.
+  const a = Float32Array.from(base);
+  const b = Float32Array.from(base);
+  dropHandFrames(a, dims, parts, seededRandom(9), 0.25);
+  dropHandFrames(b, dims, parts, seededRandom(9), 0.25, 1);
+  assert.deepEqual(Array.from(b), Array.from(a));
+  // Frame by frame, runs are mostly single frames; with runs of up to 4 the mean run is longer.
+  const meanRun = (maxRun: number) => {
+    const r = seededRandom(4);
+    const runs: number[] = [];
+    for (let v = 0; v < 200; v++) {
+      const rows = Float32Array.from(base);
+      dropHandFrames(rows, dims, parts, r, 0.25, maxRun);
+      runs.push(...lostRuns(rows, 0), ...lostRuns(rows, 1));
+    }
+    return runs.reduce((x, y) => x + y, 0) / runs.length;
+  };
+  const [single, long] = [meanRun(1), meanRun(4)];
+  assert.ok(long > single + 0.8, `mean run ${long.toFixed(2)} with maxRun 4, ${single.toFixed(2)} frame by frame`);
+});
+
 test("hand angles read the handshape: the same when the hand turns, comes nearer or moves; a bent finger changes its own bend only", () => {
   const rng = seededRandom(5);
   // A hand of 21 points about its wrist (signer's units), seen in frame 0; frame 1 turned 0.7 rad in the picture,
