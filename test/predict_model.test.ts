@@ -45,7 +45,7 @@ test('predict --list-classes prints the glosses a model knows, and warns on stde
   assert.match(sample.stderr, /^warning: this model was trained on the embedded synthetic sample/m);
   const none = await runCli(['predict', '--model', WLASL_MODEL]);
   assert.equal(none.code, 1);
-  assert.match(none.stderr, /error: give a video to recognise \(or --list-classes\)/);
+  assert.match(none.stderr, /error: give a video to recognise \(or several, or --list-classes\)/);
   const top = await runCli(['predict', 'x.mp4', '--model', WLASL_MODEL, '--top', '0']);
   assert.match(top.stderr, /--top must be an integer >= 1, got '0'/);
 });

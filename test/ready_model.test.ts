@@ -121,3 +121,39 @@ test('without --bbox, predict finds the signer on wide real clips and reads the 
   assert.equal(framed.code, 0, framed.stderr);
   assert.match(framed.stdout, /signer found at \d+,\d+,\d+,\d+ \(\d+% of the picture\); the clip was read cut to it/);
 });
+
+test('predict on several videos: the models load once, each video is answered as one alone is, and a bad one is named while the rest still run (exit 3)', { skip: REAL10_DIR ? false : 'no ../shared/data/wlasl-real10', timeout: 900_000 }, async () => {
+  const { predictClipVideo } = await import('../src/pipeline/predict_clip');
+  const dir = makeTempDir('wlasl-predict-many-');
+  const [first, second] = ['09966', '08916'].map((id) => path.join(REAL10_DIR!, 'videos', `${id}.mp4`)) as [string, string];
+  // A real clip cut short inside its header: ffmpeg cannot read it.
+  const broken = path.join(dir, 'broken.mp4');
+  fs.writeFileSync(broken, fs.readFileSync(first).subarray(0, 5000));
+  const missing = path.join(dir, 'missing.mp4');
+  const many = await runCli(['predict', first, missing, broken, second, '--json']);
+  assert.equal(many.code, 3, `exit 3 when some videos failed: ${many.stderr}`);
+  const results = JSON.parse(many.stdout) as Array<{ video: string; top?: Array<{ gloss: string; probability: number }>; error?: string; framing?: { applied: boolean } }>;
+  assert.deepEqual(results.map((r) => r.video), [first, missing, broken, second], 'one entry a video, in the order given');
+  assert.match(results[1]!.error ?? '', /missing\.mp4: no such video file/);
+  assert.match(results[2]!.error ?? '', /broken\.mp4: /);
+  assert.match(many.stderr, /\[2\/4\] error: .*missing\.mp4: no such video file/);
+  assert.match(many.stderr, /\[3\/4\] error: .*broken\.mp4/);
+  // Each answer is the one the video gets alone (the same frames, framing and head).
+  for (const [i, video] of [[0, first], [3, second]] as const) {
+    const alone = await predictClipVideo(READY_MODEL_DIR, video);
+    const got = results[i]!;
+    assert.deepEqual(got.top!.map((t) => t.gloss), alone.top.map((t) => t.gloss), `${video}: the same glosses`);
+    got.top!.forEach((t, k) => assert.ok(Math.abs(t.probability - alone.top[k]!.probability) < 1e-5, `${video}: ${t.gloss} ${t.probability} against ${alone.top[k]!.probability} alone`));
+    assert.equal(got.framing?.applied, alone.framing?.applied);
+  }
+  assert.equal(results[0]!.top![0]!.gloss, 'change');
+
+  const text = await runCli(['predict', first, second]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^\[1\/2\] 09966\.mp4: 5 window\(s\)/m);
+  assert.match(text.stdout, /^\[2\/2\] 08916\.mp4: 5 window\(s\)/m);
+  assert.match(text.stdout, /^2 videos: 2 recognised; the model knows 100 glosses/m);
+  const boxed = await runCli(['predict', first, second, '--bbox', '0,0,100,100']);
+  assert.equal(boxed.code, 1);
+  assert.match(boxed.stderr, /--bbox is one video's box: give one video with it, not 2/);
+});

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { describeError, WlaslError } from '../errors';
+import { describeError, ModelDirError, WlaslError } from '../errors';
 import { checkConfig, checkFramesConfig, checkWorkers, resolveConfig, PRESETS, type DeepPartial, type PipelineConfig } from '../config';
 
 export const SAMPLE_DIR = path.resolve(__dirname, '..', '..', 'data', 'sample');
@@ -403,15 +403,15 @@ export function buildProgram(): Command {
 
   program
     .command('predict')
-    .description('recognise the sign in one video with a saved model directory: top-5 glosses with probabilities')
-    .argument('[video]', 'an mp4 (or any video ffmpeg reads)')
+    .description('recognise the sign in videos with a saved model directory: top-5 glosses with probabilities for each')
+    .argument('[videos...]', 'mp4 files (or any video ffmpeg reads); the model is loaded once for all of them')
     .option('--model <dir>', 'a model directory written by train/run (default: the ready WLASL100 model in models/wlasl100)')
     .option('--list-classes', 'print the glosses the model knows, one a line, and exit')
-    .option('--bbox <x0,y0,x1,y1>', 'crop to this box first (as WLASL bboxes); default: a landmark model finds the signer, other models read the whole frame')
+    .option('--bbox <x0,y0,x1,y1>', 'crop to this box first (as WLASL bboxes; one video only); default: a landmark model finds the signer, other models read the whole frame')
     .option('--no-auto-frame', "a landmark model without --bbox reads the whole frame instead of finding the signer's box first")
     .option('--top <k>', 'how many glosses to show', '5')
-    .option('--json', 'print JSON')
-    .action(async (video: string | undefined, o: { model?: string; bbox?: string; autoFrame: boolean; top: string; json?: boolean; listClasses?: boolean }) => {
+    .option('--json', 'print JSON: an object for one video, an array for several (a video that failed: {video, error})')
+    .action(async (videos: string[], o: { model?: string; bbox?: string; autoFrame: boolean; top: string; json?: boolean; listClasses?: boolean }) => {
       const { predictVideo, modelWarnings } = await import('../pipeline/predict');
       const { READY_MODEL_DIR } = await import('../model/model_dir');
       const modelDir = o.model ?? READY_MODEL_DIR;
@@ -424,21 +424,52 @@ export function buildProgram(): Command {
         console.log(meta.classes.join('\n'));
         return;
       }
-      if (video === undefined) throw new WlaslError('give a video to recognise (or --list-classes)');
+      if (videos.length === 0) throw new WlaslError('give a video to recognise (or several, or --list-classes)');
       const bbox = o.bbox ? (o.bbox.split(',').map(Number) as [number, number, number, number]) : null;
       if (bbox && (bbox.length !== 4 || bbox.some((v) => !Number.isFinite(v)))) throw new WlaslError(`--bbox must be x0,y0,x1,y1, got '${o.bbox}'`);
+      if (bbox && videos.length > 1) throw new WlaslError(`--bbox is one video's box: give one video with it, not ${videos.length}`);
       const top = num(o.top, 'top')!;
       if (!Number.isInteger(top) || top < 1) throw new WlaslError(`--top must be an integer >= 1, got '${o.top}'`);
-      const result = await predictVideo(modelDir, video, { bbox, top, autoFrame: o.autoFrame });
-      if (o.json) console.log(JSON.stringify(result, null, 2));
-      else {
-        console.log(`${path.basename(video)}: ${result.windows} window(s), ${result.frames} frames, backbone ${result.timings.backboneMs.toFixed(0)} ms, head ${result.timings.headMs.toFixed(0)} ms, total ${result.timings.totalMs.toFixed(0)} ms`);
+      type Predicted = Awaited<ReturnType<typeof predictVideo>>;
+      const show = (result: Predicted, at: string) => {
+        console.log(`${at}${path.basename(result.video)}: ${result.windows} window(s), ${result.frames} frames, backbone ${result.timings.backboneMs.toFixed(0)} ms, head ${result.timings.headMs.toFixed(0)} ms, total ${result.timings.totalMs.toFixed(0)} ms`);
         if (result.framing?.applied) console.log(`signer found at ${result.framing.bbox.join(',')} (${(100 * result.framing.share).toFixed(0)}% of the picture); the clip was read cut to it (--no-auto-frame: the whole frame)`);
         result.top.forEach((t, i) => console.log(`${String(i + 1).padStart(2)}. ${t.gloss.padEnd(20)} ${(100 * t.probability).toFixed(1)}%`));
-        console.log(`(the model knows ${result.classes} glosses: --list-classes prints them)`);
+      };
+      if (videos.length === 1) {
+        // One video: its error is the command's (exit 1), its JSON an object, as always.
+        const result = await predictVideo(modelDir, videos[0]!, { bbox, top, autoFrame: o.autoFrame });
+        if (o.json) console.log(JSON.stringify(result, null, 2));
+        else {
+          show(result, '');
+          console.log(`(the model knows ${result.classes} glosses: --list-classes prints them)`);
+        }
+        for (const w of result.warnings) console.error(`warning: ${w}`);
+        return;
       }
-      // After the answer, so it is the last thing on the screen; on stderr, so --json stays parseable.
-      for (const w of result.warnings) console.error(`warning: ${w}`);
+      // Several: each video answered as it is read (the models load once); one that fails is named and the rest
+      // still run, and the command then exits 3, as every command that finished but left inputs out.
+      const results: Array<Predicted | { video: string; error: string }> = [];
+      let failed = 0;
+      let last: Predicted | undefined;
+      for (const [i, video] of videos.entries()) {
+        const at = `[${i + 1}/${videos.length}] `;
+        try {
+          last = await predictVideo(modelDir, video, { top, autoFrame: o.autoFrame });
+          results.push(last);
+          if (!o.json) show(last, at);
+        } catch (error) {
+          // A model that cannot be read fails every video alike: that ends the command.
+          if (!(error instanceof WlaslError) || error instanceof ModelDirError) throw error;
+          failed++;
+          results.push({ video, error: describeError(error) });
+          console.error(`${at}error: ${describeError(error)}`);
+        }
+      }
+      if (o.json) console.log(JSON.stringify(results, null, 2));
+      else console.log(`${videos.length} videos: ${videos.length - failed} recognised${failed ? `, ${failed} failed (named above)` : ''}${last ? `; the model knows ${last.classes} glosses (--list-classes prints them)` : ''}`);
+      for (const w of last?.warnings ?? []) console.error(`warning: ${w}`);
+      if (failed > 0) process.exitCode = EXIT_SKIPPED;
     });
 
   program
