@@ -211,6 +211,47 @@ describe('browser page with the ready landmark model (headless Chromium, real cl
     t.diagnostic(`framed: ${framed.framing.bbox.join(',')} (predict ${b.join(',')}, IoU ${iou.toFixed(2)}), change ${framed.recognition.top[0]!.probability.toFixed(3)}; whole: ${whole.recognition.top.slice(0, 2).map((g) => `${g.gloss} ${g.probability.toFixed(3)}`).join(', ')}`);
   });
 
+  test('a webcam giving a wide picture (the clip as filmed, 288x192): the recording is read again cut to the signer, as a file is', async (t) => {
+    const filmed = path.join(REAL10_DIR!, 'videos', `${CLIP_ID}.mp4`);
+    const y4m = path.join(tmp, `${CLIP_ID}-filmed.y4m`);
+    execFileSync(ffmpegBinaries().ffmpeg, ['-y', '-loglevel', 'error', '-i', filmed, '-pix_fmt', 'yuv420p', y4m]);
+    const predicted = await runCli(['predict', filmed, '--json']);
+    assert.equal(predicted.code, 0, predicted.stderr);
+    const node = JSON.parse(predicted.stdout) as { framing: { bbox: [number, number, number, number] } };
+    const camera = await chromium.launchPersistentContext(path.join(tmp, 'chromium-filmed'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [...ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`],
+    });
+    try {
+      await camera.grantPermissions(['camera'], { origin: server.url.replace(/\/$/, '') });
+      const page = await camera.newPage();
+      await page.goto(`${server.url}?countdown=0&seconds=${seconds.toFixed(2)}`);
+      await page.waitForFunction("window.wlasl && window.wlasl.state === 'ready'", null, { timeout: 120_000 });
+      await page.click('#record');
+      await page.waitForFunction("(window.wlasl.state === 'done' && window.wlasl.result.source === 'webcam clip') || !!window.wlasl.error", null, { timeout: 120_000 });
+      const result = await pageState<Summary>(page, 'window.wlasl.error || window.wlasl.resultSummary()');
+      assert.ok(result.recognition, `recording failed: ${result.message}`);
+      assert.deepEqual([result.frames.width, result.frames.height], [288, 192]);
+      assert.ok(result.framing?.applied, `the signer was found and the recording cut to it: ${JSON.stringify(result.framing)}`);
+      // The recording is the same clip (looped by the fake camera, so it starts elsewhere in it): the same signer's box.
+      const [a, b] = [result.framing.bbox, node.framing.bbox];
+      const inter = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0])) * Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+      const area = (r: number[]) => (r[2]! - r[0]!) * (r[3]! - r[1]!);
+      const iou = inter / (area(a) + area(b) - inter);
+      assert.ok(iou >= 0.8, `the recording's box ${a.join(',')} against predict's ${b.join(',')} on the file: IoU ${iou.toFixed(2)}`);
+      // Read cut to the box squared about its centre and clamped: the picture's full height, part of its width.
+      assert.equal(result.frames.crop.height, 192);
+      assert.ok(result.frames.crop.width < 288, `read cut to ${JSON.stringify(result.frames.crop)}`);
+      assert.match((await page.textContent('#frames-caption')) ?? '', /signer found at \d+,\d+,\d+,\d+ \(\d+% of the picture\), read cut to it/);
+      assert.equal(result.recognition.top.length, 5);
+      t.diagnostic(`wide webcam: ${result.recognition.top.slice(0, 3).map((g) => `${g.gloss} ${g.probability.toFixed(3)}`).join(', ')}; box ${a.join(',')} (predict ${b.join(',')}, IoU ${iou.toFixed(2)})`);
+      await page.close();
+    } finally {
+      await camera.close();
+    }
+  });
+
   test('the webcam: 3-2-1, a recording of the sign, the same top gloss as predict, keypoints shown, and "Record again"', async (t) => {
     const page = await browser.newPage();
     await page.goto(`${server.url}?seconds=${seconds.toFixed(2)}`);
@@ -234,6 +275,11 @@ describe('browser page with the ready landmark model (headless Chromium, real cl
     assert.ok(Math.abs(recorded - seconds) < 0.25, `${recorded.toFixed(2)} s recorded (${result.frames.frameCount} frames at ${result.frames.fps.toFixed(1)} fps) for a clip of ${seconds.toFixed(2)} s`);
     assert.ok(result.landmarks.framesWithHand > 0);
     assert.equal(await page.isHidden('#overlay'), false);
+    // The recording is framed as a file is: the signer's box from its first reading (this picture is the signer's
+    // square already, so the box may cover all of it and nothing is cut).
+    assert.ok(result.framing, 'the signer was found in the recording');
+    if (result.framing.applied) assert.ok(result.frames.crop.width <= width && result.frames.crop.height <= height && result.frames.crop.width * result.frames.crop.height < width * height);
+    else assert.deepEqual([result.frames.crop.width, result.frames.crop.height], [width, height]);
 
     assert.equal(await page.isHidden('#retry'), false, '"Record again" after a recording');
     await page.click('#retry');
@@ -242,7 +288,7 @@ describe('browser page with the ready landmark model (headless Chromium, real cl
     const again = await pageState<Summary>(page, 'window.wlasl.error || window.wlasl.resultSummary()');
     assert.ok(again.recognition, `the second recording failed: ${again.message}`);
     assert.equal(again.source, 'webcam clip');
-    t.diagnostic(`webcam: ${result.recognition.top.slice(0, 3).map((g) => `${g.gloss} ${g.probability.toFixed(3)}`).join(', ')}; again: ${again.recognition.top[0]!.gloss}; predict: ${cli.top[0]!.gloss}`);
+    t.diagnostic(`webcam: ${result.recognition.top.slice(0, 3).map((g) => `${g.gloss} ${g.probability.toFixed(3)}`).join(', ')}; framing ${JSON.stringify(result.framing)}; again: ${again.recognition.top[0]!.gloss}; predict: ${cli.top[0]!.gloss}`);
     fs.mkdirSync(path.join(REPO_ROOT, 'artifacts'), { recursive: true });
     await page.screenshot({ path: path.join(REPO_ROOT, 'artifacts', 'web_page_landmarks.png'), fullPage: true });
     await page.close();

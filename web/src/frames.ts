@@ -100,10 +100,10 @@ function rgbFromCanvas(ctx: CanvasRenderingContext2D, size: number, out: Uint8Ar
   }
 }
 
-function squareCanvas(size: number): CanvasRenderingContext2D {
+function canvas2d(width: number, height: number): CanvasRenderingContext2D {
   const canvas = document.createElement('canvas');
-  canvas.width = size;
-  canvas.height = size;
+  canvas.width = width;
+  canvas.height = height;
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   if (!ctx) throw new PageError('failed', 'This browser gives no 2D canvas.');
   // Bilinear, as ffmpeg's scale=flags=bilinear in Node.
@@ -111,6 +111,8 @@ function squareCanvas(size: number): CanvasRenderingContext2D {
   ctx.imageSmoothingQuality = 'low';
   return ctx;
 }
+
+const squareCanvas = (size: number): CanvasRenderingContext2D => canvas2d(size, size);
 
 /** The plan's source frames of a clip of `frameCount` frames, or a 'too-short' message naming the file. */
 function selectFor(plan: FramePlan, frameCount: number, fps: number, name: string): FrameSelection {
@@ -213,37 +215,76 @@ export async function openCamera(video: HTMLVideoElement): Promise<MediaStream> 
   return stream;
 }
 
+/** A webcam recording that can be read whole and then again cut to the signer (a landmark model's framing). */
+export interface CameraRecording {
+  /** The plan's frames, all of the picture or `crop` of it (source pixels). */
+  read(crop?: CropRect): WindowFrames;
+  /** Frees what the recording holds. */
+  close(): void;
+}
+
 /**
- * Records from the live camera, each presented frame resized on the spot: for a window model frames
- * 0..window.end (so the window means the same as for a file: frames 5..35 of a clip that starts when recording
- * starts); for a whole-clip model `seconds` of video, then up to maxFrames spread over it, as for a file.
- * `onProgress` gets the share recorded, 0..1.
+ * Records from the live camera: for a window model frames 0..window.end (so the window means the same as for a
+ * file: frames 5..35 of a clip that starts when recording starts); for a whole-clip model `seconds` of video,
+ * then up to maxFrames spread over it, as for a file. `onProgress` gets the share recorded, 0..1.
+ *
+ * A window model's frames are taken at the model's size, as they are read. A whole-clip model's are kept as the
+ * camera gives them, scaled down only to fit 2 x the model's size (448 x 336 for a 640 x 480 camera), so a crop of
+ * the signer keeps about the model's resolution and an uncut reading is drawn from the camera's own pixels. At
+ * most 4 x maxFrames are kept (0.6 MB each for that camera: 77 MB for the default's 32): past that, every other
+ * frame kept so far is let go and only every other one after is kept (then every fourth, ...), so a recording of
+ * any length keeps frames spread over all of it in bounded memory. Not fewer: the frames read are spread over the
+ * kept ones, and with 2 x maxFrames kept their spacing turned uneven enough to move the ready model's answer on a
+ * real clip (0.50 for the right gloss against 0.86).
  */
-export async function framesFromCamera(video: HTMLVideoElement, plan: FramePlan, size: number, seconds: number, onProgress?: (done: number) => void): Promise<WindowFrames> {
-  const ctx = squareCanvas(size);
-  const bytes = size * size * 3;
+export async function recordCamera(video: HTMLVideoElement, plan: FramePlan, size: number, seconds: number, onProgress?: (done: number) => void): Promise<CameraRecording> {
+  const width = video.videoWidth;
+  const height = video.videoHeight;
+  const shrink = plan.kind === 'clip' ? Math.min(1, (2 * size) / Math.max(1, width, height)) : 0;
+  const [captureWidth, captureHeight] = plan.kind === 'clip' ? [Math.round(width * shrink), Math.round(height * shrink)] : [size, size];
+  const capture = canvas2d(captureWidth, captureHeight);
+  const keepAtMost = plan.kind === 'clip' ? 4 * plan.maxFrames : Infinity;
   // A window model needs a fixed number of frames; a whole-clip model a duration (at most 60 frames a second of it).
   const limit = plan.kind === 'window' ? plan.window.end + 1 : Math.ceil(seconds * 60);
-  const chunks: Uint8Array[] = [];
-  const times: number[] = [];
+  let kept: Array<{ time: number; pixels: ImageData }> = [];
+  let stride = 1;
+  let start: number | undefined;
   for (let n = 0; n < limit; n++) {
     const meta = await nextFrame(video, 1000);
     if (!meta && 'requestVideoFrameCallback' in video) throw new PageError('no-camera', 'The camera stopped sending frames.');
     const time = meta ? meta.mediaTime : performance.now() / 1000;
-    if (plan.kind === 'clip' && times.length > 0 && time - times[0]! >= seconds) break;
-    times.push(time);
-    ctx.drawImage(video, 0, 0, size, size);
-    const frame = new Uint8Array(bytes);
-    rgbFromCanvas(ctx, size, frame, 0);
-    chunks.push(frame);
-    onProgress?.(plan.kind === 'window' ? (n + 1) / limit : Math.min(1, (time - times[0]!) / seconds));
+    start ??= time;
+    if (plan.kind === 'clip' && time - start >= seconds) break;
+    onProgress?.(plan.kind === 'window' ? (n + 1) / limit : Math.min(1, (time - start) / seconds));
+    if (n % stride !== 0) continue;
+    capture.drawImage(video, 0, 0, captureWidth, captureHeight);
+    kept.push({ time, pixels: capture.getImageData(0, 0, captureWidth, captureHeight) });
+    if (kept.length >= keepAtMost) {
+      kept = kept.filter((_, i) => i % 2 === 0);
+      stride *= 2;
+    }
   }
-  const total = chunks.length;
-  const span = times[times.length - 1]! - times[0]!;
-  const fps = span > 0 ? (times.length - 1) / span : 0;
+  const total = kept.length;
+  const span = total > 1 ? kept[total - 1]!.time - kept[0]!.time : 0;
+  const fps = span > 0 ? (total - 1) / span : 0;
   const selection = selectFor(plan, total, fps || 25, 'webcam clip');
-  const frames = new Uint8Array(selection.indices.length * bytes);
-  selection.indices.forEach((index, i) => frames.set(chunks[index]!, i * bytes));
-  const crop = { x: 0, y: 0, width: video.videoWidth, height: video.videoHeight };
-  return { frames, count: selection.indices.length, size, width: video.videoWidth, height: video.videoHeight, crop, selection, fps, frameCount: total, timingSource: 'camera', firstFrameTime: times[0]!, frameMismatches: [] };
+  const source = canvas2d(captureWidth, captureHeight);
+  const ctx = squareCanvas(size);
+  const bytes = size * size * 3;
+  return {
+    read(crop?: CropRect): WindowFrames {
+      const shows = crop ?? { x: 0, y: 0, width, height };
+      const [sx, sy] = [captureWidth / Math.max(1, width), captureHeight / Math.max(1, height)];
+      const frames = new Uint8Array(selection.indices.length * bytes);
+      selection.indices.forEach((index, i) => {
+        source.putImageData(kept[index]!.pixels, 0, 0);
+        ctx.drawImage(source.canvas, shows.x * sx, shows.y * sy, shows.width * sx, shows.height * sy, 0, 0, size, size);
+        rgbFromCanvas(ctx, size, frames, i * bytes);
+      });
+      return { frames, count: selection.indices.length, size, width, height, crop: shows, selection, fps, frameCount: total, timingSource: 'camera', firstFrameTime: kept[0]?.time ?? 0, frameMismatches: [] };
+    },
+    close() {
+      kept = [];
+    },
+  };
 }

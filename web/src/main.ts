@@ -6,7 +6,7 @@ import { DEFAULT_LANDMARK_PARAMS } from '../../src/landmarks/params';
 import { framePoints, KEYPOINT_COLORS } from '../../src/landmarks/points';
 import { frameSigner, signerCrop, type FramingDecision } from '../../src/landmarks/framing';
 import type { CropRect } from '../../src/video/types';
-import { framesFromCamera, framesFromFile, openCamera, PageError, type FramePlan, type WindowFrames } from './frames';
+import { framesFromFile, openCamera, PageError, recordCamera, type CameraRecording, type FramePlan, type WindowFrames } from './frames';
 import { loadPageModel, pickBackend, warmUp, type PageModel } from './model';
 
 /**
@@ -272,7 +272,7 @@ function frameSize(model: PageModel): number {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Camera on, a countdown over the live picture, a recording, then the recogniser; the camera is off again after. */
-async function recordClip(model: PageModel, options: { countdown: number; seconds: number }): Promise<void> {
+async function recordClip(model: PageModel, options: { countdown: number; seconds: number; frame: boolean }): Promise<void> {
   let stream: MediaStream | undefined;
   clearError();
   clearInterval(replayTimer);
@@ -297,11 +297,23 @@ async function recordClip(model: PageModel, options: { countdown: number; second
     }
     countdownEl.hidden = true;
     const plan = framePlan(model);
-    await run(model, 'webcam clip', () =>
-      framesFromCamera(video, plan, frameSize(model), options.seconds, (done) => {
-        recordStatus.textContent = `recording ${Math.round(done * 100)}%`;
-      }),
-    );
+    // Recorded once; a landmark model reads it whole, then again cut to the signer (as a file).
+    let recording: CameraRecording | undefined;
+    try {
+      await run(
+        model,
+        'webcam clip',
+        async (crop) => {
+          recording ??= await recordCamera(video, plan, frameSize(model), options.seconds, (done) => {
+            recordStatus.textContent = `recording ${Math.round(done * 100)}%`;
+          });
+          return recording.read(crop);
+        },
+        options.frame,
+      );
+    } finally {
+      recording?.close();
+    }
     retryButton.hidden = false;
   } finally {
     countdownEl.hidden = true;
@@ -339,9 +351,9 @@ async function main(): Promise<void> {
     if (model.kind === 'landmarks') recordButton.textContent = `Record ${seconds} s from the webcam`;
     setBusy(false);
     setStatus('ready', 'Ready: choose or drop a video file, or record one from the webcam.');
-    // ?frame=0 reads a file's whole picture, as `predict --no-auto-frame`.
-    const frameFiles = params.get('frame') !== '0';
-    const runFile = (file: File) => void run(model, file.name, (crop) => framesFromFile(file, framePlan(model), frameSize(model), video, crop), frameFiles);
+    // ?frame=0 reads the whole picture, as `predict --no-auto-frame`.
+    const frame = params.get('frame') !== '0';
+    const runFile = (file: File) => void run(model, file.name, (crop) => framesFromFile(file, framePlan(model), frameSize(model), video, crop), frame);
     fileInput.addEventListener('change', () => {
       const file = fileInput.files?.[0];
       if (file) runFile(file);
@@ -357,7 +369,7 @@ async function main(): Promise<void> {
       const file = event.dataTransfer?.files[0];
       if (file && dropZone.dataset.busy !== 'true') runFile(file);
     });
-    const record = () => void recordClip(model, { countdown, seconds });
+    const record = () => void recordClip(model, { countdown, seconds, frame });
     recordButton.addEventListener('click', record);
     retryButton.addEventListener('click', record);
   } catch (error) {
