@@ -102,7 +102,7 @@ ${never.length} never (${never.slice(0, 12).map((c) => `${c.name} 0/${c.videos}`
   whole, top-1 / top-5 when the wide picture is read whole (\`predict --no-auto-frame\`: stretched to a square, the
   signer small), with \`predict\`'s default framing (the signer's box found from the body keypoints, then the clip
   read cut to it) and cut to WLASL's own boxes (\`predict --bbox\`): ${FRAMING}
-  (\`npx tsx bench/framing.ts --per-gloss 5\`). The browser page reads the whole picture: fill it with the upper body.
+  (\`npx tsx bench/framing.ts --per-gloss 5\`). The browser page frames a file or a webcam recording the same way.
 - Isolated signs only: a clip of a sentence or of fingerspelling gets an answer that means nothing.
 - A hand the hand model misses (a third of visible wrists on WLASL100: hands over the face, motion blur) is a gap
   the model fills by interpolation.

@@ -11,6 +11,7 @@ import { probeVideo } from '../src/video/probe';
 import { READY_MODEL_DIR } from '../src/model/model_dir';
 import { DEFAULT_CONFIG } from '../src/config';
 import { landmarkFrames, squareBbox } from '../src/landmarks/stage';
+import { signerCrop } from '../src/landmarks/framing';
 import { DEFAULT_LANDMARK_PARAMS } from '../src/landmarks/params';
 import type { FrameLandmarks } from '../src/landmarks/types';
 import { ensureWebBuild, startWebServer, type WebServer } from '../scripts/serve_web';
@@ -196,7 +197,8 @@ describe('browser page with the ready landmark model (headless Chromium, real cl
     const area = (r: number[]) => (r[2]! - r[0]!) * (r[3]! - r[1]!);
     const iou = inter / (area(a) + area(b) - inter);
     assert.ok(iou >= 0.9, `the page's box ${a.join(',')} against predict's ${b.join(',')}: IoU ${iou.toFixed(2)}`);
-    // The frames show the squared box, clamped to the picture, as the landmark stage crops it.
+    // The frames show the page's box squared and clamped to the picture, as the landmark stage crops a box.
+    assert.deepEqual(framed.frames.crop, signerCrop(framed.framing.bbox, framed.frames.width, framed.frames.height));
     assert.ok(framed.frames.crop.width < framed.frames.width, `read cut to ${JSON.stringify(framed.frames.crop)} of a ${framed.frames.width}x${framed.frames.height} picture`);
     assert.deepEqual([whole.frames.crop.width, whole.frames.crop.height, whole.framing], [whole.frames.width, whole.frames.height, undefined]);
     assert.equal(framed.recognition.top[0]!.gloss, node.top[0]!.gloss, 'the page and predict disagree on the top gloss');
@@ -241,6 +243,7 @@ describe('browser page with the ready landmark model (headless Chromium, real cl
       const iou = inter / (area(a) + area(b) - inter);
       assert.ok(iou >= 0.8, `the recording's box ${a.join(',')} against predict's ${b.join(',')} on the file: IoU ${iou.toFixed(2)}`);
       // Read cut to the box squared about its centre and clamped: the picture's full height, part of its width.
+      assert.deepEqual(result.frames.crop, signerCrop(result.framing.bbox, 288, 192));
       assert.equal(result.frames.crop.height, 192);
       assert.ok(result.frames.crop.width < 288, `read cut to ${JSON.stringify(result.frames.crop)}`);
       assert.match((await page.textContent('#frames-caption')) ?? '', /signer found at \d+,\d+,\d+,\d+ \(\d+% of the picture\), read cut to it/);
@@ -278,8 +281,8 @@ describe('browser page with the ready landmark model (headless Chromium, real cl
     // The recording is framed as a file is: the signer's box from its first reading (this picture is the signer's
     // square already, so the box may cover all of it and nothing is cut).
     assert.ok(result.framing, 'the signer was found in the recording');
-    if (result.framing.applied) assert.ok(result.frames.crop.width <= width && result.frames.crop.height <= height && result.frames.crop.width * result.frames.crop.height < width * height);
-    else assert.deepEqual([result.frames.crop.width, result.frames.crop.height], [width, height]);
+    if (result.framing.applied) assert.deepEqual(result.frames.crop, signerCrop(result.framing.bbox, width, height));
+    else assert.deepEqual(result.frames.crop, { x: 0, y: 0, width, height });
 
     assert.equal(await page.isHidden('#retry'), false, '"Record again" after a recording');
     await page.click('#retry');

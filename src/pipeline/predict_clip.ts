@@ -89,7 +89,8 @@ export async function predictClipVideo(modelDir: string, video: string, options:
       return { lf, clip };
     };
     let { lf, clip } = await readLandmarks(job);
-    if (!job.bbox && options.autoFrame !== false) {
+    // Only a model trained on clips cut to their box is read cut (the frame stage crops only with frames.cropToBbox).
+    if (!job.bbox && options.autoFrame !== false && m.config.frames.cropToBbox) {
       const { width, height } = lf.details.video;
       // Without a box the picture is stretched to a square, which squashes a 16:9 signer's hands by 0.56: the
       // second reading, cut to the signer's square as the training clips were, is what makes wide clips work.

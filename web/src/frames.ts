@@ -125,10 +125,21 @@ function selectFor(plan: FramePlan, frameCount: number, fps: number, name: strin
 }
 
 /**
- * Decodes the plan's frames of a video file with a <video> element and a canvas: the whole picture, or `crop` of
- * it (source pixels, as ffmpeg's crop in Node) when given.
+ * A clip opened for reading, from a file or a webcam recording: its frames read whole, then (a landmark model's
+ * framing) again cut to the signer, the same frames both times.
  */
-export async function framesFromFile(file: File, plan: FramePlan, size: number, video: HTMLVideoElement, crop?: CropRect): Promise<WindowFrames> {
+export interface ClipReading {
+  /** The plan's frames, all of the picture or `crop` of it (source pixels, as ffmpeg's crop in Node). */
+  read(crop?: CropRect): Promise<WindowFrames>;
+  /** Frees what the reading holds. */
+  close(): void;
+}
+
+/**
+ * Opens a video file for reading the plan's frames with a <video> element and a canvas: its timing is found once
+ * (the MP4 boxes, else measured while playing), so every reading takes the same frames.
+ */
+export async function openVideoFile(file: File, plan: FramePlan, size: number, video: HTMLVideoElement): Promise<ClipReading> {
   checkVideoFile(file);
   const timing: TrackTiming | null = readTrackTiming(await file.arrayBuffer());
   const url = URL.createObjectURL(file);
@@ -157,37 +168,45 @@ export async function framesFromFile(file: File, plan: FramePlan, size: number, 
     video.currentTime = 0;
     await once(video, 'seeked', 'error', 'seek');
     const firstFrameTime = (await shownFirst)?.mediaTime ?? 0;
-    const frameMismatches: WindowFrames['frameMismatches'] = [];
-    const shows = crop ?? { x: 0, y: 0, width: video.videoWidth, height: video.videoHeight };
     const ctx = squareCanvas(size);
     const bytes = size * size * 3;
-    const frames = new Uint8Array(selection.indices.length * bytes);
-    const decoded = new Map<number, number>(); // source index -> offset already filled (padding repeats)
-    for (let i = 0; i < selection.indices.length; i++) {
-      const index = selection.indices[i]!;
-      const seen = decoded.get(index);
-      if (seen !== undefined) {
-        frames.copyWithin(i * bytes, seen, seen + bytes);
-        continue;
-      }
-      // A frame callback can report the frame composited just before the seek: seek again (at most twice)
-      // until the presented timestamp is frame `index`.
-      let shown = -1;
-      for (let attempt = 0; attempt < 3 && shown !== index; attempt++) {
-        const presented = nextFrame(video, 250);
-        video.currentTime = firstFrameTime + frameTime(index, fps);
-        await once(video, 'seeked', 'error', 'seek');
-        const meta = await presented;
-        shown = meta ? Math.round((meta.mediaTime - firstFrameTime) * fps) : index;
-      }
-      if (shown !== index) frameMismatches.push({ wanted: index, shown });
-      ctx.drawImage(video, shows.x, shows.y, shows.width, shows.height, 0, 0, size, size);
-      rgbFromCanvas(ctx, size, frames, i * bytes);
-      decoded.set(index, i * bytes);
-    }
-    return { frames, count: selection.indices.length, size, width: video.videoWidth, height: video.videoHeight, crop: shows, selection, fps, frameCount, timingSource, firstFrameTime, frameMismatches };
-  } finally {
+    return {
+      async read(crop?: CropRect): Promise<WindowFrames> {
+        const frameMismatches: WindowFrames['frameMismatches'] = [];
+        const shows = crop ?? { x: 0, y: 0, width: video.videoWidth, height: video.videoHeight };
+        const frames = new Uint8Array(selection.indices.length * bytes);
+        const decoded = new Map<number, number>(); // source index -> offset already filled (padding repeats)
+        for (let i = 0; i < selection.indices.length; i++) {
+          const index = selection.indices[i]!;
+          const seen = decoded.get(index);
+          if (seen !== undefined) {
+            frames.copyWithin(i * bytes, seen, seen + bytes);
+            continue;
+          }
+          // A frame callback can report the frame composited just before the seek: seek again (at most twice)
+          // until the presented timestamp is frame `index`.
+          let shown = -1;
+          for (let attempt = 0; attempt < 3 && shown !== index; attempt++) {
+            const presented = nextFrame(video, 250);
+            video.currentTime = firstFrameTime + frameTime(index, fps);
+            await once(video, 'seeked', 'error', 'seek');
+            const meta = await presented;
+            shown = meta ? Math.round((meta.mediaTime - firstFrameTime) * fps) : index;
+          }
+          if (shown !== index) frameMismatches.push({ wanted: index, shown });
+          ctx.drawImage(video, shows.x, shows.y, shows.width, shows.height, 0, 0, size, size);
+          rgbFromCanvas(ctx, size, frames, i * bytes);
+          decoded.set(index, i * bytes);
+        }
+        return { frames, count: selection.indices.length, size, width: video.videoWidth, height: video.videoHeight, crop: shows, selection, fps, frameCount, timingSource, firstFrameTime, frameMismatches };
+      },
+      close() {
+        URL.revokeObjectURL(url);
+      },
+    };
+  } catch (error) {
     URL.revokeObjectURL(url);
+    throw error;
   }
 }
 
@@ -215,14 +234,6 @@ export async function openCamera(video: HTMLVideoElement): Promise<MediaStream> 
   return stream;
 }
 
-/** A webcam recording that can be read whole and then again cut to the signer (a landmark model's framing). */
-export interface CameraRecording {
-  /** The plan's frames, all of the picture or `crop` of it (source pixels). */
-  read(crop?: CropRect): WindowFrames;
-  /** Frees what the recording holds. */
-  close(): void;
-}
-
 /**
  * Records from the live camera: for a window model frames 0..window.end (so the window means the same as for a
  * file: frames 5..35 of a clip that starts when recording starts); for a whole-clip model `seconds` of video,
@@ -232,12 +243,11 @@ export interface CameraRecording {
  * camera gives them, scaled down only to fit 2 x the model's size (448 x 336 for a 640 x 480 camera), so a crop of
  * the signer keeps about the model's resolution and an uncut reading is drawn from the camera's own pixels. At
  * most 4 x maxFrames are kept (0.6 MB each for that camera: 77 MB for the default's 32): past that, every other
- * frame kept so far is let go and only every other one after is kept (then every fourth, ...), so a recording of
- * any length keeps frames spread over all of it in bounded memory. Not fewer: the frames read are spread over the
- * kept ones, and with 2 x maxFrames kept their spacing turned uneven enough to move the ready model's answer on a
- * real clip (0.50 for the right gloss against 0.86).
+ * frame kept so far is let go and only every other one after is kept (then every fourth, ...). The frames read are
+ * still those a file of the recording's length would give (selectClipFrames over every presented frame), each
+ * taken from the kept frame nearest to it: at most half the keeping stride away, and exact while nothing was let go.
  */
-export async function recordCamera(video: HTMLVideoElement, plan: FramePlan, size: number, seconds: number, onProgress?: (done: number) => void): Promise<CameraRecording> {
+export async function recordCamera(video: HTMLVideoElement, plan: FramePlan, size: number, seconds: number, onProgress?: (done: number) => void): Promise<ClipReading> {
   const width = video.videoWidth;
   const height = video.videoHeight;
   const shrink = plan.kind === 'clip' ? Math.min(1, (2 * size) / Math.max(1, width, height)) : 0;
@@ -246,45 +256,55 @@ export async function recordCamera(video: HTMLVideoElement, plan: FramePlan, siz
   const keepAtMost = plan.kind === 'clip' ? 4 * plan.maxFrames : Infinity;
   // A window model needs a fixed number of frames; a whole-clip model a duration (at most 60 frames a second of it).
   const limit = plan.kind === 'window' ? plan.window.end + 1 : Math.ceil(seconds * 60);
-  let kept: Array<{ time: number; pixels: ImageData }> = [];
+  let kept: Array<{ presented: number; time: number; pixels: ImageData }> = [];
   let stride = 1;
   let start: number | undefined;
+  let presented = 0;
+  let lastTime = 0;
   for (let n = 0; n < limit; n++) {
     const meta = await nextFrame(video, 1000);
     if (!meta && 'requestVideoFrameCallback' in video) throw new PageError('no-camera', 'The camera stopped sending frames.');
     const time = meta ? meta.mediaTime : performance.now() / 1000;
     start ??= time;
     if (plan.kind === 'clip' && time - start >= seconds) break;
+    presented = n + 1;
+    lastTime = time;
     onProgress?.(plan.kind === 'window' ? (n + 1) / limit : Math.min(1, (time - start) / seconds));
     if (n % stride !== 0) continue;
     capture.drawImage(video, 0, 0, captureWidth, captureHeight);
-    kept.push({ time, pixels: capture.getImageData(0, 0, captureWidth, captureHeight) });
+    kept.push({ presented: n, time, pixels: capture.getImageData(0, 0, captureWidth, captureHeight) });
     if (kept.length >= keepAtMost) {
       kept = kept.filter((_, i) => i % 2 === 0);
       stride *= 2;
     }
   }
-  const total = kept.length;
-  const span = total > 1 ? kept[total - 1]!.time - kept[0]!.time : 0;
-  const fps = span > 0 ? (total - 1) / span : 0;
-  const selection = selectFor(plan, total, fps || 25, 'webcam clip');
+  const span = presented > 1 ? lastTime - start! : 0;
+  const fps = span > 0 ? (presented - 1) / span : 0;
+  const selection = selectFor(plan, presented, fps || 25, 'webcam clip');
+  // The kept frame nearest to each frame the selection reads (the same one while nothing was let go).
+  let k = 0;
+  const chosen = selection.indices.map((index) => {
+    while (k + 1 < kept.length && Math.abs(kept[k + 1]!.presented - index) <= Math.abs(kept[k]!.presented - index)) k++;
+    return kept[k]!;
+  });
   const source = canvas2d(captureWidth, captureHeight);
   const ctx = squareCanvas(size);
   const bytes = size * size * 3;
   return {
-    read(crop?: CropRect): WindowFrames {
+    async read(crop?: CropRect): Promise<WindowFrames> {
       const shows = crop ?? { x: 0, y: 0, width, height };
       const [sx, sy] = [captureWidth / Math.max(1, width), captureHeight / Math.max(1, height)];
-      const frames = new Uint8Array(selection.indices.length * bytes);
-      selection.indices.forEach((index, i) => {
-        source.putImageData(kept[index]!.pixels, 0, 0);
+      const frames = new Uint8Array(chosen.length * bytes);
+      chosen.forEach((frame, i) => {
+        source.putImageData(frame.pixels, 0, 0);
         ctx.drawImage(source.canvas, shows.x * sx, shows.y * sy, shows.width * sx, shows.height * sy, 0, 0, size, size);
         rgbFromCanvas(ctx, size, frames, i * bytes);
       });
-      return { frames, count: selection.indices.length, size, width, height, crop: shows, selection, fps, frameCount: total, timingSource: 'camera', firstFrameTime: kept[0]?.time ?? 0, frameMismatches: [] };
+      return { frames, count: chosen.length, size, width, height, crop: shows, selection, fps, frameCount: presented, timingSource: 'camera', firstFrameTime: start ?? 0, frameMismatches: [] };
     },
     close() {
       kept = [];
+      chosen.length = 0;
     },
   };
 }

@@ -6,7 +6,7 @@ import { DEFAULT_LANDMARK_PARAMS } from '../../src/landmarks/params';
 import { framePoints, KEYPOINT_COLORS } from '../../src/landmarks/points';
 import { frameSigner, signerCrop, type FramingDecision } from '../../src/landmarks/framing';
 import type { CropRect } from '../../src/video/types';
-import { framesFromFile, openCamera, PageError, recordCamera, type CameraRecording, type FramePlan, type WindowFrames } from './frames';
+import { openCamera, openVideoFile, PageError, recordCamera, type ClipReading, type FramePlan, type WindowFrames } from './frames';
 import { loadPageModel, pickBackend, warmUp, type PageModel } from './model';
 
 /**
@@ -28,7 +28,7 @@ interface PageResult {
   frames: WindowFrames;
   /** A landmark model's landmarks of each frame read (source pixels), and how many frames had a hand. */
   landmarks?: { frames: FrameLandmarks[]; framesWithHand: number; visibleWrists: number; handsAtVisibleWrists: number };
-  /** A landmark model on a file: the signer's box found in a first reading, and whether the clip was read again cut to it (as `predict`). */
+  /** A landmark model: the signer's box found in a first reading (of a file or a recording), and whether the clip was read again cut to it (as `predict`). */
   framing?: FramingDecision;
   /** Milliseconds: frame extraction, backbone (or landmark models), head, and from the user's action to the shown result. */
   timings: { framesMs: number; backboneMs: number; headMs: number; totalMs: number };
@@ -207,18 +207,20 @@ function setBusy(busy: boolean): void {
 }
 
 /**
- * Reads a clip and recognises it. `getFrames(crop)` reads the clip's frames, all of the picture or `crop` of it;
- * `frame`: a landmark model finds the signer in a first reading and reads the clip again cut to the signer's
- * square, as `predict` does (src/landmarks/framing.ts): the models were trained on clips cut to the signer, and a
- * wide picture read whole squashes the hands (a 16:9 signer's to 0.56 of their width).
+ * Opens a clip (`open`: a file, or a webcam recording) and recognises it; `frame`: a landmark model (trained on
+ * clips cut to the signer) finds the signer in a first reading of the whole picture and reads the clip again cut
+ * to the signer's square, as `predict` does (src/landmarks/framing.ts): a wide picture read whole squashes the
+ * hands (a 16:9 signer's to 0.56 of their width).
  */
-async function run(model: PageModel, source: string, getFrames: (crop?: CropRect) => Promise<WindowFrames>, frame = false): Promise<void> {
+async function run(model: PageModel, source: string, open: () => Promise<ClipReading>, frame = false): Promise<void> {
   clearError();
   setBusy(true);
   const started = performance.now();
+  let reading: ClipReading | undefined;
   try {
     setStatus('working', `Reading frames of ${source}…`);
-    let frames = await getFrames();
+    reading = await open();
+    let frames = await reading.read();
     let framesMs = performance.now() - started;
     setStatus('working', `Recognising ${source} (${frames.count} frames)…`);
     let result: PageResult;
@@ -227,11 +229,12 @@ async function run(model: PageModel, source: string, getFrames: (crop?: CropRect
       let r = await read(frames);
       let backboneMs = r.timings.landmarksMs;
       let headMs = r.timings.headMs;
-      const framing = frame ? frameSigner(r.frames, frames.width, frames.height, DEFAULT_LANDMARK_PARAMS.minBodyScore) : undefined;
+      // As predict: only a model trained on clips cut to their box (frames.cropToBbox) is read cut.
+      const framing = frame && model.info.frames.cropToBbox ? frameSigner(r.frames, frames.width, frames.height, DEFAULT_LANDMARK_PARAMS.minBodyScore) : undefined;
       if (framing?.applied) {
         setStatus('working', `Reading ${source} again, cut to the signer…`);
         const t0 = performance.now();
-        frames = await getFrames(signerCrop(framing.bbox, frames.width, frames.height));
+        frames = await reading.read(signerCrop(framing.bbox, frames.width, frames.height));
         framesMs += performance.now() - t0;
         r = await read(frames);
         backboneMs += r.timings.landmarksMs;
@@ -256,6 +259,7 @@ async function run(model: PageModel, source: string, getFrames: (crop?: CropRect
     showError(error);
     setStatus('ready', 'Ready: choose another video or record one.');
   } finally {
+    reading?.close();
     setBusy(false);
   }
 }
@@ -298,22 +302,15 @@ async function recordClip(model: PageModel, options: { countdown: number; second
     countdownEl.hidden = true;
     const plan = framePlan(model);
     // Recorded once; a landmark model reads it whole, then again cut to the signer (as a file).
-    let recording: CameraRecording | undefined;
-    try {
-      await run(
-        model,
-        'webcam clip',
-        async (crop) => {
-          recording ??= await recordCamera(video, plan, frameSize(model), options.seconds, (done) => {
-            recordStatus.textContent = `recording ${Math.round(done * 100)}%`;
-          });
-          return recording.read(crop);
-        },
-        options.frame,
-      );
-    } finally {
-      recording?.close();
-    }
+    await run(
+      model,
+      'webcam clip',
+      () =>
+        recordCamera(video, plan, frameSize(model), options.seconds, (done) => {
+          recordStatus.textContent = `recording ${Math.round(done * 100)}%`;
+        }),
+      options.frame,
+    );
     retryButton.hidden = false;
   } finally {
     countdownEl.hidden = true;
@@ -353,7 +350,7 @@ async function main(): Promise<void> {
     setStatus('ready', 'Ready: choose or drop a video file, or record one from the webcam.');
     // ?frame=0 reads the whole picture, as `predict --no-auto-frame`.
     const frame = params.get('frame') !== '0';
-    const runFile = (file: File) => void run(model, file.name, (crop) => framesFromFile(file, framePlan(model), frameSize(model), video, crop), frame);
+    const runFile = (file: File) => void run(model, file.name, () => openVideoFile(file, framePlan(model), frameSize(model), video), frame);
     fileInput.addEventListener('change', () => {
       const file = fileInput.files?.[0];
       if (file) runFile(file);
