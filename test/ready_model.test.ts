@@ -122,7 +122,7 @@ test('without --bbox, predict finds the signer on wide real clips and reads the 
   assert.match(framed.stdout, /signer found at \d+,\d+,\d+,\d+ \(\d+% of the picture\); the clip was read cut to it/);
 });
 
-test('predict on several videos: the models load once, each video is answered as one alone is, and a bad one is named while the rest still run (exit 3)', { skip: REAL10_DIR ? false : 'no ../shared/data/wlasl-real10', timeout: 900_000 }, async () => {
+test('predict on several videos: each video is answered as it is alone, and a missing or unreadable one is named while the rest still run (exit 3)', { skip: REAL10_DIR ? false : 'no ../shared/data/wlasl-real10', timeout: 900_000 }, async () => {
   const { predictClipVideo } = await import('../src/pipeline/predict_clip');
   const dir = makeTempDir('wlasl-predict-many-');
   const [first, second] = ['09966', '08916'].map((id) => path.join(REAL10_DIR!, 'videos', `${id}.mp4`)) as [string, string];
@@ -153,6 +153,10 @@ test('predict on several videos: the models load once, each video is answered as
   assert.match(text.stdout, /^\[1\/2\] 09966\.mp4: 5 window\(s\)/m);
   assert.match(text.stdout, /^\[2\/2\] 08916\.mp4: 5 window\(s\)/m);
   assert.match(text.stdout, /^2 videos: 2 recognised; the model knows 100 glosses/m);
+  // A model that cannot be read ends the command before any video (exit 1), not once a video (exit 3).
+  const noModel = await runCli(['predict', first, second, '--model', path.join(dir, 'no-model')]);
+  assert.equal(noModel.code, 1, noModel.stderr);
+  assert.doesNotMatch(noModel.stderr, /\[1\/2\]/);
   const boxed = await runCli(['predict', first, second, '--bbox', '0,0,100,100']);
   assert.equal(boxed.code, 1);
   assert.match(boxed.stderr, /--bbox is one video's box: give one video with it, not 2/);

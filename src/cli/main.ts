@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { describeError, ModelDirError, WlaslError } from '../errors';
+import { describeError, VideoError, WlaslError } from '../errors';
 import { checkConfig, checkFramesConfig, checkWorkers, resolveConfig, PRESETS, type DeepPartial, type PipelineConfig } from '../config';
 
 export const SAMPLE_DIR = path.resolve(__dirname, '..', '..', 'data', 'sample');
@@ -447,28 +447,34 @@ export function buildProgram(): Command {
         for (const w of result.warnings) console.error(`warning: ${w}`);
         return;
       }
-      // Several: each video answered as it is read (the models load once); one that fails is named and the rest
-      // still run, and the command then exits 3, as every command that finished but left inputs out.
+      // Several: each video is answered as it is read, the models loaded once (with the first). A video that cannot
+      // be read (a VideoError: missing, undecodable, too short) is named and the rest still run, and the command then
+      // exits 3, as every command that finished but left inputs out. Anything else (a model or landmark model that
+      // cannot be loaded, a bug) ends the command, exit 1, after printing what was answered.
+      const { readModelMeta } = await import('../model/model_dir');
+      for (const w of modelWarnings(readModelMeta(modelDir))) console.error(`warning: ${w}`);
       const results: Array<Predicted | { video: string; error: string }> = [];
       let failed = 0;
-      let last: Predicted | undefined;
-      for (const [i, video] of videos.entries()) {
-        const at = `[${i + 1}/${videos.length}] `;
-        try {
-          last = await predictVideo(modelDir, video, { top, autoFrame: o.autoFrame });
-          results.push(last);
-          if (!o.json) show(last, at);
-        } catch (error) {
-          // A model that cannot be read fails every video alike: that ends the command.
-          if (!(error instanceof WlaslError) || error instanceof ModelDirError) throw error;
-          failed++;
-          results.push({ video, error: describeError(error) });
-          console.error(`${at}error: ${describeError(error)}`);
+      let classes: number | undefined;
+      try {
+        for (const [i, video] of videos.entries()) {
+          const at = `[${i + 1}/${videos.length}] `;
+          try {
+            const result = await predictVideo(modelDir, video, { top, autoFrame: o.autoFrame });
+            classes = result.classes;
+            results.push(result);
+            if (!o.json) show(result, at);
+          } catch (error) {
+            if (!(error instanceof VideoError)) throw error;
+            failed++;
+            results.push({ video, error: describeError(error) });
+            console.error(`${at}error: ${describeError(error)}`);
+          }
         }
+      } finally {
+        if (o.json) console.log(JSON.stringify(results, null, 2));
       }
-      if (o.json) console.log(JSON.stringify(results, null, 2));
-      else console.log(`${videos.length} videos: ${videos.length - failed} recognised${failed ? `, ${failed} failed (named above)` : ''}${last ? `; the model knows ${last.classes} glosses (--list-classes prints them)` : ''}`);
-      for (const w of last?.warnings ?? []) console.error(`warning: ${w}`);
+      if (!o.json) console.log(`${videos.length} videos: ${videos.length - failed} recognised${failed ? `, ${failed} failed (named above)` : ''}${classes ? `; the model knows ${classes} glosses (--list-classes prints them)` : ''}`);
       if (failed > 0) process.exitCode = EXIT_SKIPPED;
     });
 
