@@ -245,9 +245,9 @@ const SIDES_IN_ORDER = ['left', 'right'] as const;
  * shape, angles and face contact are filled from the frames that kept it, as landmarkStreamFrames fills a real
  * miss. A hand keeps at least one of the frames that saw it. No draws at rate 0.
  *
- * `maxRun` > 1 loses a hand for runs of 1..maxRun frames at once (each seen frame starts a run with the chance
- * that keeps the expected share near `rate`): a hand over the face for a while rather than a frame here and
- * there. On wlasl100-trainval the stage's misses between two frames that saw the hand are short (1,035 gaps,
+ * `maxRun` > 1 loses a hand for runs of 1..maxRun frames at once: a hand over the face for a while rather than a
+ * frame here and there. A frame outside a run starts one with the chance p that keeps the expected share at
+ * `rate`: runs of mean length m cover m p / (m p + 1 - p) of the frames, so p = rate / (m - rate (m - 1)). On wlasl100-trainval the stage's misses between two frames that saw the hand are short (1,035 gaps,
  * 2.2 of a clip's 32 frames on average, median 1); the long ones are before a hand is first seen and after it
  * is last seen (12,978 of the 15,272 frames missing a hand seen elsewhere in its clip).
  */
@@ -255,7 +255,8 @@ export function dropHandFrames(rows: Float32Array, dims: number, parts: Landmark
   if (!(rate > 0)) return;
   const frames = rows.length / dims;
   const contact = parts.faceContact ? faceContactOffset(parts) : -1;
-  const startChance = maxRun > 1 ? rate / ((maxRun + 1) / 2) : rate;
+  const meanRun = (maxRun + 1) / 2;
+  const startChance = maxRun > 1 ? rate / (meanRun - rate * (meanRun - 1)) : rate;
   SIDES_IN_ORDER.forEach((side, h) => {
     const maskAt = STREAM_LAYOUT.mask.offset + NORMALISED_BODY_POINTS.length + h;
     const kept: boolean[] = [];
