@@ -36,6 +36,7 @@ import { DEFAULT_LANDMARK_PARAMS, landmarkModelFiles } from '../src/landmarks/in
 import { jobsOf } from '../src/pipeline/run';
 import { ConvHead, type ConvHeadOptions } from './conv_head';
 import { FINGERS, landmarkStreamDims } from '../src/landmarks/stream_width';
+import { NORMALISED_BODY_POINTS } from '../src/landmarks/normalise';
 
 const { values: args } = parseArgs({
   options: {
@@ -127,6 +128,25 @@ const faceLs = (stream: Stream, still = false): Recipe => {
 };
 /** The default's recipe (stream with hand angles, mean over time, label smoothing 0.1) on a stream. */
 const anglesLs = (stream: Stream): Recipe => ({ stream, head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean' }, train: { labelSmoothing: 0.1 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA });
+/** The default's training views (dropped hands 0.25), then Gaussian noise of `sigma` palm lengths on each seen hand's shape. */
+const jitteredHands = (sigma: number): ClipAugmentation => {
+  const base = lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true);
+  return {
+    minSpan: 0.5,
+    values: (rows, dim, rng) => {
+      base.values!(rows, dim, rng);
+      const frames = rows.length / dim;
+      const gauss = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+      for (let t = 0; t < frames; t++) {
+        (['left', 'right'] as const).forEach((side, h) => {
+          if (rows[t * dim + STREAM_LAYOUT.mask.offset + NORMALISED_BODY_POINTS.length + h]! <= 0) return;
+          const o = t * dim + STREAM_LAYOUT[side].offset + 2;
+          for (let k = 0; k < STREAM_LAYOUT[side].length - 2; k++) rows[o + k] += sigma * gauss();
+        });
+      }
+    },
+  };
+};
 const RECIPES: Record<string, Recipe> = {
   'lm-control': { stream: 'lm', head: 'control', T: 32 },
   // The nonlinear order-blind control: mean and spread over time -> ReLU(256) -> softmax.
@@ -193,6 +213,9 @@ const RECIPES: Record<string, Recipe> = {
   'lm-face-right-mix04-hdrop25-run4': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25, handDropRun: 4 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
   'lm-face-right-mix04-hdrop40-run4': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.4, handDropRun: 4 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
   'lm-face-right-mix04-hdrop25-h256': { ...faceLs('lm-face-right'), model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
+  // Dropped hands plus jitter of each seen hand's shape (its 20 points about the wrist, in palm lengths), frame by frame, as the hand model's own noise.
+  'lm-face-right-mix04-hdrop25-jit05': { ...faceLs('lm-face-right'), augment: jitteredHands(0.05), train: { labelSmoothing: 0.1, mixup: 0.4 } },
+  'lm-face-right-mix04-hdrop25-jit10': { ...faceLs('lm-face-right'), augment: jitteredHands(0.1), train: { labelSmoothing: 0.1, mixup: 0.4 } },
   'lm-face-right-mix04-hdrop25-e100': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, epochs: 100 } },
   'lm-face-right-ema995': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, emaMomentum: 0.995 } },
   'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
