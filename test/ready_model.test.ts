@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { DEFAULT_CONFIG } from '../src/config';
 import { READY_MODEL_DIR, readModelMeta } from '../src/model/model_dir';
 import { checkModelDirectory } from '../scripts/serve_web';
-import { makeTempDir, REAL10_DIR, REPO_ROOT, runCli } from './helpers';
+import { boxIou, makeTempDir, REAL10_DIR, REPO_ROOT, runCli } from './helpers';
 
 const meta = () => readModelMeta(READY_MODEL_DIR);
 
@@ -100,10 +100,7 @@ test('without --bbox, predict finds the signer on wide real clips and reads the 
     const result = await predictClipVideo(READY_MODEL_DIR, path.join(REAL10_DIR!, 'videos', `${clip.video_id}.mp4`));
     assert.ok(result.framing?.applied, `${clip.video_id}: a signer was found and the clip cut to it`);
     // The box found from the body keypoints overlaps WLASL's person box (a YOLO detection) closely.
-    const [a0, a1, a2, a3] = result.framing.bbox;
-    const [b0, b1, b2, b3] = clip.bbox as [number, number, number, number];
-    const inter = Math.max(0, Math.min(a2, b2) - Math.max(a0, b0)) * Math.max(0, Math.min(a3, b3) - Math.max(a1, b1));
-    const iou = inter / ((a2 - a0) * (a3 - a1) + (b2 - b0) * (b3 - b1) - inter);
+    const iou = boxIou(result.framing.bbox, clip.bbox);
     assert.ok(iou >= 0.45, `${clip.video_id}: found ${result.framing.bbox.join(',')}, WLASL's box ${clip.bbox.join(',')}, IoU ${iou.toFixed(2)}`);
     if (result.top[0]!.gloss === clip.gloss) top1++;
     lines.push(`${clip.video_id} ${clip.gloss}: ${result.top.map((t) => t.gloss).join(', ')} (IoU ${iou.toFixed(2)})`);

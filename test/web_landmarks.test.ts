@@ -15,7 +15,7 @@ import { signerCrop } from '../src/landmarks/framing';
 import { DEFAULT_LANDMARK_PARAMS } from '../src/landmarks/params';
 import type { FrameLandmarks } from '../src/landmarks/types';
 import { ensureWebBuild, startWebServer, type WebServer } from '../scripts/serve_web';
-import { makeTempDir, REAL10_DIR, REPO_ROOT, runCli } from './helpers';
+import { boxIou, makeTempDir, REAL10_DIR, REPO_ROOT, runCli } from './helpers';
 
 /**
  * The browser page with a landmark model (issue 17 point 4): the ready WLASL100 model served by default, a real
@@ -193,9 +193,7 @@ describe('browser page with the ready landmark model (headless Chromium, real cl
     // differently from ffmpeg, so it is close to predict's, not equal.
     assert.ok(framed.framing?.applied, 'the page cut the clip to its signer');
     const [a, b] = [framed.framing.bbox, node.framing.bbox];
-    const inter = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0])) * Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-    const area = (r: number[]) => (r[2]! - r[0]!) * (r[3]! - r[1]!);
-    const iou = inter / (area(a) + area(b) - inter);
+    const iou = boxIou(a, b);
     assert.ok(iou >= 0.9, `the page's box ${a.join(',')} against predict's ${b.join(',')}: IoU ${iou.toFixed(2)}`);
     // The frames show the page's box squared and clamped to the picture, as the landmark stage crops a box.
     assert.deepEqual(framed.frames.crop, signerCrop(framed.framing.bbox, framed.frames.width, framed.frames.height));
@@ -238,9 +236,7 @@ describe('browser page with the ready landmark model (headless Chromium, real cl
       assert.ok(result.framing?.applied, `the signer was found and the recording cut to it: ${JSON.stringify(result.framing)}`);
       // The recording is the same clip (looped by the fake camera, so it starts elsewhere in it): the same signer's box.
       const [a, b] = [result.framing.bbox, node.framing.bbox];
-      const inter = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0])) * Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-      const area = (r: number[]) => (r[2]! - r[0]!) * (r[3]! - r[1]!);
-      const iou = inter / (area(a) + area(b) - inter);
+      const iou = boxIou(a, b);
       assert.ok(iou >= 0.8, `the recording's box ${a.join(',')} against predict's ${b.join(',')} on the file: IoU ${iou.toFixed(2)}`);
       // Read cut to the box squared about its centre and clamped: the picture's full height, part of its width.
       assert.deepEqual(result.frames.crop, signerCrop(result.framing.bbox, 288, 192));

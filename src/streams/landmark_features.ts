@@ -247,9 +247,10 @@ const SIDES_IN_ORDER = ['left', 'right'] as const;
  *
  * `maxRun` > 1 loses a hand for runs of 1..maxRun frames at once: a hand over the face for a while rather than a
  * frame here and there. A frame outside a run starts one with the chance p that keeps the expected share at
- * `rate`: runs of mean length m cover m p / (m p + 1 - p) of the frames, so p = rate / (m - rate (m - 1)). On wlasl100-trainval the stage's misses between two frames that saw the hand are short (1,035 gaps,
- * 2.2 of a clip's 32 frames on average, median 1); the long ones are before a hand is first seen and after it
- * is last seen (12,978 of the 15,272 frames missing a hand seen elsewhere in its clip).
+ * `rate`: runs of mean length m cover m p / (m p + 1 - p) of the frames, so p = rate / (m - rate (m - 1)).
+ * Measured, it loses to frame by frame (README): on wlasl100-trainval the stage's misses between two frames that
+ * saw the hand are short (1,035 gaps, 2.2 of a clip's 32 frames on average, median 1); the long ones are before
+ * a hand is first seen and after it is last seen (12,978 of the 15,272 frames missing a hand seen elsewhere).
  */
 export function dropHandFrames(rows: Float32Array, dims: number, parts: LandmarkStreamParts, rng: () => number, rate: number, maxRun = 1): void {
   if (!(rate > 0)) return;

@@ -250,7 +250,7 @@ export async function openCamera(video: HTMLVideoElement): Promise<MediaStream> 
 export async function recordCamera(video: HTMLVideoElement, plan: FramePlan, size: number, seconds: number, onProgress?: (done: number) => void): Promise<ClipReading> {
   const width = video.videoWidth;
   const height = video.videoHeight;
-  const shrink = plan.kind === 'clip' ? Math.min(1, (2 * size) / Math.max(1, width, height)) : 0;
+  const shrink = Math.min(1, (2 * size) / Math.max(1, width, height));
   const [captureWidth, captureHeight] = plan.kind === 'clip' ? [Math.round(width * shrink), Math.round(height * shrink)] : [size, size];
   const capture = canvas2d(captureWidth, captureHeight);
   const keepAtMost = plan.kind === 'clip' ? 4 * plan.maxFrames : Infinity;
