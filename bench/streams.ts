@@ -217,6 +217,10 @@ const RECIPES: Record<string, Recipe> = {
   'lm-face-right-mix04-hdrop25-jit05': { ...faceLs('lm-face-right'), augment: jitteredHands(0.05), train: { labelSmoothing: 0.1, mixup: 0.4 } },
   'lm-face-right-mix04-hdrop25-jit10': { ...faceLs('lm-face-right'), augment: jitteredHands(0.1), train: { labelSmoothing: 0.1, mixup: 0.4 } },
   'lm-face-right-mix04-hdrop25-e100': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, epochs: 100 } },
+  // The default with the learning rate along half a cosine to 0 over the 60 epochs (train.lrSchedule), at the
+  // default's peak and at twice it.
+  'lm-face-right-mix04-hdrop25-cos': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, lrSchedule: 'cosine' } },
+  'lm-face-right-mix04-hdrop25-cos-lr2': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, lrSchedule: 'cosine', learningRate: 2e-3 } },
   'lm-face-right-ema995': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, emaMomentum: 0.995 } },
   'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-control': { stream: 'lm-angles', head: 'control', T: 32 },

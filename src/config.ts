@@ -160,6 +160,12 @@ export interface TrainConfig {
    */
   mixup?: number;
   /**
+   * The learning rate over training: 'constant' (the original), or 'cosine': from learningRate down to 0 along
+   * half a cosine over `epochs` epochs, step by step (Loshchilov & Hutter's SGDR without restarts), so the last
+   * epochs take small steps about the minimum instead of jumping around it.
+   */
+  lrSchedule?: 'constant' | 'cosine';
+  /**
    * Helper threads for the two large matmuls of a training step (0 or 1): the wasm backend is
    * single-threaded in Node, so a second core needs its own thread. Same results either way.
    */
@@ -375,6 +381,7 @@ function trainProblems(train: TrainConfig, p: Problems): void {
   }
   // Below 0.01 the Beta draw's U^(1/alpha) underflows to 0 (src/runtime/random.ts): refuse rather than blend at 0.5.
   if (train.mixup !== undefined && train.mixup !== 0) p.range('train.mixup', train.mixup, 0.01, 100, '0 (none) or a number in [0.01, 100]');
+  if (train.lrSchedule !== undefined) p.oneOf('train.lrSchedule', train.lrSchedule, ['constant', 'cosine']);
   if (train.emaMomentum !== undefined && !(train.emaMomentum >= 0 && train.emaMomentum < 1)) p.add(`${p.name('train.emaMomentum')} must be in [0, 1), got ${train.emaMomentum}`);
   // The wasm backend is single-threaded in Node: at most one helper thread takes the second core.
   p.oneOf('train.helperThreads', train.helperThreads ?? 0, [0, 1]);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { initBackend } from '../src/runtime/backend';
-import { createHead, fit, CHECKPOINT_FILE } from '../src/model/train';
+import { createHead, fit, learningRateAt, CHECKPOINT_FILE } from '../src/model/train';
 import { readCheckpoint } from '../src/model/checkpoint';
 import { EarlyStopping } from '../src/model/early_stopping';
 import { evaluate } from '../src/model/metrics';
@@ -123,6 +123,34 @@ test('a moving average of the weights: the average after one step is momentum x 
   await fit(wholeHead, train, train, { ...longer, emaMomentum: 0.5 }, { progress: 'none' });
   assert.deepEqual(resumedHead.params().map((p) => Array.from(p.data)), wholeHead.params().map((p) => Array.from(p.data)));
   await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, { ...settings, emaMomentum: 1 }, { progress: 'none' }), /train\.emaMomentum must be in \[0, 1\), got 1/);
+});
+
+test('a cosine learning rate takes full steps first and small ones last; resuming it mid-run gives the uninterrupted run, and a constant-rate checkpoint is not resumed with it', async () => {
+  const cosine = { learningRate: 0.01, lrSchedule: 'cosine' as const };
+  assert.deepEqual([0, 0.5, 1].map((at) => learningRateAt(cosine, at)), [0.01, 0.005, 0]);
+  assert.equal(learningRateAt({ learningRate: 0.01 }, 0.9), 0.01);
+  await initBackend();
+  const train = toySource({ videosPerClass: 4, classes: 3, steps: 4, dim: 16, windows: 2, seed: 1 });
+  // One batch an epoch, 4 epochs: the 4th step is taken at 0.15 of the peak rate (progress 3/4).
+  const settings = { ...TRAIN_TEST_CONFIG, epochs: 4, batchSize: train.numSamples, restoreBest: false };
+  const lastStep = async (lrSchedule: 'constant' | 'cosine') => {
+    const dir = makeTempDir();
+    await fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, { ...settings, lrSchedule }, { progress: 'none', checkpointDir: dir, maxEpochsThisRun: 3 });
+    const { arrays } = readCheckpoint(path.join(dir, CHECKPOINT_FILE));
+    const resumed = await createHead(train, MODEL_TEST_CONFIG, 5);
+    await fit(resumed, train, train, { ...settings, lrSchedule }, { progress: 'none', checkpointDir: dir, resume: true });
+    const whole = await createHead(train, MODEL_TEST_CONFIG, 5);
+    await fit(whole, train, train, { ...settings, lrSchedule }, { progress: 'none' });
+    assert.deepEqual(resumed.params().map((p) => Array.from(p.data)), whole.params().map((p) => Array.from(p.data)));
+    const moved = whole.params().reduce((sum, p) => sum + p.data.reduce((t, w, i) => t + (w - arrays.get(`param/${p.name}`)![i]!) ** 2, 0), 0);
+    return { moved: Math.sqrt(moved), dir };
+  };
+  const constant = await lastStep('constant');
+  const annealed = await lastStep('cosine');
+  assert.ok(annealed.moved > 0 && annealed.moved < 0.4 * constant.moved, `last step moved the weights by ${annealed.moved} with the cosine, ${constant.moved} at a constant rate`);
+  await fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, settings, { progress: 'none', checkpointDir: constant.dir, maxEpochsThisRun: 1 });
+  await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, { ...settings, lrSchedule: 'cosine' }, { progress: 'none', checkpointDir: constant.dir, resume: true }), /resume it with --lr-schedule constant/);
+  await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, { ...settings, lrSchedule: 'step' as 'cosine' }, { progress: 'none' }), /train\.lrSchedule must be one of constant, cosine, got step/);
 });
 
 test('early stopping stops after patience epochs and restores the best epoch weights', async () => {

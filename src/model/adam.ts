@@ -25,7 +25,8 @@ export interface AdamState {
 const pad16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 export class Adam {
-  readonly learningRate: number;
+  /** The step size of the next apply(); a schedule changes it between steps. */
+  learningRate: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;

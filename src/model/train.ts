@@ -122,6 +122,8 @@ function fingerprint(head: LstmHead, train: SequenceSource, config: TrainConfig,
     ...(config.weightDecay ? { weightDecay: config.weightDecay } : {}),
     ...(config.emaMomentum ? { emaMomentum: config.emaMomentum } : {}),
     ...(config.mixup ? { mixup: config.mixup } : {}),
+    // The schedule's rate at each step depends on the epoch limit.
+    ...(config.lrSchedule === 'cosine' ? { lrSchedule: 'cosine', epochs: config.epochs } : {}),
   });
 }
 
@@ -147,6 +149,7 @@ function resumeHints(saved: string, now: string): string {
   if (differs('handDrop')) hints.push(`the checkpoint was trained with hands dropped from ${Math.round(Number(before.handDrop ?? 0) * 100)}% of frames: resume it with --hand-drop ${Number(before.handDrop ?? 0)}`);
   if (differs('mixup')) hints.push(`the checkpoint was trained with mixup ${Number(before.mixup ?? 0)}: resume it with --mixup ${Number(before.mixup ?? 0)}`);
   if (differs('emaMomentum')) hints.push(`the checkpoint was trained with a weight average of momentum ${Number(before.emaMomentum ?? 0)}: resume it with --ema-momentum ${Number(before.emaMomentum ?? 0)}`);
+  if (differs('lrSchedule')) hints.push(`the checkpoint was trained with a ${before.lrSchedule === 'cosine' ? 'cosine' : 'constant'} learning rate: resume it with --lr-schedule ${before.lrSchedule === 'cosine' ? 'cosine' : 'constant'}`);
   if (differs('weightDecay')) hints.push(`the checkpoint was trained with weight decay ${Number(before.weightDecay ?? 0)}: resume it with --weight-decay ${Number(before.weightDecay ?? 0)}`);
   // The landmark stream's hand angles and face contact show only as its width: read the change as one or both.
   const angleWidth = STREAM_LANDMARK_DIMS - STREAM_POSITION_DIMS;
@@ -161,6 +164,15 @@ function resumeHints(saved: string, now: string): string {
     }
   }
   return hints.map((hint) => `\n  (${hint})`).join('');
+}
+
+/**
+ * The learning rate at `progress` (steps taken / steps in `epochs` epochs, in [0, 1)): constant, or along half a
+ * cosine from config.learningRate to 0 (config.lrSchedule). Decoupled weight decay follows it, as in PyTorch's AdamW.
+ */
+export function learningRateAt(config: Pick<TrainConfig, 'learningRate' | 'lrSchedule'>, progress: number): number {
+  if (config.lrSchedule !== 'cosine') return config.learningRate;
+  return config.learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, progress))));
 }
 
 export function historyCsv(history: EpochRecord[]): string {
@@ -250,8 +262,10 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
       let seen = 0;
       let step = 0;
       const weights = params.map((p) => p.data);
-      const decay = 1 - config.learningRate * (config.weightDecay ?? 0);
       for await (const batch of train.batches(config.batchSize, { shuffle: true, seed: epochSeed(config.seed, epoch) })) {
+        const rate = learningRateAt(config, (epoch * numBatches + step) / (config.epochs * numBatches));
+        adam.learningRate = rate;
+        const decay = 1 - rate * (config.weightDecay ?? 0);
         let loss: number;
         let grads: Float32Array[];
         const mixed = config.mixup ? mixBatch(batch.x, batch.labels, config.mixup, stepSeed(config.seed, epoch, step) ^ 0x5bd1e995) : null;
