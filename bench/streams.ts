@@ -221,6 +221,8 @@ const RECIPES: Record<string, Recipe> = {
   // default's peak and at twice it.
   'lm-face-right-mix04-hdrop25-cos': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, lrSchedule: 'cosine' } },
   'lm-face-right-mix04-hdrop25-cos-lr2': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, lrSchedule: 'cosine', learningRate: 2e-3 } },
+  'lm-face-right-mix04-hdrop25-cos-e90': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, lrSchedule: 'cosine', epochs: 90 } },
+  'lm-face-right-mix04-hdrop25-cos-h256': { ...faceLs('lm-face-right'), model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, lrSchedule: 'cosine' } },
   'lm-face-right-ema995': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, emaMomentum: 0.995 } },
   'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-control': { stream: 'lm-angles', head: 'control', T: 32 },

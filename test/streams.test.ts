@@ -491,6 +491,11 @@ test('run --features landmarks on real clips: the landmark stage feeds the LSTM,
   const otherDrop = await runCli(['run', '--data', data, '--run-dir', runDir, '--features', 'landmarks', '--hand-drop', '0', '--resume', ...small], env);
   assert.notEqual(otherDrop.code, 0);
   assert.match(otherDrop.stderr, /the checkpoint was trained with hands dropped from 25% of frames: resume it with --hand-drop 0\.25/);
+  // Training views of other spans, or landmarks as computed: the same data, other views, so the checkpoint says it.
+  const otherViews = await runCli(['run', '--data', data, '--run-dir', runDir, '--features', 'landmarks', '--min-span', '0.8', '--no-augment-landmarks', '--resume', ...small], env);
+  assert.notEqual(otherViews.code, 0);
+  assert.match(otherViews.stderr, /the checkpoint's training views covered random spans of at least 0\.5 of each clip: resume it with --min-span 0\.5/);
+  assert.match(otherViews.stderr, /the checkpoint's training views of the landmarks were turned, scaled and shifted: resume it with --augment-landmarks/);
   const savedStream = JSON.parse(fs.readFileSync(path.join(runDir, 'model', 'wlasl-model.json'), 'utf8')).stream;
   assert.deepEqual([savedStream.rightLeads, savedStream.handDrop], [true, 0.25]);
 });

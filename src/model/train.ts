@@ -48,7 +48,17 @@ export interface FitOptions {
    * checkpoint's fingerprint, so a run is not resumed on data read another way. Give settings only when they
    * are not neutral, so checkpoints made before they existed keep their fingerprint.
    */
-  inputs?: { rightLeads?: true; handDrop?: number };
+  inputs?: FitInputs;
+}
+
+/** How a run's training data was read beyond what the head's shape shows (streams/sources.ts fitInputsOf). */
+export interface FitInputs {
+  rightLeads?: true;
+  handDrop?: number;
+  /** Training views cover random spans of at least this fraction of the clip. */
+  minSpan?: number;
+  /** Training views of the landmarks are turned, scaled and shifted. */
+  turns?: true;
 }
 
 export interface FitResult {
@@ -147,6 +157,13 @@ function resumeHints(saved: string, now: string): string {
   if (differs('labelSmoothing')) hints.push(`the checkpoint was trained with label smoothing ${Number(before.labelSmoothing ?? 0)}: resume it with --label-smoothing ${Number(before.labelSmoothing ?? 0)}`);
   if (differs('rightLeads')) hints.push(`the checkpoint read clips ${before.rightLeads ? 'with the leading hand mirrored to the right' : 'as filmed'}: resume it with --${before.rightLeads ? '' : 'no-'}right-leads`);
   if (differs('handDrop')) hints.push(`the checkpoint was trained with hands dropped from ${Math.round(Number(before.handDrop ?? 0) * 100)}% of frames: resume it with --hand-drop ${Number(before.handDrop ?? 0)}`);
+  // Checkpoints made before the training views were recorded (2026-12-07) have neither key: their views are not known.
+  const viewsUnknown = !('minSpan' in before) && !('turns' in before) && ('minSpan' in after || 'turns' in after);
+  if (viewsUnknown) hints.push('the checkpoint was made before its training views were recorded, so resuming it could mix two kinds of views: delete it to train anew, or resume it with --min-span 1 --no-augment-landmarks if it was trained so');
+  else {
+    if (differs('minSpan')) hints.push(`the checkpoint's training views covered ${'minSpan' in before ? `random spans of at least ${Number(before.minSpan)} of each clip` : 'each whole clip'}: resume it with --min-span ${Number(before.minSpan ?? 1)}`);
+    if (differs('turns')) hints.push(`the checkpoint's training views of the landmarks were ${before.turns ? 'turned, scaled and shifted' : 'as computed'}: resume it with --${before.turns ? '' : 'no-'}augment-landmarks`);
+  }
   if (differs('mixup')) hints.push(`the checkpoint was trained with mixup ${Number(before.mixup ?? 0)}: resume it with --mixup ${Number(before.mixup ?? 0)}`);
   if (differs('emaMomentum')) hints.push(`the checkpoint was trained with a weight average of momentum ${Number(before.emaMomentum ?? 0)}: resume it with --ema-momentum ${Number(before.emaMomentum ?? 0)}`);
   if (differs('lrSchedule')) hints.push(`the checkpoint was trained with a ${before.lrSchedule === 'cosine' ? 'cosine' : 'constant'} learning rate: resume it with --lr-schedule ${before.lrSchedule === 'cosine' ? 'cosine' : 'constant'}`);

@@ -2,6 +2,7 @@ import type { PipelineConfig } from '../config';
 import type { SequenceSource } from '../dataset/types';
 import type { VideoIndex } from '../metadata/video_index';
 import type { Split } from '../metadata/types';
+import type { FitInputs } from '../model/train';
 import { ClipSequenceSource, EVAL_SPANS, NO_AUGMENTATION, WHOLE_CLIP, type ClipAugmentation, type ClipFrames, type ClipView } from './clip_source';
 import { augmentLandmarkRows, DEFAULT_LANDMARK_AUGMENTATION, dropHandFrames, landmarkStreamOptions, mirrorsLeadingHand } from './landmark_features';
 import { loadHandCropStream } from './hand_crops';
@@ -32,21 +33,27 @@ export const readsLandmarkVectors = (config: PipelineConfig): boolean => config.
 export { landmarkStreamOptions, mirrorsLeadingHand };
 
 /** What `fit` must record in a checkpoint about how this recipe reads its clips (FitOptions.inputs). */
-export const fitInputsOf = (config: PipelineConfig): { rightLeads?: true; handDrop?: number } => ({
-  ...(mirrorsLeadingHand(config) ? { rightLeads: true as const } : {}),
-  ...(dropsHands(config) ? { handDrop: config.stream.handDrop } : {}),
-});
+export const fitInputsOf = (config: PipelineConfig): FitInputs => {
+  // Only whole-clip sources draw training views (wholeClipSource); windows are read as they are.
+  const { minSpan, augmentLandmarks } = config.stream.wholeClip ? streamAugmentation(config) : { minSpan: 1, augmentLandmarks: false };
+  return {
+    ...(mirrorsLeadingHand(config) ? { rightLeads: true as const } : {}),
+    ...(dropsHands(config) ? { handDrop: config.stream.handDrop } : {}),
+    ...(minSpan < 1 ? { minSpan } : {}),
+    ...(augmentLandmarks ? { turns: true as const } : {}),
+  };
+};
 /** Training views of the landmark vectors lose hands (stream.handDrop): the landmark stream and a fusion's landmark half. */
 export const dropsHands = (config: PipelineConfig): boolean => config.stream.handDrop > 0 && readsLandmarkVectors(config);
 /** The CNN on hand crops located by the landmarks (streams/hand_crops.ts). */
 export const usesHandCrops = (config: PipelineConfig): boolean => config.stream.features === 'hands';
 
 /** Training-view augmentation of the stream (evaluation views are never augmented). */
-export function streamAugmentation(config: PipelineConfig): ClipAugmentation {
+export function streamAugmentation(config: PipelineConfig): ClipAugmentation & { augmentLandmarks: boolean } {
   const { minSpan, augmentLandmarks, handDrop } = config.stream;
   const turns = augmentLandmarks && readsLandmarkVectors(config);
   const drops = dropsHands(config);
-  if (minSpan >= 1 && !turns && !drops) return NO_AUGMENTATION;
+  if (minSpan >= 1 && !turns && !drops) return { ...NO_AUGMENTATION, augmentLandmarks: false };
   // The landmark stream comes first in a fusion's frame, so the same functions serve both.
   const parts = landmarkStreamOptions(config);
   const values = turns
@@ -54,7 +61,7 @@ export function streamAugmentation(config: PipelineConfig): ClipAugmentation {
     : drops
       ? (rows: Float32Array, dim: number, rng: () => number) => dropHandFrames(rows, dim, parts, rng, handDrop)
       : undefined;
-  return { minSpan, values };
+  return { minSpan, values, augmentLandmarks: turns };
 }
 
 /** The stream's per-frame vectors of some videos, from the caches: landmarks first in a fusion. */
