@@ -150,6 +150,7 @@ test('a cosine learning rate takes full steps first and small ones last; resumin
   assert.ok(annealed.moved > 0 && annealed.moved < 0.4 * constant.moved, `last step moved the weights by ${annealed.moved} with the cosine, ${constant.moved} at a constant rate`);
   await fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, settings, { progress: 'none', checkpointDir: constant.dir, maxEpochsThisRun: 1 });
   await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, { ...settings, lrSchedule: 'cosine' }, { progress: 'none', checkpointDir: constant.dir, resume: true }), /resume it with --lr-schedule constant/);
+  await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, { ...settings, lrSchedule: 'cosine', epochs: 6 }, { progress: 'none', checkpointDir: annealed.dir, resume: true }), /falls to 0 at epoch 4: resume it with --epochs 4/);
   await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, { ...settings, lrSchedule: 'step' as 'cosine' }, { progress: 'none' }), /train\.lrSchedule must be one of constant, cosine, got step/);
 });
 

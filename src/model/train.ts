@@ -167,6 +167,7 @@ function resumeHints(saved: string, now: string): string {
   if (differs('mixup')) hints.push(`the checkpoint was trained with mixup ${Number(before.mixup ?? 0)}: resume it with --mixup ${Number(before.mixup ?? 0)}`);
   if (differs('emaMomentum')) hints.push(`the checkpoint was trained with a weight average of momentum ${Number(before.emaMomentum ?? 0)}: resume it with --ema-momentum ${Number(before.emaMomentum ?? 0)}`);
   if (differs('lrSchedule')) hints.push(`the checkpoint was trained with a ${before.lrSchedule === 'cosine' ? 'cosine' : 'constant'} learning rate: resume it with --lr-schedule ${before.lrSchedule === 'cosine' ? 'cosine' : 'constant'}`);
+  if (!differs('lrSchedule') && differs('epochs')) hints.push(`the checkpoint's cosine learning rate falls to 0 at epoch ${Number(before.epochs)}: resume it with --epochs ${Number(before.epochs)}`);
   if (differs('weightDecay')) hints.push(`the checkpoint was trained with weight decay ${Number(before.weightDecay ?? 0)}: resume it with --weight-decay ${Number(before.weightDecay ?? 0)}`);
   // The landmark stream's hand angles and face contact show only as its width: read the change as one or both.
   const angleWidth = STREAM_LANDMARK_DIMS - STREAM_POSITION_DIMS;
