@@ -36,3 +36,16 @@ export interface FrameBatch {
   labels: Int32Array;
   videoIds: string[];
 }
+
+/**
+ * How a run's training data was read beyond what a head's shape shows (streams/sources.ts fitInputsOf): part of a
+ * training checkpoint's fingerprint (model/train.ts).
+ */
+export interface FitInputs {
+  rightLeads?: true;
+  handDrop?: number;
+  /** Training views cover random spans of at least this fraction of the clip. */
+  minSpan?: number;
+  /** Training views of the landmarks are turned, scaled and shifted. */
+  turns?: true;
+}

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkModelConfig, checkTrainConfig, type ModelConfig, type TrainConfig } from '../config';
-import type { SequenceSource } from '../dataset/types';
+import type { FitInputs, SequenceSource } from '../dataset/types';
 import { ConfigError, ModelDirError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic';
 import { createProgress, type ProgressMode } from '../runtime/progress';
@@ -51,15 +51,6 @@ export interface FitOptions {
   inputs?: FitInputs;
 }
 
-/** How a run's training data was read beyond what the head's shape shows (streams/sources.ts fitInputsOf). */
-export interface FitInputs {
-  rightLeads?: true;
-  handDrop?: number;
-  /** Training views cover random spans of at least this fraction of the clip. */
-  minSpan?: number;
-  /** Training views of the landmarks are turned, scaled and shifted. */
-  turns?: true;
-}
 
 export interface FitResult {
   history: EpochRecord[];

@@ -1,8 +1,7 @@
 import type { PipelineConfig } from '../config';
-import type { SequenceSource } from '../dataset/types';
+import type { FitInputs, SequenceSource } from '../dataset/types';
 import type { VideoIndex } from '../metadata/video_index';
 import type { Split } from '../metadata/types';
-import type { FitInputs } from '../model/train';
 import { ClipSequenceSource, EVAL_SPANS, NO_AUGMENTATION, WHOLE_CLIP, type ClipAugmentation, type ClipFrames, type ClipView } from './clip_source';
 import { augmentLandmarkRows, DEFAULT_LANDMARK_AUGMENTATION, dropHandFrames, landmarkStreamOptions, mirrorsLeadingHand } from './landmark_features';
 import { loadHandCropStream } from './hand_crops';
