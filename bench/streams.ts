@@ -147,6 +147,21 @@ const jitteredHands = (sigma: number): ClipAugmentation => {
     },
   };
 };
+/**
+ * Today's default (`lm-face-right-mix04-hdrop25`: face contact, the leading hand on the right, label smoothing 0.1,
+ * mixup 0.4, hands dropped from 25% of frames) with one part changed: its training settings, its head, or its
+ * training views' landmark augmentation.
+ */
+const defaultWith = (change: { train?: Partial<TrainConfig>; model?: Partial<ModelConfig>; views?: Partial<LandmarkAugmentation> } = {}): Recipe => {
+  const base = faceLs('lm-face-right');
+  return {
+    ...base,
+    model: { ...base.model, ...change.model },
+    augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25, ...change.views }, true, true),
+    train: { labelSmoothing: 0.1, mixup: 0.4, ...change.train },
+  };
+};
+
 const RECIPES: Record<string, Recipe> = {
   'lm-control': { stream: 'lm', head: 'control', T: 32 },
   // The nonlinear order-blind control: mean and spread over time -> ReLU(256) -> softmax.
@@ -206,27 +221,23 @@ const RECIPES: Record<string, Recipe> = {
   'lm-face-right-mix04-ls0': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0, mixup: 0.4 } },
   'lm-face-right-mix04-ema99': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, mixup: 0.4, emaMomentum: 0.99 } },
   // The default with missed hands simulated (augmentation handDrop: a frame that saw a hand loses it with this chance).
-  'lm-face-right-mix04-hdrop10': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.1 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
-  'lm-face-right-mix04-hdrop25': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
-  'lm-face-right-mix04-hdrop40': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.4 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
+  'lm-face-right-mix04-hdrop10': defaultWith({ views: { handDrop: 0.1 } }),
+  'lm-face-right-mix04-hdrop25': defaultWith(),
+  'lm-face-right-mix04-hdrop40': defaultWith({ views: { handDrop: 0.4 } }),
   // Hands lost in runs of 1..N frames of the 16-frame view (dropHandFrames maxRun) instead of frame by frame: 53.7 / 55.7 (seeds 42, 1) against 55.2 / 57.5. LSTM(256) on the default: 56.3 (56.6 / 55.7 / 56.6) against 55.4.
-  'lm-face-right-mix04-hdrop25-run4': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25, handDropRun: 4 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
-  'lm-face-right-mix04-hdrop40-run4': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.4, handDropRun: 4 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
-  'lm-face-right-mix04-hdrop25-h256': { ...faceLs('lm-face-right'), model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4 } },
+  'lm-face-right-mix04-hdrop25-run4': defaultWith({ views: { handDropRun: 4 } }),
+  'lm-face-right-mix04-hdrop25-h256': defaultWith({ model: { hidden: 256 } }),
   // Dropped hands plus jitter of each seen hand's shape (its 20 points about the wrist, in palm lengths), frame by frame, as the hand model's own noise: 0.05 gave 54.2 / 55.4 (seeds 42, 1) against 55.2 / 57.5.
-  'lm-face-right-mix04-hdrop25-jit05': { ...faceLs('lm-face-right'), augment: jitteredHands(0.05), train: { labelSmoothing: 0.1, mixup: 0.4 } },
-  'lm-face-right-mix04-hdrop25-jit10': { ...faceLs('lm-face-right'), augment: jitteredHands(0.1), train: { labelSmoothing: 0.1, mixup: 0.4 } },
-  'lm-face-right-mix04-hdrop25-e100': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, epochs: 100 } },
+  'lm-face-right-mix04-hdrop25-jit05': { ...defaultWith(), augment: jitteredHands(0.05) },
+  'lm-face-right-mix04-hdrop25-e100': defaultWith({ train: { epochs: 100 } }),
   // The default with the learning rate along half a cosine to 0 over the 60 epochs (train.lrSchedule), at the
   // default's peak and at twice it: 51.7 (seed 42) and 52.4 / 56.1 (seeds 42, 1) against 55.2 / 57.5. Not adopted.
-  'lm-face-right-mix04-hdrop25-cos': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, lrSchedule: 'cosine' } },
-  'lm-face-right-mix04-hdrop25-cos-lr2': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, lrSchedule: 'cosine', learningRate: 2e-3 } },
+  'lm-face-right-mix04-hdrop25-cos': defaultWith({ train: { lrSchedule: 'cosine' } }),
+  'lm-face-right-mix04-hdrop25-cos-lr2': defaultWith({ train: { lrSchedule: 'cosine', learningRate: 2e-3 } }),
   // The default with smaller batches (more gradient noise, twice the steps) and with stronger label smoothing:
   // 53.6 / 54.5 and 54.2 / 54.1 (seeds 42, 1) against 55.2 / 57.5. Not adopted.
-  'lm-face-right-mix04-hdrop25-b8': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, batchSize: 8 } },
-  'lm-face-right-mix04-hdrop25-ls2': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.2, mixup: 0.4 } },
-  'lm-face-right-mix04-hdrop25-cos-e90': { ...faceLs('lm-face-right'), augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, lrSchedule: 'cosine', epochs: 90 } },
-  'lm-face-right-mix04-hdrop25-cos-h256': { ...faceLs('lm-face-right'), model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2, handDrop: 0.25 }, true, true), train: { labelSmoothing: 0.1, mixup: 0.4, lrSchedule: 'cosine' } },
+  'lm-face-right-mix04-hdrop25-b8': defaultWith({ train: { batchSize: 8 } }),
+  'lm-face-right-mix04-hdrop25-ls2': defaultWith({ train: { labelSmoothing: 0.2 } }),
   'lm-face-right-ema995': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, emaMomentum: 0.995 } },
   'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-control': { stream: 'lm-angles', head: 'control', T: 32 },

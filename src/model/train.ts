@@ -51,7 +51,6 @@ export interface FitOptions {
   inputs?: FitInputs;
 }
 
-
 export interface FitResult {
   history: EpochRecord[];
   /** Epoch (0-based) whose weights the head holds at the end. */

@@ -34,25 +34,27 @@ export { landmarkStreamOptions, mirrorsLeadingHand };
 /** What `fit` must record in a checkpoint about how this recipe reads its clips (FitOptions.inputs). */
 export const fitInputsOf = (config: PipelineConfig): FitInputs => {
   // Only whole-clip sources draw training views (wholeClipSource); windows are read as they are.
-  const { minSpan, augmentLandmarks } = config.stream.wholeClip ? streamAugmentation(config) : { minSpan: 1, augmentLandmarks: false };
+  const { wholeClip, minSpan } = config.stream;
   return {
     ...(mirrorsLeadingHand(config) ? { rightLeads: true as const } : {}),
     ...(dropsHands(config) ? { handDrop: config.stream.handDrop } : {}),
-    ...(minSpan < 1 ? { minSpan } : {}),
-    ...(augmentLandmarks ? { turns: true as const } : {}),
+    ...(wholeClip && minSpan < 1 ? { minSpan } : {}),
+    ...(wholeClip && turnsLandmarks(config) ? { turns: true as const } : {}),
   };
 };
+/** Training views of the landmark vectors are turned, scaled and shifted (stream.augmentLandmarks). */
+const turnsLandmarks = (config: PipelineConfig): boolean => config.stream.augmentLandmarks && readsLandmarkVectors(config);
 /** Training views of the landmark vectors lose hands (stream.handDrop): the landmark stream and a fusion's landmark half. */
 export const dropsHands = (config: PipelineConfig): boolean => config.stream.handDrop > 0 && readsLandmarkVectors(config);
 /** The CNN on hand crops located by the landmarks (streams/hand_crops.ts). */
 export const usesHandCrops = (config: PipelineConfig): boolean => config.stream.features === 'hands';
 
 /** Training-view augmentation of the stream (evaluation views are never augmented). */
-export function streamAugmentation(config: PipelineConfig): ClipAugmentation & { augmentLandmarks: boolean } {
-  const { minSpan, augmentLandmarks, handDrop } = config.stream;
-  const turns = augmentLandmarks && readsLandmarkVectors(config);
+export function streamAugmentation(config: PipelineConfig): ClipAugmentation {
+  const { minSpan, handDrop } = config.stream;
+  const turns = turnsLandmarks(config);
   const drops = dropsHands(config);
-  if (minSpan >= 1 && !turns && !drops) return { ...NO_AUGMENTATION, augmentLandmarks: false };
+  if (minSpan >= 1 && !turns && !drops) return NO_AUGMENTATION;
   // The landmark stream comes first in a fusion's frame, so the same functions serve both.
   const parts = landmarkStreamOptions(config);
   const values = turns
@@ -60,7 +62,7 @@ export function streamAugmentation(config: PipelineConfig): ClipAugmentation & {
     : drops
       ? (rows: Float32Array, dim: number, rng: () => number) => dropHandFrames(rows, dim, parts, rng, handDrop)
       : undefined;
-  return { minSpan, values, augmentLandmarks: turns };
+  return { minSpan, values };
 }
 
 /** The stream's per-frame vectors of some videos, from the caches: landmarks first in a fusion. */
