@@ -166,6 +166,13 @@ export interface TrainConfig {
    */
   lrSchedule?: 'constant' | 'cosine';
   /**
+   * The splits the head learns from: 'train' (the default), validated on val with early stopping; or 'train+val',
+   * for the model to keep once a recipe is chosen: val's clips join the training set, nothing is held out, so
+   * training runs all `epochs` and keeps the last epoch's weights (no early stopping, no val figures). Under
+   * cross-validation on WLASL100 stopping at the last epoch costs nothing, and more clips a gloss pay (README).
+   */
+  trainOn?: 'train' | 'train+val';
+  /**
    * Helper threads for the two large matmuls of a training step (0 or 1): the wasm backend is
    * single-threaded in Node, so a second core needs its own thread. Same results either way.
    */
@@ -258,6 +265,11 @@ export const PRESETS: Record<string, DeepPartial<PipelineConfig>> = {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The splits a head learns from (config.train.trainOn): train, or train and val. */
+export function trainingSplitsOf(train: Pick<TrainConfig, 'trainOn'>): Array<'train' | 'val'> {
+  return train.trainOn === 'train+val' ? ['train', 'val'] : ['train'];
 }
 
 export function mergeConfig<T>(base: T, override: DeepPartial<T> | undefined): T {
@@ -382,6 +394,7 @@ function trainProblems(train: TrainConfig, p: Problems): void {
   // Below 0.01 the Beta draw's U^(1/alpha) underflows to 0 (src/runtime/random.ts): refuse rather than blend at 0.5.
   if (train.mixup !== undefined && train.mixup !== 0) p.range('train.mixup', train.mixup, 0.01, 100, '0 (none) or a number in [0.01, 100]');
   if (train.lrSchedule !== undefined) p.oneOf('train.lrSchedule', train.lrSchedule, ['constant', 'cosine']);
+  if (train.trainOn !== undefined) p.oneOf('train.trainOn', train.trainOn, ['train', 'train+val']);
   if (train.emaMomentum !== undefined && !(train.emaMomentum >= 0 && train.emaMomentum < 1)) p.add(`${p.name('train.emaMomentum')} must be in [0, 1), got ${train.emaMomentum}`);
   // The wasm backend is single-threaded in Node: at most one helper thread takes the second core.
   p.oneOf('train.helperThreads', train.helperThreads ?? 0, [0, 1]);

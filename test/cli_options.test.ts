@@ -88,6 +88,9 @@ test('recipe options: the measured default, the original preset, and switches th
   assert.equal(trainConfig(['--data', '/tmp/unused', '--mixup', '0']).train.mixup, 0);
   assert.throws(() => trainConfig(['--mixup', '0.001']), /--mixup must be 0 \(none\) or a number in \[0\.01, 100\], got 0\.001/);
   assert.equal(trainConfig(['--data', '/tmp/unused', '--lr-schedule', 'cosine']).train.lrSchedule, 'cosine');
+  assert.equal(trainConfig(['--data', '/tmp/unused', '--train-on', 'train+val']).train.trainOn, 'train+val');
+  assert.equal(trainConfig(['--data', '/tmp/unused']).train.trainOn ?? 'train', 'train');
+  assert.throws(() => trainConfig(['--train-on', 'test']), /argument 'test' is invalid\. Allowed choices are train, train\+val/);
   const averaged = trainConfig(['--ema-momentum', '0.99', '--mixup', '1']).train;
   assert.deepEqual([averaged.emaMomentum, averaged.mixup], [0.99, 1]);
   assert.throws(() => trainConfig(['--ema-momentum', '1', '--mixup', '-1']), /--mixup must be 0 \(none\) or a number in \[0\.01, 100\], got -1.*--ema-momentum must be in \[0, 1\), got 1/s);

@@ -110,3 +110,53 @@ test('a dataset without a test split: val is reported per video (summary, metric
   const report = JSON.parse(fs.readFileSync(out, 'utf8'));
   assert.deepEqual([report.withoutCopiesOfTraining.count, report.withoutCopiesOfTraining.excluded], [7, 1]);
 });
+
+test('--train-on train+val: val clips join the training set, every epoch is trained and the last kept, no val figures; a test copy of a val clip counts as a copy of training; evaluate on val says the model learnt from it', { timeout: 300_000 }, async () => {
+  const root = makeTempDir();
+  const data = path.join(root, 'data');
+  const kept = linkSampleSubset(data, { train: 3, val: 2, test: 2 }, 4);
+  // A test clip that is a byte copy of a val clip: a copy of training once val is trained on.
+  const gloss = kept[1]!;
+  const valId = gloss.instances.find((i) => i.split === 'val')!.video_id;
+  const testId = gloss.instances.find((i) => i.split === 'test')!.video_id;
+  fs.copyFileSync(path.join(data, 'videos', `${valId}.mp4`), path.join(data, 'videos', `${testId}.mp4`));
+  fs.writeFileSync(path.join(data, 'WLASL_v0.3.json'), JSON.stringify(kept));
+  const cache = path.join(root, 'cache');
+  const runDir = path.join(root, 'run');
+  // Patience 1 would stop a validated run early; with nothing held out every one of the 3 epochs is trained.
+  const run = await runCli(['run', '--data', data, '--run-dir', runDir, '--cache-dir', cache, ...SMALL_SETTINGS, '--patience', '1', '--train-on', 'train+val']);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  // 12 training and 8 val clips of 12 frames, two 5-frame windows each: all 20 clips train.
+  assert.match(run.stdout, /^sequences: train 40, val 0, test 16 /m);
+  const summary = fs.readFileSync(path.join(runDir, 'summary.txt'), 'utf8');
+  assert.match(summary, /^training: 3 epochs on train \+ val \(--train-on train\+val\), the last kept: nothing held out to validate on$/m);
+  assert.match(summary, /^val: trained on, so no val figures/m);
+  assert.match(summary, /^test \(per video, 8 videos\): top-1 /m);
+  assert.match(summary, new RegExp(`^test without its 1 copy of training videos \\(per video, 7 videos\\)`, 'm'));
+  assert.doesNotMatch(summary, /NaN/);
+  const metrics = JSON.parse(fs.readFileSync(path.join(runDir, 'metrics.json'), 'utf8'));
+  assert.equal(metrics.val.perVideo.count, 0);
+  assert.equal(metrics.bestEpoch, 2);
+  assert.deepEqual(metrics.duplicates.copiesOfTraining, { val: [], test: [testId] });
+  assert.equal(fs.readFileSync(path.join(runDir, 'history.csv'), 'utf8').trim().split('\n').length, 4);
+  const charts = fs.readdirSync(path.join(runDir, 'charts'));
+  assert.ok(charts.includes('loss.svg') && charts.includes('confusion.svg'), charts.join(' '));
+  assert.ok(!charts.includes('accuracy.svg') && !charts.includes('val_confusion.svg'), `no validation charts: ${charts.join(' ')}`);
+  const lossSpec = JSON.parse(fs.readFileSync(path.join(runDir, 'charts', 'loss.vl.json'), 'utf8'));
+  assert.deepEqual([...new Set(lossSpec.data.values.map((v: { split: string }) => v.split))], ['train']);
+
+  const evaluated = await runCli(['evaluate', '--model', path.join(runDir, 'model'), '--data', data, '--split', 'val', '--cache-dir', cache]);
+  assert.equal(evaluated.code, 0, evaluated.stdout + evaluated.stderr);
+  assert.match(evaluated.stdout, /^this model was trained on the val split too \(--train-on train\+val\): these figures are on videos it learnt from, not held out$/m);
+  assert.doesNotMatch(evaluated.stdout, /byte cop/);
+
+  // Whole clips (the landmark recipes' way of reading) pool the two splits alike: one training view a clip.
+  const whole = await runCli(['run', '--data', data, '--run-dir', path.join(root, 'whole'), '--cache-dir', cache, ...SMALL_SETTINGS, '--whole-clip', '--train-on', 'train+val']);
+  assert.equal(whole.code, 0, whole.stdout + whole.stderr);
+  assert.match(whole.stdout, /^sequences: train 20, val 0, test 40 /m);
+
+  // Resuming its checkpoint as a run on train alone is refused, naming the flag that matches it.
+  const resumed = await runCli(['run', '--data', data, '--run-dir', runDir, '--cache-dir', cache, ...SMALL_SETTINGS, '--patience', '1', '--resume']);
+  assert.notEqual(resumed.code, 0);
+  assert.match(resumed.stderr + resumed.stdout, /resume it with --train-on train\+val/);
+});

@@ -30,6 +30,7 @@ interface CommonOptions {
   emaMomentum?: string;
   mixup?: string;
   lrSchedule?: 'constant' | 'cosine';
+  trainOn?: 'train' | 'train+val';
   helperThreads?: string;
   features?: 'cnn' | 'landmarks' | 'fusion' | 'hands';
   wholeClip?: boolean;
@@ -100,6 +101,7 @@ const CONFIG_FLAGS: Record<string, string> = {
   'train.emaMomentum': '--ema-momentum',
   'train.mixup': '--mixup',
   'train.lrSchedule': '--lr-schedule',
+  'train.trainOn': '--train-on',
   'train.helperThreads': '--helper-threads',
 };
 
@@ -124,7 +126,7 @@ export function configFromOptions(o: CommonOptions): PipelineConfig {
       cacheFloat16: o.float16,
     },
     model: { hidden: num(o.hidden, 'hidden'), layers: num(o.layers, 'layers'), dropout: num(o.dropout, 'dropout'), pooling: o.pooling, bidirectional: o.bidirectional, standardize: o.standardize, velocity: o.velocity },
-    train: { epochs: num(o.epochs, 'epochs'), batchSize: num(o.batchSize, 'batch-size'), learningRate: num(o.lr, 'lr'), seed: num(o.seed, 'seed'), patience: num(o.patience, 'patience'), monitor: o.monitor, labelSmoothing: num(o.labelSmoothing, 'label-smoothing'), weightDecay: num(o.weightDecay, 'weight-decay'), emaMomentum: num(o.emaMomentum, 'ema-momentum'), mixup: num(o.mixup, 'mixup'), lrSchedule: o.lrSchedule, helperThreads: num(o.helperThreads, 'helper-threads') },
+    train: { epochs: num(o.epochs, 'epochs'), batchSize: num(o.batchSize, 'batch-size'), learningRate: num(o.lr, 'lr'), seed: num(o.seed, 'seed'), patience: num(o.patience, 'patience'), monitor: o.monitor, labelSmoothing: num(o.labelSmoothing, 'label-smoothing'), weightDecay: num(o.weightDecay, 'weight-decay'), emaMomentum: num(o.emaMomentum, 'ema-momentum'), mixup: num(o.mixup, 'mixup'), lrSchedule: o.lrSchedule, trainOn: o.trainOn, helperThreads: num(o.helperThreads, 'helper-threads') },
   };
   const config = resolveConfig({ preset: o.preset, overrides, sample: usingSample });
   checkConfig(config, (field) => CONFIG_FLAGS[field] ?? field);
@@ -259,6 +261,7 @@ function addConfigOptions(cmd: Command): Command {
     .option('--ema-momentum <x>', 'validate and keep a moving average of the weights, moving 1 - x of the way each step, in [0, 1) (default 0: none)')
     .option('--mixup <alpha>', 'blend each training sequence with another of its batch (and their labels), weight ~ Beta(alpha, alpha) (default 0.4 on real data, 0 in the presets and the sample: README)')
     .addOption(new Option('--lr-schedule <how>', 'the learning rate over training: constant, or cosine (from --lr down to 0 over --epochs)').choices(['constant', 'cosine']))
+    .addOption(new Option('--train-on <splits>', "what the head learns from: train (validated on val, early stopping) or train+val (the model to keep once the recipe is chosen: all --epochs, the last kept, no val figures)").choices(['train', 'train+val']))
     .option('--helper-threads <n>', 'a second thread for the large matmuls of a training step: 0 (default) or 1')
     .option('--workers <n>', 'feature-extraction threads (default: cores)');
 }

@@ -46,7 +46,7 @@ function sha256Of(file: string): Promise<string> {
  * Only files that share their size with another can be copies, so only those are read (on wlasl100-trainval 30
  * of 784 files). A file that cannot be read is left out here: the stages that open it report why.
  */
-export async function findDuplicateVideos(entries: readonly VideoEntry[]): Promise<DuplicateReport> {
+export async function findDuplicateVideos(entries: readonly VideoEntry[], trainingSplits: readonly Split[] = ['train']): Promise<DuplicateReport> {
   const bySize = new Map<number, VideoEntry[]>();
   for (const entry of entries) {
     if (entry.path === null) continue;
@@ -81,8 +81,9 @@ export async function findDuplicateVideos(entries: readonly VideoEntry[]): Promi
   }
   const order = new Map(entries.map((e, i) => [e.videoId, i]));
   groups.sort((a, b) => order.get(a.members[0]!.videoId)! - order.get(b.members[0]!.videoId)!);
+  // A split the model trained on has no copies "of training": it is training (val, for a model trained on train + val).
   const copiesOf = (split: 'val' | 'test') =>
-    groups.filter((g) => g.members.some((m) => m.split === 'train')).flatMap((g) => g.members.filter((m) => m.split === split).map((m) => m.videoId));
+    trainingSplits.includes(split) ? [] : groups.filter((g) => g.members.some((m) => trainingSplits.includes(m.split))).flatMap((g) => g.members.filter((m) => m.split === split).map((m) => m.videoId));
   return {
     groups,
     copiesOfTraining: { val: copiesOf('val'), test: copiesOf('test') },

@@ -124,6 +124,7 @@ function fingerprint(head: LstmHead, train: SequenceSource, config: TrainConfig,
     ...(config.mixup ? { mixup: config.mixup } : {}),
     // The schedule's rate at each step depends on the epoch limit.
     ...(config.lrSchedule === 'cosine' ? { lrSchedule: 'cosine', epochs: config.epochs } : {}),
+    ...(config.trainOn === 'train+val' ? { trainOn: 'train+val' } : {}),
   });
 }
 
@@ -158,6 +159,7 @@ function resumeHints(saved: string, now: string): string {
   if (differs('emaMomentum')) hints.push(`the checkpoint was trained with a weight average of momentum ${Number(before.emaMomentum ?? 0)}: resume it with --ema-momentum ${Number(before.emaMomentum ?? 0)}`);
   if (differs('lrSchedule')) hints.push(`the checkpoint was trained with a ${before.lrSchedule === 'cosine' ? 'cosine' : 'constant'} learning rate: resume it with --lr-schedule ${before.lrSchedule === 'cosine' ? 'cosine' : 'constant'}`);
   if (!differs('lrSchedule') && differs('epochs')) hints.push(`the checkpoint's cosine learning rate falls to 0 at epoch ${Number(before.epochs)}: resume it with --epochs ${Number(before.epochs)}`);
+  if (differs('trainOn')) hints.push(`the checkpoint was trained on ${before.trainOn === 'train+val' ? 'train + val' : 'train alone'}: resume it with --train-on ${before.trainOn === 'train+val' ? 'train+val' : 'train'}`);
   if (differs('weightDecay')) hints.push(`the checkpoint was trained with weight decay ${Number(before.weightDecay ?? 0)}: resume it with --weight-decay ${Number(before.weightDecay ?? 0)}`);
   // The landmark stream's hand angles and face contact show only as its width: read the change as one or both.
   const angleWidth = STREAM_LANDMARK_DIMS - STREAM_POSITION_DIMS;
@@ -197,11 +199,14 @@ export async function saveHistory(history: EpochRecord[], dir: string): Promise<
 /**
  * Trains `head` in place on `train`, validating on `val` after every epoch (Adam, cross-entropy, early
  * stopping on val loss). Returns the history; the head ends with the best epoch's weights when
- * config.restoreBest.
+ * config.restoreBest. With config.trainOn 'train+val' (val's clips already in `train`) `val` is not read: every
+ * epoch is trained, the history's val figures are NaN, and the head ends with the last epoch's weights.
  */
 export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSource, config: TrainConfig, options: FitOptions = {}): Promise<FitResult> {
   if (train.numSamples === 0) throw new ConfigError('the training set has no sequences');
-  if (val.numSamples === 0) throw new ConfigError('the validation set has no sequences (early stopping needs one)');
+  // Trained on train + val, nothing is held out: no validation, no early stopping, the last epoch is kept.
+  const validating = config.trainOn !== 'train+val';
+  if (validating && val.numSamples === 0) throw new ConfigError('the validation set has no sequences (early stopping needs one; --train-on train+val trains without)');
   if (train.featureDim !== head.config.featureDim || train.numClasses !== head.config.numClasses) {
     throw new ConfigError(`training data has ${train.featureDim}-d features and ${train.numClasses} classes, the head expects ${head.config.featureDim} and ${head.config.numClasses}`);
   }
@@ -299,25 +304,22 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
         step++;
         bar.tick(1, `loss ${(lossSum / seen).toFixed(4)}`);
       }
-      // With a weight average, the average is what is validated and kept; the live weights train on after.
-      const live = average ? head.snapshot() : null;
-      if (average) head.setParams(average);
-      const valPred = await predictSource(head, val);
-      if (live) head.setParams(live);
-      const acc = topKAccuracy(valPred.probs, valPred.labels, head.config.numClasses);
-      const record: EpochRecord = {
-        epoch,
-        trainLoss: lossSum / seen,
-        valLoss: valPred.loss,
-        valTop1: acc.top1,
-        valTop5: acc.top5,
-        seconds: (Date.now() - started) / 1000,
-      };
+      const record: EpochRecord = { epoch, trainLoss: lossSum / seen, valLoss: NaN, valTop1: NaN, valTop5: NaN, seconds: 0 };
+      if (validating) {
+        // With a weight average, the average is what is validated and kept; the live weights train on after.
+        const live = average ? head.snapshot() : null;
+        if (average) head.setParams(average);
+        const valPred = await predictSource(head, val);
+        if (live) head.setParams(live);
+        const acc = topKAccuracy(valPred.probs, valPred.labels, head.config.numClasses);
+        Object.assign(record, { valLoss: valPred.loss, valTop1: acc.top1, valTop5: acc.top5 });
+      }
+      record.seconds = (Date.now() - started) / 1000;
       history.push(record);
-      stopper.update(epoch, monitoredScore(config, record), () => (average ? average.map((a) => a.slice()) : head.snapshot()));
+      if (validating) stopper.update(epoch, monitoredScore(config, record), () => (average ? average.map((a) => a.slice()) : head.snapshot()));
+      const scores = validating ? `, val loss ${record.valLoss.toFixed(4)}, val top-1 ${formatPercent(record.valTop1)}, top-5 ${formatPercent(record.valTop5)}` : '';
       bar.stop(
-        `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)}, val loss ${record.valLoss.toFixed(4)}, ` +
-          `val top-1 ${formatPercent(record.valTop1)}, top-5 ${formatPercent(record.valTop5)} (${record.seconds.toFixed(1)} s)` +
+        `epoch ${epoch + 1}/${config.epochs}: train loss ${record.trainLoss.toFixed(4)}${scores} (${record.seconds.toFixed(1)} s)` +
           (stopper.state.stopped ? `; early stopping (best epoch ${stopper.state.bestEpoch + 1})` : ''),
       );
       if (checkpointFile) {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { trainingSplitsOf, type PipelineConfig } from '../config';
 import { ConfigError, OutputError } from '../errors';
 import { writeJsonAtomic } from '../runtime/atomic';
 import { initBackend } from '../runtime/backend';
@@ -111,7 +112,10 @@ export async function evaluateModelDir(modelDir: string, options: EvaluateModelO
   }
   const report = await evaluate(loaded.head, source, { classNames: meta.classes });
   // A model trained on this dataset's train split may have seen some of these very bytes under another id.
-  const copies = split === 'train' ? null : perVideoExcluding(report, new Set((await findDuplicateVideos(index.present)).copiesOfTraining[split]));
+  // The splits the model learnt from, as its run recorded them (models made before train+val: train).
+  const recorded = (meta.training?.config as { train?: Partial<PipelineConfig['train']> } | undefined)?.train;
+  const trainedOn: readonly Split[] = trainingSplitsOf({ trainOn: recorded?.trainOn });
+  const copies = split === 'train' || trainedOn.includes(split) ? null : perVideoExcluding(report, new Set((await findDuplicateVideos(index.present, trainedOn)).copiesOfTraining[split]));
   if (options.out) {
     await writeJsonAtomic(options.out, { format: EVALUATION_FORMAT, model: path.resolve(modelDir), data: path.resolve(options.dataDir), split, failed, ...report, withoutCopiesOfTraining: copies });
   }
@@ -119,6 +123,7 @@ export async function evaluateModelDir(modelDir: string, options: EvaluateModelO
   if (copies?.excluded) {
     lines.push(`without the ${copies.excluded} ${split} ${copies.excluded === 1 ? 'video that is a byte copy' : 'videos that are byte copies'} of this dataset's training videos (${copies.count}): top-1 ${formatPercent(copies.top1)}, top-5 ${formatPercent(copies.top5)}`);
   }
+  if (split !== 'train' && trainedOn.includes(split)) lines.push(`this model was trained on the ${split} split too (--train-on train+val): these figures are on videos it learnt from, not held out`);
   // Last, where they are read: the videos the figures leave out.
   if (failed.length) lines.push(`${failed.length} of ${usable.length} ${split} videos could not be read and are not in the figures:`, ...failed.map((f) => `  ${f.videoId}: ${f.reason}`));
   const warning = randomWeightsWarning({ source: String(meta.backbone.source ?? '') });

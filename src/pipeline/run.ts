@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkConfig, checkWorkers, type PipelineConfig } from '../config';
+import { checkConfig, checkWorkers, trainingSplitsOf, type PipelineConfig } from '../config';
 import { ConfigError } from '../errors';
 import { mkdirError, writeFileAtomic, writeJsonAtomic } from '../runtime/atomic';
 import { initBackend, type BackendReport } from '../runtime/backend';
@@ -223,11 +223,14 @@ export function sequencesText(config: PipelineConfig): string {
  * feature cache (the cnn stream's windows), or whole clips held in memory (every stream with wholeClip).
  */
 export async function splitSources(index: VideoIndex, config: PipelineConfig, caches: StreamCaches): Promise<{ train: SequenceSource; val: SequenceSource; test: SequenceSource; missing: Array<{ videoId: string; reason: string }> }> {
+  // Trained on train + val, val's clips are training clips and the val source is empty (nothing is held out).
+  const trainSplits = trainingSplitsOf(config.train);
+  const valSplits: readonly Split[] = trainSplits.includes('val') ? [] : ['val'];
   if (!config.stream.wholeClip) {
     if (!caches.featuresDir) throw new ConfigError('windows of frames come from the feature cache: the cnn stream');
-    return { train: splitSource(index, caches.featuresDir, config, 'train'), val: splitSource(index, caches.featuresDir, config, 'val'), test: splitSource(index, caches.featuresDir, config, 'test'), missing: [] };
+    return { train: splitSource(index, caches.featuresDir, config, trainSplits), val: splitSource(index, caches.featuresDir, config, valSplits), test: splitSource(index, caches.featuresDir, config, 'test'), missing: [] };
   }
-  const [train, val, test] = await Promise.all((['train', 'val', 'test'] as const).map((split) => wholeClipSource(index, config, caches, split)));
+  const [train, val, test] = await Promise.all([trainSplits, valSplits, ['test'] as const].map((splits) => wholeClipSource(index, config, caches, splits)));
   return { train: train!.source, val: val!.source, test: test!.source, missing: [...train!.missing, ...val!.missing, ...test!.missing] };
 }
 
@@ -292,9 +295,10 @@ export async function buildStreams(
   return { features, backbone, landmarks, handCrops, caches, cache, skipped };
 }
 
-/** The sequence dataset of one split, streamed from the feature cache. */
-export function splitSource(index: VideoIndex, cacheDir: string, config: PipelineConfig, split: Split): CacheSequenceSource {
-  const videos = index.present.filter((e) => e.split === split).map((e) => ({ videoId: e.videoId, label: e.label }));
+/** The sequence dataset of one split (or of several as one), streamed from the feature cache. */
+export function splitSource(index: VideoIndex, cacheDir: string, config: PipelineConfig, split: Split | readonly Split[]): CacheSequenceSource {
+  const splits: readonly Split[] = typeof split === 'string' ? [split] : split;
+  const videos = index.present.filter((e) => splits.includes(e.split)).map((e) => ({ videoId: e.videoId, label: e.label }));
   return new CacheSequenceSource(cacheDir, videos, config.sequence, index.classes.length);
 }
 
@@ -342,6 +346,7 @@ export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: Pipelin
   const warning = r.backbone ? randomWeightsWarning(r.backbone) : null;
   const f = r.features;
   const lm = r.landmarks;
+  const trainedOnVal = config.train.trainOn === 'train+val';
   const recall = lm && lm.stats.visibleWrists ? `, hands at ${formatPercent(lm.stats.handsAtVisibleWrists / lm.stats.visibleWrists)} of visible wrists` : '';
   const lines = [
     `WLASL CNN-LSTM run: ${r.runDir}`,
@@ -359,9 +364,16 @@ export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: Pipelin
     ...(adjusted.length ? [`frame ranges adjusted for ${adjusted.length} videos (clamped to the clip, or sampled down to ${config.frames.window.maxFrames} frames): data/${ADJUSTED_VIDEOS_FILE}`] : []),
     cacheSummaryLine(r.cache),
     `sequences: ${sequencesText(config)}; head ${config.model.bidirectional ? 'bidirectional ' : ''}LSTM(${config.model.hidden}) x${config.model.layers}, standardize ${config.model.standardize}, velocity ${config.model.velocity}, dropout ${config.model.dropout}, pooling ${config.model.pooling ?? 'last'}${config.train.labelSmoothing ? `, label smoothing ${config.train.labelSmoothing}` : ''}${config.train.weightDecay ? `, weight decay ${config.train.weightDecay}` : ''}${config.train.emaMomentum ? `, weight average ${config.train.emaMomentum}` : ''}${config.train.mixup ? `, mixup ${config.train.mixup}` : ''}${config.train.lrSchedule === 'cosine' ? ', cosine learning rate' : ''}`,
-    `training: ${r.fit.history.length} epochs${r.fit.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.fit.bestEpoch + 1}: val loss ${best?.valLoss.toFixed(4)}, val top-1 per sequence ${best ? formatPercent(best.valTop1) : '?'}`,
-    ...splitLines('val', r.val, classes),
-    ...copiesLine('val', r.val, r.duplicates),
+    ...(trainedOnVal
+      ? [
+          `training: ${r.fit.history.length} epochs on train + val (--train-on train+val), the last kept: nothing held out to validate on`,
+          'val: trained on, so no val figures (a run with --train-on train, the default, gives them for the same recipe)',
+        ]
+      : [
+          `training: ${r.fit.history.length} epochs${r.fit.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${r.fit.bestEpoch + 1}: val loss ${best?.valLoss.toFixed(4)}, val top-1 per sequence ${best ? formatPercent(best.valTop1) : '?'}`,
+          ...splitLines('val', r.val, classes),
+          ...copiesLine('val', r.val, r.duplicates),
+        ]),
     ...splitLines('test', r.test, classes),
     ...copiesLine('test', r.test, r.duplicates),
     `time: ${Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`,
@@ -379,8 +391,10 @@ export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: Pipelin
  */
 export async function writeRunCharts(runDir: string, fitResult: FitResult, test: EvaluationReport, val?: EvaluationReport): Promise<void> {
   const charts = path.join(runDir, 'charts');
-  await saveChart(lossCurveSpec(fitResult.history, fitResult.bestEpoch), path.join(charts, 'loss'));
-  await saveChart(accuracyCurveSpec(fitResult.history), path.join(charts, 'accuracy'));
+  // Trained on train + val there is no val curve: the loss chart has the training loss alone, no accuracy chart.
+  const validated = fitResult.history.some((h) => Number.isFinite(h.valLoss));
+  await saveChart(lossCurveSpec(fitResult.history, validated ? fitResult.bestEpoch : undefined), path.join(charts, 'loss'));
+  if (validated) await saveChart(accuracyCurveSpec(fitResult.history), path.join(charts, 'accuracy'));
   for (const [split, report, prefix] of [['test', test, ''], ['val', val, 'val_']] as const) {
     if (!report || report.perVideo.count === 0) continue;
     await saveChart(confusionMatrixSpec(report.confusion, report.classNames, `Confusion matrix (per video, ${split} split)`), path.join(charts, `${prefix}confusion`));
@@ -434,7 +448,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   await writeMissingReport(index, path.join(runDir, 'data', 'missing_videos.csv'));
   await writeJsonAtomic(path.join(runDir, 'data', 'counts.json'), countsRows(index));
   await writeBboxMap(index, path.join(runDir, 'data', 'bbox.json'));
-  const duplicates = await timed('duplicates', () => findDuplicateVideos(index.present));
+  const duplicates = await timed('duplicates', () => findDuplicateVideos(index.present, trainingSplitsOf(config.train)));
   for (const line of formatDuplicates(duplicates)) log(line);
   await writeFileAtomic(path.join(runDir, 'data', 'duplicate_videos.csv'), duplicatesCsv(duplicates));
 

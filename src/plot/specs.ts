@@ -14,9 +14,10 @@ export interface EpochPoint {
 
 /** Train and validation loss per epoch, with the best epoch marked. */
 export function lossCurveSpec(history: readonly EpochPoint[], bestEpoch?: number, title = 'Loss per epoch'): ChartSpec {
+  // An epoch without validation (a model trained on train + val) has no validation point.
   const values = history.flatMap((h) => [
     { epoch: h.epoch + 1, split: 'train', loss: h.trainLoss },
-    { epoch: h.epoch + 1, split: 'validation', loss: h.valLoss },
+    ...(Number.isFinite(h.valLoss) ? [{ epoch: h.epoch + 1, split: 'validation', loss: h.valLoss }] : []),
   ]);
   const layers: unknown[] = [
     {

@@ -92,12 +92,15 @@ export async function wholeClipSource(
   index: VideoIndex,
   config: PipelineConfig,
   caches: StreamCaches,
-  split: Split,
+  split: Split | readonly Split[],
 ): Promise<{ source: ClipSequenceSource; missing: LoadedClips['missing']; clips: ClipFrames[] }> {
-  const videos = index.present.filter((e) => e.split === split).map((e) => ({ videoId: e.videoId, label: e.label }));
+  // Several splits: one training set of them all (train + val, config.train.trainOn).
+  const splits: readonly Split[] = typeof split === 'string' ? [split] : split;
+  const training = splits.includes('train');
+  const videos = index.present.filter((e) => splits.includes(e.split)).map((e) => ({ videoId: e.videoId, label: e.label }));
   const { clips, missing } = await loadStreamClips(videos, config, caches);
-  const augmentation = split === 'train' ? streamAugmentation(config) : NO_AUGMENTATION;
-  return { source: new ClipSequenceSource(clips, config.sequence.sampleSize, index.classes.length, augmentation, split === 'train' ? WHOLE_CLIP : evalViewsOf(config)), missing, clips };
+  const augmentation = training ? streamAugmentation(config) : NO_AUGMENTATION;
+  return { source: new ClipSequenceSource(clips, config.sequence.sampleSize, index.classes.length, augmentation, training ? WHOLE_CLIP : evalViewsOf(config)), missing, clips };
 }
 
 /** The fixed views a clip is read with at evaluation and prediction. */
