@@ -101,7 +101,9 @@ export function formatDuplicates(report: DuplicateReport, maxNamed = 4): string[
   const files = report.groups.reduce((n, g) => n + g.members.length, 0);
   const named = (groups: DuplicateGroup[]) => groups.slice(0, maxNamed).map(describeGroup).join('; ') + (groups.length > maxNamed ? `; and ${groups.length - maxNamed} more` : '');
   const lines = [`duplicates: ${report.groups.length} groups of byte-identical videos (${files} files; all in data/duplicate_videos.csv)`];
-  const crossing = report.groups.filter((g) => g.members.some((m) => m.split === 'train') && g.members.some((m) => m.split !== 'train'));
+  // The groups behind copiesOfTraining (a model trained on train + val has none in val).
+  const copies = new Set([...report.copiesOfTraining.val, ...report.copiesOfTraining.test]);
+  const crossing = report.groups.filter((g) => g.members.some((m) => copies.has(m.videoId)));
   if (crossing.length) lines.push(`  copies of training videos in val or test (their figures are also given without them): ${named(crossing)}`);
   if (report.conflictingGlosses.length) lines.push(`  the same video under different glosses: ${named(report.conflictingGlosses)}`);
   return lines;
