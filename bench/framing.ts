@@ -3,7 +3,9 @@
  * the signer's box found from the body keypoints (`predict`, src/landmarks/framing.ts) and WLASL's own person
  * box (`predict --bbox`). First guesses on wlasl-real10's training-split clips (2 a gloss) and val-split clips.
  *
- *   npx tsx bench/framing.ts [--splits train,val] [--per-gloss 2]
+ *   npx tsx bench/framing.ts [--splits train,val] [--per-gloss 2] [--model DIR]
+ *
+ * --model: another model folder (a run's model/, before it is published as the ready model).
  *
  * The automatic framing was designed on the training-split clips; val is reported, not tuned on. The test split
  * is not read. Ends with one JSON line of the counts.
@@ -21,7 +23,8 @@ async function main(): Promise<void> {
     console.log('skipped: no ../shared/data/wlasl-real10');
     return;
   }
-  const { values } = parseArgs({ options: { splits: { type: 'string', default: 'train,val' }, 'per-gloss': { type: 'string', default: '2' } } });
+  const { values } = parseArgs({ options: { splits: { type: 'string', default: 'train,val' }, 'per-gloss': { type: 'string', default: '2' }, model: { type: 'string', default: READY_MODEL_DIR } } });
+  const modelDir = path.resolve(values.model);
   const splits = values.splits.split(',');
   const perGloss = Number(values['per-gloss']);
   if (splits.includes('test')) throw new Error('the test split is held back: not read here');
@@ -35,9 +38,9 @@ async function main(): Promise<void> {
       for (const clip of gloss.instances.filter((i) => i.split === split).slice(0, perGloss)) {
         const video = path.join(REAL10_DIR, 'videos', `${clip.video_id}.mp4`);
         const predictions = {
-          whole: await predictClipVideo(READY_MODEL_DIR, video, { autoFrame: false }),
-          found: await predictClipVideo(READY_MODEL_DIR, video),
-          wlasl: await predictClipVideo(READY_MODEL_DIR, video, { bbox: clip.bbox }),
+          whole: await predictClipVideo(modelDir, video, { autoFrame: false }),
+          found: await predictClipVideo(modelDir, video),
+          wlasl: await predictClipVideo(modelDir, video, { bbox: clip.bbox }),
         };
         counts.clips++;
         if (!predictions.found.framing?.applied) counts.unframed++;
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
         `with WLASL's box ${of(counts.top1.wlasl)} / ${of(counts.top5.wlasl)}; read whole by the default (no signer found, or the signer's box is the whole picture): ${counts.unframed}\n`,
     );
   }
-  console.log(JSON.stringify({ bench: 'framing', model: path.relative(process.cwd(), READY_MODEL_DIR), perGloss, ...results }));
+  console.log(JSON.stringify({ bench: 'framing', model: path.relative(process.cwd(), modelDir), perGloss, ...results }));
 }
 
 main().catch((error) => {
