@@ -492,6 +492,7 @@ async function main(): Promise<void> {
 
   /** Trains the recipe's head(s) on `data.train` for one seed and scores `data.eval`. */
   const score = async (recipe: Recipe, all: { train: ClipFrames[]; eval: ClipFrames[] }, seed: number, fold: number | null): Promise<{ report: EvaluationReport; epochs: number }> => {
+    if (recipe.trainShare !== undefined && recipe.head === 'late') throw new Error('trainShare: the late-fusion recipes load their own streams and would train on every clip');
     const data = recipe.trainShare === undefined ? all : { ...all, train: shareOfEachGloss(all.train, recipe.trainShare, 2026 + (fold ?? 0)) };
     if (data !== all) console.log(`  training on ${data.train.length} of the ${all.train.length} training clips`);
     const train = new ClipSequenceSource(data.train, recipe.T, classes, recipe.augment);

@@ -36,10 +36,26 @@ function seedMean(): string {
   return `top-1 / top-5 / top-10 ${[row.top1, row.top5, row.top10].map((x) => (100 * x).toFixed(1)).join(' / ')}%`;
 }
 
-/** Measured apart from the run this script publishes (bench/framing.ts); update it with the weights. */
-/** Cross-validation of the default kept at its last epoch, on 82% of each fold's training clips against all (README, "Real signs"). */
-const TRAIN_VAL_GAIN = '3.6 points of top-1 and 4.3 of top-5 less (51.8 / 77.7 against 55.4 / 82.0, seeds 42, 1 and 7)';
+/**
+ * What training on train alone instead of train + val costs, as bench/results/train_val_cv_2026-12-07.json records
+ * it: the default kept at its last epoch under cross-validation, on about 83% of each fold's training clips against
+ * all of them (README, "Real signs").
+ */
+function trainValGain(): string {
+  const file = path.join(__dirname, '..', 'bench', 'results', 'train_val_cv_2026-12-07.json');
+  type Row = { seeds: number[]; top1: number[]; top5: number[] };
+  const { runs } = JSON.parse(fs.readFileSync(file, 'utf8')) as { runs: Array<{ results: Record<string, Row> }> };
+  const pooled = (recipe: string) => {
+    const rows = runs.map((r) => r.results[recipe]).filter((r): r is Row => r !== undefined);
+    const mean = (k: 'top1' | 'top5') => (100 * rows.reduce((sum, r) => sum + r[k].reduce((a, b) => a + b, 0), 0)) / rows.reduce((n, r) => n + r[k].length, 0);
+    return { top1: mean('top1'), top5: mean('top5'), seeds: rows.flatMap((r) => r.seeds) };
+  };
+  const all = pooled('lm-face-right-mix04-hdrop25-fixed');
+  const part = pooled('lm-face-right-mix04-hdrop25-fixed-share82');
+  return `${(all.top1 - part.top1).toFixed(1)} points of top-1 and ${(all.top5 - part.top5).toFixed(1)} of top-5 less (${part.top1.toFixed(1)} / ${part.top5.toFixed(1)} against ${all.top1.toFixed(1)} / ${all.top5.toFixed(1)}, seeds ${part.seeds.join(', ')})`;
+}
 
+/** Measured apart from the run this script publishes (bench/framing.ts --model); update it with the weights. */
 const FRAMING = '50 training-split clips 14/33, 40/49, 49/50; the 16 val-split clips, trained on too, 10/11, 16/16, 16/16 (its twin, which never saw them: 8/11, 8/14, 9/14)';
 
 async function main(): Promise<void> {
@@ -56,11 +72,16 @@ async function main(): Promise<void> {
   if (!allClips && twinDir) throw new Error(`${runDir} was trained on train alone and has its own val figures: leave --val-from out`);
   if (twinDir) {
     const twin = readJson<RunConfig>(twinDir, 'config.json');
-    const { trainOn: _own, ...ownTrain } = config.train;
-    const { trainOn: _twins, ...twinTrain } = twin.train;
-    if (twin.train.trainOn === 'train+val' || JSON.stringify({ ...config, train: ownTrain }) !== JSON.stringify({ ...twin, train: twinTrain })) {
+    // The same recipe and seed (helper threads change the speed, not the weights) on the same dataset and train split.
+    const recipe = (c: RunConfig) => {
+      const { trainOn: _trainOn, helperThreads: _threads, ...train } = c.train as RunConfig['train'] & { helperThreads?: number };
+      return JSON.stringify({ ...c, train });
+    };
+    const dataOf = (dir: string) => JSON.stringify([readModelMeta(path.join(dir, 'model')).training?.dataset, readJson<Array<{ gloss: string; train: number }>>(dir, 'data/counts.json').map((c) => [c.gloss, c.train])]);
+    if (twin.train.trainOn === 'train+val' || recipe(config) !== recipe(twin)) {
       throw new Error(`${twinDir} is not the same recipe and seed trained on train alone (its config.json differs from ${runDir}'s in more than train.trainOn)`);
     }
+    if (dataOf(twinDir) !== dataOf(runDir)) throw new Error(`${twinDir} was trained on other data than ${runDir} (another dataset, subset or train split)`);
   }
   const measured = twinDir ? readJson<RunMetrics>(twinDir, 'metrics.json') : metrics;
   const val = measured.val;
@@ -92,7 +113,7 @@ WLASL v0.3 (Li et al., WACV 2020), the 100 glosses of WLASL100 as the WLASL auth
 val splits of the publicly available clips (\`../shared/data/wlasl100-trainval\`: 641 train and 143 val videos,
 about 6 train clips a gloss, clips cropped to the signer's box plus a margin). ${
     allClips
-      ? `Trained on train and val together (${meta.classes.length} glosses, ${allVideos} videos, \`--train-on train+val\`) for all ${config.train.epochs} epochs, the last kept: val and a cross-validation over train and val had chosen the recipe and its epoch limit first, and once chosen the model to keep learns from every clip (under cross-validation, the recipe trained on 82% of each fold's training clips, as train alone is of train + val, scored ${TRAIN_VAL_GAIN} on the same clips; README, "Real signs").`
+      ? `Trained on train and val together (${meta.classes.length} glosses, ${allVideos} videos, \`--train-on train+val\`) for all ${config.train.epochs} epochs, the last kept: val and a cross-validation over train and val had chosen the recipe and its epoch limit first, and once chosen the model to keep learns from every clip (under cross-validation, the recipe trained on about 83% of each fold's training clips (train alone is 82% of train + val) scored ${trainValGain()} on the same clips; README, "Real signs").`
       : 'Trained on train; val and a cross-validation over train and val chose the recipe, val the epoch (early stopping).'
   } The WLASL100 test split was not used for anything: it is held back for
 independent evaluation.
@@ -100,8 +121,8 @@ independent evaluation.
 ## Recipe
 
 \`${meta.stream.features}\` stream${meta.stream.handAngles ? ' with hand angles' : ''}${meta.stream.faceContact ? ', face contact' : ''}${meta.stream.rightLeads ? ', the leading hand on the right (a clip whose left wrist is held higher is read mirrored)' : ''}, whole clip (${meta.sequence.sampleSize} frames spread over each view),
-${meta.head.bidirectional ? 'bidirectional ' : ''}LSTM(${meta.head.hidden}) with frame-to-frame changes (velocity ${meta.head.velocity}), the classifier on ${meta.head.pooling === 'mean' ? "the mean of the LSTM's states over time" : "the LSTM's last state"}, Adam ${config.train.learningRate}, batch ${config.train.batchSize}${config.train.labelSmoothing ? `, label smoothing ${config.train.labelSmoothing}` : ''}${config.train.weightDecay ? `, weight decay ${config.train.weightDecay}` : ''}${config.train.mixup ? `, mixup ${config.train.mixup} (each training sequence blended with another of its batch, labels alike)` : ''}${config.train.emaMomentum ? `, a moving average of the weights (momentum ${config.train.emaMomentum}) validated and kept` : ''},
-${allClips ? `${config.train.epochs} epochs, the last kept (nothing held out to stop on; its twin stopped at its best epoch, ${measured.bestEpoch + 1})` : `early stopping on val loss (best epoch ${metrics.bestEpoch + 1})`}; training views are random spans of at least
+${meta.head.bidirectional ? 'bidirectional ' : ''}LSTM(${meta.head.hidden}) with frame-to-frame changes (velocity ${meta.head.velocity}), the classifier on ${meta.head.pooling === 'mean' ? "the mean of the LSTM's states over time" : "the LSTM's last state"}, Adam ${config.train.learningRate}, batch ${config.train.batchSize}${config.train.labelSmoothing ? `, label smoothing ${config.train.labelSmoothing}` : ''}${config.train.weightDecay ? `, weight decay ${config.train.weightDecay}` : ''}${config.train.mixup ? `, mixup ${config.train.mixup} (each training sequence blended with another of its batch, labels alike)` : ''}${config.train.emaMomentum ? `, a moving average of the weights (momentum ${config.train.emaMomentum}) ${allClips ? 'kept' : 'validated and kept'}` : ''},
+${allClips ? `${config.train.epochs} epochs, the last kept (nothing held out to stop on; its twin, validated on val, kept its best epoch, ${measured.bestEpoch + 1}${measured.stoppedEarly ? ', and stopped early' : ` of ${config.train.epochs}`})` : `early stopping on val loss (best epoch ${metrics.bestEpoch + 1})`}; training views are random spans of at least
 ${100 * meta.stream.minSpan}% of the sign with the keypoints turned, scaled and shifted${meta.stream.handDrop ? `, each hand seen in a frame dropped (filled from the frames around, as a missed hand is) with chance ${meta.stream.handDrop}` : ''}. Seed ${config.train.seed}.
 Reproduce:
 

@@ -169,8 +169,8 @@ export interface TrainConfig {
    * The splits the head learns from: 'train' (the default), validated on val with early stopping; or 'train+val',
    * for the model to keep once a recipe is chosen: val's clips join the training set, nothing is held out, so
    * training runs all `epochs` and keeps the last epoch's weights (no early stopping, no val figures). Under
-   * cross-validation on WLASL100 the last epoch costs no top-1 against early stopping, and 82% of the training
-   * clips (train's share of train + val) cost 3.6 points (README, "Real signs").
+   * cross-validation on WLASL100 the last epoch costs no top-1 against early stopping, and 83% of the training
+   * clips (about train's share of train + val) cost 3.6 points (README, "Real signs").
    */
   trainOn?: 'train' | 'train+val';
   /**

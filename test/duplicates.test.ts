@@ -43,6 +43,18 @@ test('byte-identical videos are found by content, not by size: copies across spl
   assert.equal(csv.length, 4);
   assert.match(csv[3]!, /^1,102,eat,test,\d+,[0-9a-f]{64}$/);
 
+  // A model trained on train + val: val is training, so only the test copy is held-out data seen in training; a
+  // val clip copied only into val is no copy of training at all.
+  const trainVal = await findDuplicateVideos(entries, ['train', 'val']);
+  assert.deepEqual(trainVal.copiesOfTraining, { val: [], test: ['102'] });
+  assert.match(formatDuplicates(trainVal)[1]!, /^  copies of training videos in val or test .*: 100 \(drink, train\) = 101/);
+  const valOnly = await findDuplicateVideos([entries[1]!, entries[3]!], ['train']);
+  assert.deepEqual([valOnly.groups.length, valOnly.copiesOfTraining], [0, { val: [], test: [] }]);
+  const valAndTest = await findDuplicateVideos([entries[1]!, entries[2]!, entries[3]!]);
+  assert.deepEqual([valAndTest.groups.length, valAndTest.copiesOfTraining], [1, { val: [], test: [] }]);
+  assert.doesNotMatch(formatDuplicates(valAndTest).join('\n'), /copies of training/);
+  assert.match(formatDuplicates(await findDuplicateVideos([entries[1]!, entries[2]!], ['train', 'val'])).join('\n'), /copies of training videos in val or test .*: 101 \(drink, val\) = 102 \(eat, test\)$/m);
+
   const none = await findDuplicateVideos([entries[0]!, entries[3]!, entries[4]!]);
   assert.deepEqual([none.groups.length, formatDuplicates(none).length], [0, 0]);
 });

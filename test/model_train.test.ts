@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { initBackend } from '../src/runtime/backend';
-import { createHead, fit, learningRateAt, CHECKPOINT_FILE } from '../src/model/train';
+import { createHead, fit, historyCsv, learningRateAt, CHECKPOINT_FILE } from '../src/model/train';
+import type { SequenceSource } from '../src/dataset/types';
 import { readCheckpoint } from '../src/model/checkpoint';
 import { EarlyStopping } from '../src/model/early_stopping';
 import { evaluate } from '../src/model/metrics';
@@ -152,6 +153,30 @@ test('a cosine learning rate takes full steps first and small ones last; resumin
   await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, { ...settings, lrSchedule: 'cosine' }, { progress: 'none', checkpointDir: constant.dir, resume: true }), /resume it with --lr-schedule constant/);
   await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, { ...settings, lrSchedule: 'cosine', epochs: 6 }, { progress: 'none', checkpointDir: annealed.dir, resume: true }), /falls to 0 at epoch 4: resume it with --epochs 4/);
   await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, train, { ...settings, lrSchedule: 'step' as 'cosine' }, { progress: 'none' }), /train\.lrSchedule must be one of constant, cosine, got step/);
+});
+
+test('trained on train + val nothing is validated: every epoch is trained and the last kept, the history has no val figures (empty CSV cells), and a resumed run gives the uninterrupted one', async () => {
+  await initBackend();
+  const train = toySource({ videosPerClass: 4, classes: 3, steps: 4, dim: 16, windows: 2, seed: 1 });
+  // Any read of the val source would throw: with nothing held out, fit must not touch it.
+  const unread = new Proxy({}, { get: (_t, key) => { throw new Error(`val.${String(key)} was read`); } }) as SequenceSource;
+  // Patience 1 would stop a validated run at once on this noise; here all 4 epochs are trained.
+  const settings = { ...TRAIN_TEST_CONFIG, epochs: 4, patience: 1, batchSize: 8, trainOn: 'train+val' as const };
+  const dir = makeTempDir();
+  await fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, unread, settings, { progress: 'none', checkpointDir: dir, maxEpochsThisRun: 2 });
+  const resumedHead = await createHead(train, MODEL_TEST_CONFIG, 5);
+  const resumed = await fit(resumedHead, train, unread, settings, { progress: 'none', checkpointDir: dir, resume: true });
+  const wholeHead = await createHead(train, MODEL_TEST_CONFIG, 5);
+  const whole = await fit(wholeHead, train, unread, settings, { progress: 'none' });
+  assert.deepEqual(resumedHead.params().map((p) => Array.from(p.data)), wholeHead.params().map((p) => Array.from(p.data)));
+  assert.deepEqual([resumed.history.length, resumed.bestEpoch, resumed.stoppedEarly, resumed.resumed], [4, 3, false, true]);
+  assert.deepEqual([whole.bestEpoch, whole.stoppedEarly], [3, false]);
+  for (const r of resumed.history) assert.ok([r.valLoss, r.valTop1, r.valTop5].every(Number.isNaN), `epoch ${r.epoch}: ${JSON.stringify(r)}`);
+  const rows = historyCsv(resumed.history).trim().split('\n').slice(1);
+  assert.equal(rows.length, 4);
+  for (const row of rows) assert.match(row, /^\d+,[\d.e-]+,,,,[\d.e-]+$/);
+  // The validated twin of the same settings still needs a val split.
+  await assert.rejects(fit(await createHead(train, MODEL_TEST_CONFIG, 5), train, toySource({ videosPerClass: 0, classes: 3, steps: 4, dim: 16, windows: 2, seed: 2 }), { ...settings, trainOn: 'train' }, { progress: 'none' }), /the validation set has no sequences/);
 });
 
 test('early stopping stops after patience epochs and restores the best epoch weights', async () => {

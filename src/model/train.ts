@@ -187,7 +187,8 @@ export function learningRateAt(config: Pick<TrainConfig, 'learningRate' | 'lrSch
 
 export function historyCsv(history: EpochRecord[]): string {
   const cols: (keyof EpochRecord)[] = ['epoch', 'trainLoss', 'valLoss', 'valTop1', 'valTop5', 'seconds'];
-  return [cols.join(','), ...history.map((r) => cols.map((k) => String(r[k])).join(','))].join('\n') + '\n';
+  // An epoch without validation (trained on train + val) has empty val cells.
+  return [cols.join(','), ...history.map((r) => cols.map((k) => (Number.isFinite(r[k]) ? String(r[k]) : '')).join(','))].join('\n') + '\n';
 }
 
 /** Writes history.json and history.csv into `dir` atomically. */
@@ -244,7 +245,9 @@ export async function fit(head: LstmHead, train: SequenceSource, val: SequenceSo
     stopper.state = header.earlyStopping as EarlyStopping['state'];
     stopper.bestWeights = arrays.has(`best/${params[0]!.name}`) ? params.map((p) => take(`best/${p.name}`, p.data.length).slice()) : null;
     if (average) average = params.map((p) => take(`average/${p.name}`, p.data.length).slice());
-    history.push(...(header.history as EpochRecord[]));
+    // JSON keeps no NaN: the val figures of epochs trained without validation (train + val) come back as null.
+    const figure = (x: unknown): number => (typeof x === 'number' ? x : NaN);
+    history.push(...(header.history as EpochRecord[]).map((r) => ({ ...r, valLoss: figure(r.valLoss), valTop1: figure(r.valTop1), valTop5: figure(r.valTop5) })));
     startEpoch = (header.epoch as number) + 1;
     resumed = true;
   }

@@ -23,9 +23,11 @@ export function liveTrainingCurves(title = ''): LiveCurves {
   const accuracy = liveChart();
   const history: EpochRecord[] = [];
   const prefix = title ? `${title}: ` : '';
+  // Trained on train + val (train.trainOn), epochs have no val figures: the loss alone, no best epoch marked.
   const draw = async (best?: number) => {
-    await loss.update(lossCurveSpec(history, best, `${prefix}loss per epoch`));
-    await accuracy.update(accuracyCurveSpec(history, `${prefix}validation accuracy per epoch`));
+    const validated = history.some((h) => Number.isFinite(h.valLoss));
+    await loss.update(lossCurveSpec(history, validated ? best : undefined, `${prefix}loss per epoch`));
+    if (validated) await accuracy.update(accuracyCurveSpec(history, `${prefix}validation accuracy per epoch`));
   };
   return {
     history,
@@ -40,6 +42,8 @@ export function liveTrainingCurves(title = ''): LiveCurves {
 }
 
 export function historyTable(history: readonly EpochRecord[], bestEpoch?: number): DataFrame {
+  // Without validation (train + val) the last epoch is kept, not chosen: nothing is starred.
+  if (!history.some((h) => Number.isFinite(h.valLoss))) bestEpoch = undefined;
   return new dfd.DataFrame(
     history.map((h) => ({
       epoch: h.epoch + 1,

@@ -117,7 +117,7 @@ export async function evaluateModelDir(modelDir: string, options: EvaluateModelO
   const trainedOn: readonly Split[] = trainingSplitsOf({ trainOn: recorded?.trainOn });
   const copies = split === 'train' || trainedOn.includes(split) ? null : perVideoExcluding(report, new Set((await findDuplicateVideos(index.present, trainedOn)).copiesOfTraining[split]));
   if (options.out) {
-    await writeJsonAtomic(options.out, { format: EVALUATION_FORMAT, model: path.resolve(modelDir), data: path.resolve(options.dataDir), split, failed, ...report, withoutCopiesOfTraining: copies });
+    await writeJsonAtomic(options.out, { format: EVALUATION_FORMAT, model: path.resolve(modelDir), data: path.resolve(options.dataDir), split, trainedOn: trainedOn.join('+'), failed, ...report, withoutCopiesOfTraining: copies });
   }
   const lines = [reportText(report, `${modelDir} on ${options.dataDir} (${split}${skipped.length ? `, ${skipped.length} videos of unknown glosses skipped` : ''})`)];
   if (copies?.excluded) {

@@ -482,7 +482,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     val: perVideoExcluding(valReport, new Set(duplicates.copiesOfTraining.val)),
     test: perVideoExcluding(testReport, new Set(duplicates.copiesOfTraining.test)),
   };
-  await writeJsonAtomic(path.join(runDir, 'metrics.json'), { test: testReport, val: valReport, withoutCopiesOfTraining: withoutCopies, duplicates, bestEpoch: fitResult.bestEpoch, stoppedEarly: fitResult.stoppedEarly });
+  await writeJsonAtomic(path.join(runDir, 'metrics.json'), { trainedOn: config.train.trainOn ?? 'train', test: testReport, val: valReport, withoutCopiesOfTraining: withoutCopies, duplicates, bestEpoch: fitResult.bestEpoch, stoppedEarly: fitResult.stoppedEarly });
 
   const modelDir = path.join(runDir, 'model');
   await timed('save', async () => {
