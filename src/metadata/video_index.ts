@@ -154,9 +154,10 @@ export function buildVideoIndex(metadata: WlaslMetadata, options: VideoIndexOpti
   };
 }
 
-/** Present entries of one split (what a training stage iterates over). */
-export function entriesOfSplit(index: VideoIndex, split: Split, options: { includeMissing?: boolean } = {}): VideoEntry[] {
-  return (options.includeMissing ? index.entries : index.present).filter((e) => e.split === split);
+/** Present entries of one split, or of several as one (train + val: what a training stage iterates over). */
+export function entriesOfSplit(index: VideoIndex, split: Split | readonly Split[], options: { includeMissing?: boolean } = {}): VideoEntry[] {
+  const splits: readonly Split[] = typeof split === 'string' ? [split] : split;
+  return (options.includeMissing ? index.entries : index.present).filter((e) => splits.includes(e.split));
 }
 
 /** Instance counts per split, all and present: a quick summary line for logs. */

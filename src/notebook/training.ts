@@ -1,7 +1,7 @@
 import type { DataFrame } from 'danfojs-node';
 import * as dfd from 'danfojs-node';
 import { liveChart } from '../plot/charts';
-import { accuracyCurveSpec, lossCurveSpec } from '../plot/specs';
+import { accuracyCurveSpec, hasValidation, lossCurveSpec } from '../plot/specs';
 import type { EpochRecord } from '../model/train';
 import type { EvaluationReport } from '../model/metrics';
 
@@ -25,9 +25,8 @@ export function liveTrainingCurves(title = ''): LiveCurves {
   const prefix = title ? `${title}: ` : '';
   // Trained on train + val (train.trainOn), epochs have no val figures: the loss alone, no best epoch marked.
   const draw = async (best?: number) => {
-    const validated = history.some((h) => Number.isFinite(h.valLoss));
-    await loss.update(lossCurveSpec(history, validated ? best : undefined, `${prefix}loss per epoch`));
-    if (validated) await accuracy.update(accuracyCurveSpec(history, `${prefix}validation accuracy per epoch`));
+    await loss.update(lossCurveSpec(history, best, `${prefix}loss per epoch`));
+    if (hasValidation(history)) await accuracy.update(accuracyCurveSpec(history, `${prefix}validation accuracy per epoch`));
   };
   return {
     history,
@@ -43,7 +42,7 @@ export function liveTrainingCurves(title = ''): LiveCurves {
 
 export function historyTable(history: readonly EpochRecord[], bestEpoch?: number): DataFrame {
   // Without validation (train + val) the last epoch is kept, not chosen: nothing is starred.
-  if (!history.some((h) => Number.isFinite(h.valLoss))) bestEpoch = undefined;
+  if (!hasValidation(history)) bestEpoch = undefined;
   return new dfd.DataFrame(
     history.map((h) => ({
       epoch: h.epoch + 1,

@@ -9,6 +9,7 @@ import type { Split } from '../metadata/types';
 import { configOfModel, loadModelDir } from '../model/model_dir';
 import { evaluate, formatPercent, perVideoExcluding, type EvaluationReport } from '../model/metrics';
 import { findDuplicateVideos } from '../metadata/duplicates';
+import { entriesOfSplit } from '../metadata/video_index';
 import { CacheSequenceSource } from '../dataset/cache_source';
 import type { SequenceSource } from '../dataset/types';
 import { ClipSequenceSource, NO_AUGMENTATION } from '../streams/clip_source';
@@ -89,7 +90,7 @@ export async function evaluateModelDir(modelDir: string, options: EvaluateModelO
   const config = configOfModel(meta, modelDir);
   const index = loadIndex(options);
   const modelLabel = new Map(meta.classes.map((g, i) => [g, i]));
-  const entries = index.present.filter((e) => e.split === split);
+  const entries = entriesOfSplit(index, split);
   const usable = entries.filter((e) => modelLabel.has(e.gloss));
   const skipped = entries.filter((e) => !modelLabel.has(e.gloss)).map((e) => e.videoId);
   if (usable.length === 0) throw new ConfigError(`no ${split} video of this dataset has a gloss the model knows (${meta.classes.length} classes)`, { file: modelDir });

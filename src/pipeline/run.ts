@@ -8,7 +8,7 @@ import { initBackend, type BackendReport } from '../runtime/backend';
 import { cacheRoot, openCache, weightsCacheDir, type CacheLocation, type DatasetFiles } from '../runtime/user_cache';
 import type { ProgressMode } from '../runtime/progress';
 import { readWlaslMetadata } from '../metadata/parse';
-import { buildVideoIndex, summariseIndex, type VideoIndex } from '../metadata/video_index';
+import { buildVideoIndex, entriesOfSplit, summariseIndex, type VideoIndex } from '../metadata/video_index';
 import { countsRows, writeMissingReport, writeBboxMap } from '../metadata/reports';
 import type { Split, VideoEntry, VideoJob } from '../metadata/types';
 import { extractFrames } from '../video/extract';
@@ -29,7 +29,7 @@ import { dropsHands, fitInputsOf, mirrorsLeadingHand, readsLandmarkVectors, uses
 import { buildHandCropCache, formatHandCropSummary, type BuildHandCropReport } from '../streams/hand_crops';
 import { openLandmarkCache } from '../landmarks/cache';
 import { landmarkModelFiles } from '../landmarks/human';
-import { accuracyCurveSpec, confusionMatrixSpec, lossCurveSpec, perClassAccuracySpec } from '../plot/specs';
+import { accuracyCurveSpec, confusionMatrixSpec, hasValidation, lossCurveSpec, perClassAccuracySpec } from '../plot/specs';
 
 /**
  * The whole pipeline as named steps, in the order of the original notebook: index the metadata (its
@@ -297,8 +297,7 @@ export async function buildStreams(
 
 /** The sequence dataset of one split (or of several as one), streamed from the feature cache. */
 export function splitSource(index: VideoIndex, cacheDir: string, config: PipelineConfig, split: Split | readonly Split[]): CacheSequenceSource {
-  const splits: readonly Split[] = typeof split === 'string' ? [split] : split;
-  const videos = index.present.filter((e) => splits.includes(e.split)).map((e) => ({ videoId: e.videoId, label: e.label }));
+  const videos = entriesOfSplit(index, split).map((e) => ({ videoId: e.videoId, label: e.label }));
   return new CacheSequenceSource(cacheDir, videos, config.sequence, index.classes.length);
 }
 
@@ -392,9 +391,8 @@ export function summariseRun(r: Omit<PipelineResult, 'summary'>, config: Pipelin
 export async function writeRunCharts(runDir: string, fitResult: FitResult, test: EvaluationReport, val?: EvaluationReport): Promise<void> {
   const charts = path.join(runDir, 'charts');
   // Trained on train + val there is no val curve: the loss chart has the training loss alone, no accuracy chart.
-  const validated = fitResult.history.some((h) => Number.isFinite(h.valLoss));
-  await saveChart(lossCurveSpec(fitResult.history, validated ? fitResult.bestEpoch : undefined), path.join(charts, 'loss'));
-  if (validated) await saveChart(accuracyCurveSpec(fitResult.history), path.join(charts, 'accuracy'));
+  await saveChart(lossCurveSpec(fitResult.history, fitResult.bestEpoch), path.join(charts, 'loss'));
+  if (hasValidation(fitResult.history)) await saveChart(accuracyCurveSpec(fitResult.history), path.join(charts, 'accuracy'));
   for (const [split, report, prefix] of [['test', test, ''], ['val', val, 'val_']] as const) {
     if (!report || report.perVideo.count === 0) continue;
     await saveChart(confusionMatrixSpec(report.confusion, report.classNames, `Confusion matrix (per video, ${split} split)`), path.join(charts, `${prefix}confusion`));

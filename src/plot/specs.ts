@@ -12,8 +12,14 @@ export interface EpochPoint {
   valTop5: number;
 }
 
-/** Train and validation loss per epoch, with the best epoch marked. */
+/** Whether any epoch was validated: a model trained on train + val has no val figures (NaN) to chart or choose by. */
+export function hasValidation(history: readonly EpochPoint[]): boolean {
+  return history.some((h) => Number.isFinite(h.valLoss));
+}
+
+/** Train and validation loss per epoch, with the best epoch marked (when there was validation to choose it by). */
 export function lossCurveSpec(history: readonly EpochPoint[], bestEpoch?: number, title = 'Loss per epoch'): ChartSpec {
+  if (!hasValidation(history)) bestEpoch = undefined;
   // An epoch without validation (a model trained on train + val) has no validation point.
   const values = history.flatMap((h) => [
     { epoch: h.epoch + 1, split: 'train', loss: h.trainLoss },

@@ -1,6 +1,6 @@
 import type { PipelineConfig } from '../config';
 import type { FitInputs, SequenceSource } from '../dataset/types';
-import type { VideoIndex } from '../metadata/video_index';
+import { entriesOfSplit, type VideoIndex } from '../metadata/video_index';
 import type { Split } from '../metadata/types';
 import { ClipSequenceSource, EVAL_SPANS, NO_AUGMENTATION, WHOLE_CLIP, type ClipAugmentation, type ClipFrames, type ClipView } from './clip_source';
 import { augmentLandmarkRows, DEFAULT_LANDMARK_AUGMENTATION, dropHandFrames, landmarkStreamOptions, mirrorsLeadingHand } from './landmark_features';
@@ -95,9 +95,8 @@ export async function wholeClipSource(
   split: Split | readonly Split[],
 ): Promise<{ source: ClipSequenceSource; missing: LoadedClips['missing']; clips: ClipFrames[] }> {
   // Several splits: one training set of them all (train + val, config.train.trainOn).
-  const splits: readonly Split[] = typeof split === 'string' ? [split] : split;
-  const training = splits.includes('train');
-  const videos = index.present.filter((e) => splits.includes(e.split)).map((e) => ({ videoId: e.videoId, label: e.label }));
+  const training = split === 'train' || split.includes('train');
+  const videos = entriesOfSplit(index, split).map((e) => ({ videoId: e.videoId, label: e.label }));
   const { clips, missing } = await loadStreamClips(videos, config, caches);
   const augmentation = training ? streamAugmentation(config) : NO_AUGMENTATION;
   return { source: new ClipSequenceSource(clips, config.sequence.sampleSize, index.classes.length, augmentation, training ? WHOLE_CLIP : evalViewsOf(config)), missing, clips };
