@@ -256,6 +256,11 @@ const RECIPES: Record<string, Recipe> = {
   'lm-face-right-mix04-hdrop25-fixed': defaultWith({ train: { patience: 60, restoreBest: false } }),
   // The same on 641/784 of each fold's training clips: train alone against train + val, on the same scored clips.
   'lm-face-right-mix04-hdrop25-fixed-share82': { ...defaultWith({ train: { patience: 60, restoreBest: false } }), trainShare: 641 / 784 },
+  // The default with SPOTER's viewpoint augmentation (the camera a little aside or askew): x and y scaled by
+  // 1 +- q against each other, and a horizontal shear, on top of its turn, scale and shift.
+  'lm-face-right-mix04-hdrop25-sq15': defaultWith({ views: { squeeze: 0.15 } }),
+  'lm-face-right-mix04-hdrop25-shear15': defaultWith({ views: { shear: 0.15 } }),
+  'lm-face-right-mix04-hdrop25-sq15-shear15': defaultWith({ views: { squeeze: 0.15, shear: 0.15 } }),
   'lm-face-right-ema995': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, emaMomentum: 0.995 } },
   'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-control': { stream: 'lm-angles', head: 'control', T: 32 },

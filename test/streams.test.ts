@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ClipSequenceSource, EVAL_SPANS, spreadIndices, type ClipFrames } from '../src/streams/clip_source';
-import { augmentLandmarkRows, dropHandFrames, fillGaps, landmarkStreamDims, landmarkStreamFrames, leftWristHigher, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS } from '../src/streams/landmark_features';
+import { augmentLandmarkRows, dropHandFrames, type LandmarkAugmentation, fillGaps, landmarkStreamDims, landmarkStreamFrames, leftWristHigher, mirrorLandmarkRows, STREAM_LANDMARK_DIMS, STREAM_LAYOUT, STREAM_POSITION_DIMS } from '../src/streams/landmark_features';
 import { CONTACT_PER_HAND, faceContactOffset } from '../src/landmarks/stream_width';
 import { landmarkVectors, LANDMARK_DIMS, LANDMARK_LAYOUT, NORMALISED_BODY_POINTS } from '../src/landmarks/normalise';
 import { readLandmarkEntry } from '../src/landmarks/cache';
@@ -99,6 +99,42 @@ test('landmark augmentation moves positions but not masks or hand angles; mirror
     assert.deepEqual(block(moved, { offset: STREAM_LAYOUT.leftAngles.offset, length: 2 * STREAM_LAYOUT.leftAngles.length }, t), block(rows, { offset: STREAM_LAYOUT.leftAngles.offset, length: 2 * STREAM_LAYOUT.leftAngles.length }, t));
   }
   assert.notDeepEqual(block(moved, STREAM_LAYOUT.body), block(rows, STREAM_LAYOUT.body));
+});
+
+test('a view\'s squeeze scales x and y against each other and its shear slides x along y, one draw per view; without them a view is what it was, to the bit', () => {
+  const rows = new Float32Array(3 * STREAM_LANDMARK_DIMS);
+  const rng = seededRandom(21);
+  for (let i = 0; i < rows.length; i++) rows[i] = rng() - 0.5;
+  for (let t = 0; t < 3; t++) for (let k = 0; k < STREAM_LAYOUT.mask.length; k++) rows[t * STREAM_LANDMARK_DIMS + STREAM_LAYOUT.mask.offset + k] = 1;
+  const view = (a: Partial<LandmarkAugmentation>, seed = 5) => {
+    const out = Float32Array.from(rows);
+    augmentLandmarkRows(out, STREAM_LANDMARK_DIMS, { handAngles: true }, seededRandom(seed), { rotate: 0, scale: 0, shift: 0, mirror: 0, ...a });
+    return out;
+  };
+  assert.deepEqual(Array.from(view({ rotate: 0.3, scale: 0.25, shift: 0.2, squeeze: 0, shear: 0 })), Array.from(view({ rotate: 0.3, scale: 0.25, shift: 0.2 })));
+  const points = (r: Float32Array) => {
+    const out: Array<[number, number, number, number]> = [];
+    for (let t = 0; t < 3; t++) {
+      for (let k = 0; k < STREAM_LAYOUT.body.length; k += 2) out.push([rows[t * STREAM_LANDMARK_DIMS + k]!, rows[t * STREAM_LANDMARK_DIMS + k + 1]!, r[t * STREAM_LANDMARK_DIMS + k]!, r[t * STREAM_LANDMARK_DIMS + k + 1]!]);
+      // A hand's shape (its points about the wrist) takes the same squeeze.
+      const shape = t * STREAM_LANDMARK_DIMS + STREAM_LAYOUT.right.offset + 2;
+      out.push([rows[shape]!, rows[shape + 1]!, r[shape]!, r[shape + 1]!]);
+    }
+    return out;
+  };
+  const squeezed = points(view({ squeeze: 0.15 }));
+  const q = squeezed[0]![2] / squeezed[0]![0] - 1;
+  assert.ok(Math.abs(q) > 1e-3 && Math.abs(q) <= 0.15, `squeeze ${q}`);
+  for (const [x, y, x2, y2] of squeezed) assert.ok(Math.abs(x2 - x * (1 + q)) < 1e-5 && Math.abs(y2 - y * (1 - q)) < 1e-5);
+  const sheared = points(view({ shear: 0.15 }));
+  const h = (sheared[0]![2] - sheared[0]![0]) / sheared[0]![1];
+  assert.ok(Math.abs(h) > 1e-3 && Math.abs(h) <= 0.15, `shear ${h}`);
+  for (const [x, y, x2, y2] of sheared) assert.ok(Math.abs(x2 - (x + h * y)) < 1e-5 && y2 === y);
+  // Masks and angles stay; different seeds draw different views.
+  const both = view({ squeeze: 0.15, shear: 0.15 });
+  const block = (r: Float32Array, from: number, to: number) => Array.from(r.subarray(from, to));
+  assert.deepEqual(block(both, STREAM_LAYOUT.mask.offset, STREAM_LANDMARK_DIMS), block(rows, STREAM_LAYOUT.mask.offset, STREAM_LANDMARK_DIMS));
+  assert.notDeepEqual(Array.from(both), Array.from(view({ squeeze: 0.15, shear: 0.15 }, 6)));
 });
 
 test('dropped hands: a frame that loses a hand has mask 0 and every block of that hand (position, shape, angles, face contact) filled from the frames that kept it; the body and the other hand stay; rate 0 draws nothing', () => {

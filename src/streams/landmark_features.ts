@@ -234,6 +234,13 @@ export interface LandmarkAugmentation {
   handDrop?: number;
   /** Longest run of frames a hand is lost for at once (dropHandFrames); absent or 1: frame by frame. */
   handDropRun?: number;
+  /**
+   * Largest relative squeeze of a view: x scaled by 1 + q and y by 1 - q, the camera a little to one side or
+   * above (SPOTER's viewpoint augmentation); absent: none, and no draw.
+   */
+  squeeze?: number;
+  /** Largest horizontal shear of a view (x += h y), a camera looking at the signer a little askew; absent: none. */
+  shear?: number;
 }
 
 /** The stream's hand order (its blocks and masks). */
@@ -339,8 +346,9 @@ export function mirrorLandmarkRows(rows: Float32Array, dims: number, parts: Land
  * Augments rows [T, dims] of the stream layout in place (dims may be wider: a fusion puts other features after
  * the landmarks; `parts`: what the rows carry, as the stream was made), one draw per view: positions (body,
  * wrists) turn, scale and shift together; hand shapes turn with them (their scale is their own); face contact
- * turns and scales with them (it is a difference of positions, so no shift). Masks and hand angles (which a turn
- * does not change) are untouched.
+ * turns and scales with them (it is a difference of positions, so no shift); a squeeze or shear (when asked
+ * for) goes with the turn everywhere. Masks and hand angles (3-D, which a turn or another viewpoint does not
+ * change) are untouched.
  */
 export function augmentLandmarkRows(rows: Float32Array, dims: number, parts: LandmarkStreamParts, rng: () => number, a: LandmarkAugmentation = DEFAULT_LANDMARK_AUGMENTATION): void {
   if (a.mirror > 0 && rng() < a.mirror) mirrorLandmarkRows(rows, dims, parts);
@@ -349,14 +357,23 @@ export function augmentLandmarkRows(rows: Float32Array, dims: number, parts: Lan
   const scale = 1 + (rng() * 2 - 1) * a.scale;
   const dx = (rng() * 2 - 1) * a.shift;
   const dy = (rng() * 2 - 1) * a.shift;
+  // Drawn only when asked for, so views without them keep the draws they were measured with.
+  const squeeze = a.squeeze ? (rng() * 2 - 1) * a.squeeze : 0;
+  const shear = a.shear ? (rng() * 2 - 1) * a.shear : 0;
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
+  // The turn after the viewpoint's squeeze and shear: [[cos, -sin], [sin, cos]] x [[1 + q, h], [0, 1 - q]].
+  // With q = h = 0 it is the turn alone, to the bit.
+  const m00 = cos * (1 + squeeze);
+  const m01 = cos * shear - sin * (1 - squeeze);
+  const m10 = sin * (1 + squeeze);
+  const m11 = sin * shear + cos * (1 - squeeze);
   const frames = rows.length / dims;
   const position = (i: number) => {
     const x = rows[i]!;
     const y = rows[i + 1]!;
-    rows[i] = scale * (cos * x - sin * y) + dx;
-    rows[i + 1] = scale * (sin * x + cos * y) + dy;
+    rows[i] = scale * (m00 * x + m01 * y) + dx;
+    rows[i + 1] = scale * (m10 * x + m11 * y) + dy;
   };
   const contact = parts.faceContact ? faceContactOffset(parts) : -1;
   for (let t = 0; t < frames; t++) {
@@ -368,8 +385,8 @@ export function augmentLandmarkRows(rows: Float32Array, dims: number, parts: Lan
         for (let i = 0; i < CONTACT_TIPS.length; i++) {
           const x = rows[c + i * 2]!;
           const y = rows[c + i * 2 + 1]!;
-          rows[c + i * 2] = scale * (cos * x - sin * y);
-          rows[c + i * 2 + 1] = scale * (sin * x + cos * y);
+          rows[c + i * 2] = scale * (m00 * x + m01 * y);
+          rows[c + i * 2 + 1] = scale * (m10 * x + m11 * y);
         }
         rows[c + CONTACT_TIPS.length * 2] = scale * rows[c + CONTACT_TIPS.length * 2]!;
       }
@@ -383,8 +400,8 @@ export function augmentLandmarkRows(rows: Float32Array, dims: number, parts: Lan
         const i = o + 2 + p * 3;
         const x = rows[i]!;
         const y = rows[i + 1]!;
-        rows[i] = cos * x - sin * y;
-        rows[i + 1] = sin * x + cos * y;
+        rows[i] = m00 * x + m01 * y;
+        rows[i + 1] = m10 * x + m11 * y;
       }
     }
   }
