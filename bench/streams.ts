@@ -259,7 +259,7 @@ const RECIPES: Record<string, Recipe> = {
   // The default with SPOTER's viewpoint augmentation (the camera a little aside or askew): x and y scaled by
   // 1 +- q against each other, and a horizontal shear, on top of its turn, scale and shift. Val, seeds 42 / 1 / 7:
   // squeeze 60.1 / 86.2 / 90.9, shear 61.5 / 84.4 / 90.9, both 59.7 / 83.4 / 90.7 against the default's 60.3 / 83.2 /
-  // 90.2; 5-fold, seed 42: shear 53.7 / 81.9 / 88.9 against 55.2. Not adopted (README).
+  // 90.2; 5-fold, seed 42: squeeze 54.6 / 81.9 / 89.4, shear 53.7 / 81.9 / 88.9 against 55.2 / 83.4 / 90.3. Not adopted (README).
   'lm-face-right-mix04-hdrop25-sq15': defaultWith({ views: { squeeze: 0.15 } }),
   'lm-face-right-mix04-hdrop25-shear15': defaultWith({ views: { shear: 0.15 } }),
   'lm-face-right-mix04-hdrop25-sq15-shear15': defaultWith({ views: { squeeze: 0.15, shear: 0.15 } }),
