@@ -36,6 +36,7 @@ import { openLandmarkCache, readLandmarkEntry } from '../src/landmarks/cache';
 import { DEFAULT_LANDMARK_PARAMS, landmarkModelFiles } from '../src/landmarks/index';
 import { jobsOf } from '../src/pipeline/run';
 import { ConvHead, type ConvHeadOptions } from './conv_head';
+import { TransformerHead, type TransformerHeadOptions } from './transformer_head';
 import { FINGERS, landmarkStreamDims } from '../src/landmarks/stream_width';
 import { NORMALISED_BODY_POINTS } from '../src/landmarks/normalise';
 
@@ -89,6 +90,8 @@ interface Recipe {
   alternateDirections?: boolean;
   /** 'lstm' only: a temporal convolution head instead of the LSTM (bench/conv_head.ts), same training. */
   conv?: ConvHeadOptions;
+  /** 'lstm' only: a transformer encoder head instead of the LSTM (bench/transformer_head.ts; its steps are T), same training. */
+  transformer?: Omit<TransformerHeadOptions, 'steps'>;
   /** The control's settings (default: the linear control on the mean, DEFAULT_MEAN_POOL_OPTIONS). */
   control?: MeanPoolOptions;
   T: number;
@@ -263,6 +266,14 @@ const RECIPES: Record<string, Recipe> = {
   'lm-face-right-mix04-hdrop25-sq15': defaultWith({ views: { squeeze: 0.15 } }),
   'lm-face-right-mix04-hdrop25-shear15': defaultWith({ views: { shear: 0.15 } }),
   'lm-face-right-mix04-hdrop25-sq15-shear15': defaultWith({ views: { squeeze: 0.15, shear: 0.15 } }),
+  // The default's stream, views and training with another head: SPOTER's kind of transformer encoder over the
+  // frames (bench/transformer_head.ts), and the temporal convolutions of lm-conv-d2-drop again (first measured
+  // before hand angles, face contact, mixup and dropped hands).
+  'lm-default-transformer': { ...defaultWith(), transformer: { width: 64, heads: 4, layers: 2, ffn: 128, innerDropout: 0.1 } },
+  'lm-default-transformer-w128': { ...defaultWith(), transformer: { width: 128, heads: 4, layers: 2, ffn: 256, innerDropout: 0.1 } },
+  'lm-default-transformer-1layer': { ...defaultWith(), transformer: { width: 64, heads: 4, layers: 1, ffn: 128, innerDropout: 0.1 } },
+  'lm-default-transformer-drop3': { ...defaultWith({ model: { dropout: 0.3 } }), transformer: { width: 64, heads: 4, layers: 2, ffn: 128, innerDropout: 0.2 } },
+  'lm-default-conv': { ...defaultWith({ model: { dropout: 0.3 } }), conv: { filters: 128, kernel: 3, dilation: 2 } },
   'lm-face-right-ema995': { ...faceLs('lm-face-right'), train: { labelSmoothing: 0.1, emaMomentum: 0.995 } },
   'lm-angles-h256': { stream: 'lm-angles', head: 'lstm', T: 16, model: { velocity: true, pooling: 'mean', hidden: 256 }, augment: lmAug(0.5, { rotate: 0.3, scale: 0.25, shift: 0.2 }, true), views: TTA },
   'lm-angles-control': { stream: 'lm-angles', head: 'control', T: 32 },
@@ -540,7 +551,11 @@ async function main(): Promise<void> {
         const memberTrain = backwards(m) ? new ClipSequenceSource(data.train.map(reversedClip), recipe.T, classes, recipe.augment) : train;
         const memberEval = backwards(m) ? new ClipSequenceSource(data.eval.map(reversedClip), recipe.T, classes, undefined, recipe.views) : evalSource;
         const lstmHead = await createHead(memberTrain, config.model, memberSeed);
-        const head = recipe.conv ? (new ConvHead(lstmHead.config, recipe.conv, memberSeed) as unknown as typeof lstmHead) : lstmHead;
+        const head = recipe.conv
+          ? (new ConvHead(lstmHead.config, recipe.conv, memberSeed) as unknown as typeof lstmHead)
+          : recipe.transformer
+            ? (new TransformerHead(lstmHead.config, { ...recipe.transformer, steps: recipe.T }, memberSeed) as unknown as typeof lstmHead)
+            : lstmHead;
         const result = await fit(head, memberTrain, memberEval, config.train, {});
         epochs += result.history.length;
         heads.push(head);
