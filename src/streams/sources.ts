@@ -95,7 +95,8 @@ export async function wholeClipSource(
   split: Split | readonly Split[],
 ): Promise<{ source: ClipSequenceSource; missing: LoadedClips['missing']; clips: ClipFrames[] }> {
   // Several splits: one training set of them all (train + val, config.train.trainOn).
-  const training = split === 'train' || split.includes('train');
+  const splits: readonly Split[] = typeof split === 'string' ? [split] : split;
+  const training = splits.includes('train');
   const videos = entriesOfSplit(index, split).map((e) => ({ videoId: e.videoId, label: e.label }));
   const { clips, missing } = await loadStreamClips(videos, config, caches);
   const augmentation = training ? streamAugmentation(config) : NO_AUGMENTATION;
