@@ -18,6 +18,7 @@ function swapLast(t: tf.Tensor): tf.Tensor {
  * a @ b whose gradients are plain products of explicitly transposed operands. The wasm backend's matMul with a
  * transpose flag (what tf.matMul's own gradients use) runs 10-20 times slower than without one
  * ([256, 388]^T @ [256, 128]: 32 ms against 6.4 ms for a transpose and a plain product, 2026-12-08).
+ * Both operands must have the same rank and batch dimensions (no broadcasting), as every use here has.
  */
 export const matMul = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [a, b, save] = inputs as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
@@ -65,26 +66,30 @@ export abstract class AutodiffHead {
 
   predictProbs(x: tf.Tensor3D): Float32Array {
     const w = this.tensors();
-    const probs = tf.tidy(() => tf.softmax(this.logits(x, w)).dataSync() as Float32Array);
-    tf.dispose(w);
-    return probs;
+    try {
+      return tf.tidy(() => tf.softmax(this.logits(x, w)).dataSync() as Float32Array);
+    } finally {
+      tf.dispose(w);
+    }
   }
 
   /** The LSTM head's loss: cross-entropy against (1 - e) of the label (split with mixup's partner) plus e / C of each class. */
   lossAndGrads(x: tf.Tensor3D, labels: Int32Array, dropoutSeed?: number, labelSmoothing = 0, mix?: MixedTargets): LossAndGrads {
     const w = this.tensors();
     const C = this.config.numClasses;
-    const out = tf.tidy(() => {
-      const own = tf.oneHot(tf.tensor1d(labels, 'int32'), C);
-      const label = mix
-        ? tf.add(tf.mul(own, tf.tensor2d(mix.weights, [labels.length, 1])), tf.mul(tf.oneHot(tf.tensor1d(mix.partners, 'int32'), C), tf.tensor2d(mix.weights.map((v) => 1 - v), [labels.length, 1])))
-        : own;
-      const target = tf.add(tf.mul(label, 1 - labelSmoothing), labelSmoothing / C);
-      const f = (...ws: tf.Tensor[]) => tf.losses.softmaxCrossEntropy(target, this.logits(x, ws, dropoutSeed)) as tf.Scalar;
-      const { value, grads } = tf.valueAndGrads(f)(w);
-      return { loss: value.dataSync()[0]!, grads: grads.map((g) => g.dataSync() as Float32Array) };
-    });
-    tf.dispose(w);
-    return out;
+    try {
+      return tf.tidy(() => {
+        const own = tf.oneHot(tf.tensor1d(labels, 'int32'), C);
+        const label = mix
+          ? tf.add(tf.mul(own, tf.tensor2d(mix.weights, [labels.length, 1])), tf.mul(tf.oneHot(tf.tensor1d(mix.partners, 'int32'), C), tf.tensor2d(mix.weights.map((v) => 1 - v), [labels.length, 1])))
+          : own;
+        const target = tf.add(tf.mul(label, 1 - labelSmoothing), labelSmoothing / C);
+        const f = (...ws: tf.Tensor[]) => tf.losses.softmaxCrossEntropy(target, this.logits(x, ws, dropoutSeed)) as tf.Scalar;
+        const { value, grads } = tf.valueAndGrads(f)(w);
+        return { loss: value.dataSync()[0]!, grads: grads.map((g) => g.dataSync() as Float32Array) };
+      });
+    } finally {
+      tf.dispose(w);
+    }
   }
 }

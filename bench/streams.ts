@@ -270,7 +270,7 @@ const RECIPES: Record<string, Recipe> = {
   'lm-face-right-mix04-hdrop25-sq15-shear15': defaultWith({ views: { squeeze: 0.15, shear: 0.15 } }),
   // The default's stream, views and training with another head: SPOTER's kind of transformer encoder over the
   // frames (bench/transformer_head.ts), and the temporal convolutions of lm-conv-d2-drop again (first measured
-  // before hand angles, face contact, mixup and dropped hands). Val, seeds 42 / 1 / 7: the transformer 59.4 / 84.1 /
+  // before hand angles, face contact, mixup and dropped hands). Val, top-1 / 5 / 10 over seeds 42, 1, 7: the transformer 59.4 / 84.1 /
   // 91.1, one layer 59.2 / 82.3 / 88.6, 100 epochs 59.0 / 83.9 / 90.4, against the LSTM's 60.3 / 83.2 / 90.2; 5-fold,
   // seed 42: 52.7 / 80.5 / 88.6 against 55.2 / 83.4 / 90.3. Alone it is no better than the LSTM; beside it, below.
   'lm-default-transformer': { ...defaultWith(), transformer: { width: 64, heads: 4, layers: 2, ffn: 128, innerDropout: 0.1 } },

@@ -1,6 +1,7 @@
 /**
  * A bench-only head that reads every frame beside every other one: a small transformer encoder over the prepared
- * per-frame vectors, as SPOTER (Bohacek & Hruz 2022) reads pose sequences for WLASL100. Each frame is projected to
+ * per-frame vectors, in the spirit of SPOTER (Bohacek & Hruz 2022) on pose sequences for WLASL100 (SPOTER decodes
+ * a class query; this head averages the encoder's output over time, as the LSTM head averages its states). Each frame is projected to
  * `width` numbers and given a learned position embedding; `layers` pre-norm encoder layers (self-attention with
  * `heads` heads, then a ReLU feed-forward of `ffn` units, each added back to its input, dropout `innerDropout`
  * on both branches); a last layer norm; the mean over time; dropout (the head's `dropout`); dense softmax.
@@ -38,6 +39,7 @@ const PER_LAYER = 12;
 
 export class TransformerHead extends AutodiffHead {
   constructor(config: HeadConfig, readonly options: TransformerHeadOptions, seed: number) {
+    if (!Number.isInteger(options.width / options.heads)) throw new RangeError(`the transformer head's width (${options.width}) must be a multiple of its heads (${options.heads})`);
     const D = preparedDim(config.featureDim, config.preprocessing);
     const { width: W, ffn: F, steps: T } = options;
     const C = config.numClasses;
